@@ -1,0 +1,104 @@
+"""The airfield holding area: screened families wait here, by cohort, until they board.
+
+Capacity counts people inside *and* people in screening lanes (a lane only starts on a family
+if there will be room for it), so the area is never over-full and gates block, rather than
+lose anyone, when it is full. Boarding takes whole families in priority order, then first
+come first served, among the cohorts the aircraft's operator may carry.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Protocol
+
+from sim.model.population import Population, Status
+
+__all__ = ["Holding", "Upstream"]
+
+
+class Upstream(Protocol):
+    """What feeds the holding area (the perimeter): advanced lazily, told when room frees."""
+
+    def advance_to(self, t: float) -> None: ...
+
+    def room_freed(self, t: float) -> None: ...
+
+
+class Holding:
+    """People inside the perimeter waiting for an aircraft, plus troops awaiting retrograde."""
+
+    #: how far past an oversized family boarding looks for one that fits the seats left
+    FIT_SCAN = 8
+
+    def __init__(self, capacity_people: int, population: Population):
+        self.capacity = capacity_people
+        self.pop = population
+        self.queues: list[deque[int]] = [deque() for _ in population.cohorts]
+        self.people_inside = 0  # in the holding area
+        self.reserved = 0  # in screening lanes, room kept for them
+        self.troops_waiting = 0
+        self.upstream: Upstream | None = None
+
+    # -- the perimeter side --------------------------------------------------------------
+    def reserve(self, n: int) -> bool:
+        """Keep room for a family about to be screened; False if it would not fit."""
+        if self.people_inside + self.reserved + n > self.capacity:
+            return False
+        self.reserved += n
+        return True
+
+    def admit(self, group: int) -> None:
+        """A screened family enters (its room was reserved)."""
+        n = self.pop.size[group]
+        self.reserved -= n
+        self.people_inside += n
+        self.pop.status[group] = Status.HOLDING
+        self.queues[self.pop.cohort[group]].append(group)
+
+    # -- the aircraft side ---------------------------------------------------------------
+    def sync(self, t: float) -> None:
+        if self.upstream is not None:
+            self.upstream.advance_to(t)
+
+    def fill_fraction(self) -> float:
+        return self.people_inside / self.capacity
+
+    def eligible_people(self, cohorts: list[int]) -> int:
+        size = self.pop.size
+        return sum(size[g] for c in cohorts for g in self.queues[c])
+
+    def has_eligible(self, cohorts: list[int]) -> bool:
+        return any(self.queues[c] for c in cohorts)
+
+    def board(self, t: float, cohorts: list[int], seats: int) -> list[int]:
+        """Take whole families for up to ``seats`` people from ``cohorts`` (in priority order)."""
+        taken: list[int] = []
+        left = seats
+        size, status = self.pop.size, self.pop.status
+        for c in cohorts:
+            q = self.queues[c]
+            while q and left > 0:
+                g = q[0]
+                if size[g] <= left:
+                    q.popleft()
+                else:
+                    g = next((x for i, x in enumerate(q) if i <= self.FIT_SCAN and size[x] <= left), -1)
+                    if g < 0:
+                        break
+                    q.remove(g)
+                taken.append(g)
+                left -= size[g]
+                status[g] = Status.BOARDED
+            if left == 0:
+                break
+        n = seats - left
+        if n:
+            self.people_inside -= n
+            if self.upstream is not None:
+                self.upstream.room_freed(t)
+        return taken
+
+    def board_troops(self, seats: int) -> int:
+        n = min(seats, self.troops_waiting)
+        self.troops_waiting -= n
+        return n

@@ -1,0 +1,214 @@
+"""Perimeter gates: crowds, screening lanes, patience, and families trying to get in.
+
+The perimeter is a small event calendar of its own (a ``heapq``), advanced lazily to the
+SimPy clock by whoever needs its state (boarding aircraft, the hourly recorder). That keeps
+people as data, never as processes, and is exact: the perimeter's only input from the rest
+of the airfield is room freed in the holding area, which happens at boarding, when it is
+advanced first. See the README for how a family picks a gate.
+
+Records: ``records.screened`` gets ``(start_hours, wait_hours, people, gate, cohort)`` for
+every family that starts screening.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+
+from sim.metrics import Records
+from sim.model.airfield import Holding
+from sim.model.population import Population, Status
+from sim.model.security import Timeline
+from sim.scenario import Gate, Scenario
+
+__all__ = ["Perimeter"]
+
+# event kinds, in the order they are processed at equal times
+_CHANGE, _DONE, _ATTEMPT, _ABANDON = 0, 1, 2, 3
+
+
+class _GateState:
+    __slots__ = ("idx", "name", "spec", "lanes", "busy", "open", "queues", "queued_people", "blocked", "log_sigma")
+
+    def __init__(self, idx: int, name: str, spec: Gate, n_priorities: int):
+        self.idx = idx
+        self.name = name
+        self.spec = spec
+        self.lanes = spec.lanes
+        self.busy = 0
+        self.open = True
+        self.queues: list[deque[tuple[int, int]]] = [deque() for _ in range(n_priorities)]
+        self.queued_people = 0
+        self.blocked = False
+        self.log_sigma = math.sqrt(math.log(1.0 + spec.screening_cv**2))
+
+
+class Perimeter:
+    """Gate crowds and screening lanes for all families, as one lazily advanced calendar."""
+
+    def __init__(self, scenario: Scenario, timeline: Timeline, pop: Population, holding: Holding, records: Records):
+        self.pop = pop
+        self.tl = timeline
+        self.holding = holding
+        self.records = records
+        self.now = 0.0
+        self._heap: list[tuple[float, int, int, int, int]] = []
+        self._seq = 0
+        prios = sorted({c.priority for c in pop.cohorts})
+        self._rank = {p: i for i, p in enumerate(prios)}
+        self.gates = [_GateState(i, n, g, len(prios)) for i, (n, g) in enumerate(scenario.gates.items())]
+        self._token = [0] * pop.n_groups
+        self._joined = [0.0] * pop.n_groups
+        self._gate_of = [-1] * pop.n_groups
+        # which gates admit each cohort, with their choice weights
+        self._choices: list[list[tuple[int, float]]] = []
+        for c in pop.cohort_names:
+            self._choices.append([(i, g.spec.weight) for i, g in enumerate(self.gates)
+                                  if "any" in g.spec.admits or c in g.spec.admits])
+        self._patience = [c.patience for c in pop.cohorts]
+        for i, g in enumerate(self.gates):
+            self._refresh(g, 0.0)
+            for t in timeline.change_times[g.name]:
+                self._push(t, _CHANGE, i, 0)
+            if timeline.gate_close > 0:
+                self._push(timeline.gate_close, _CHANGE, i, 0)
+        horizon = timeline.end
+        for gid, t in enumerate(pop.first_attempt.tolist()):
+            if t < horizon:
+                self._push(t, _ATTEMPT, gid, 0)
+        holding.upstream = self
+
+    # -- calendar -----------------------------------------------------------------------------
+    def _push(self, t: float, kind: int, a: int, b: int) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (t, kind, self._seq, a, b))
+
+    def advance_to(self, t: float) -> None:
+        """Process every perimeter event up to and including time ``t``."""
+        heap = self._heap
+        while heap and heap[0][0] <= t:
+            when, kind, _, a, b = heapq.heappop(heap)
+            self.now = when
+            if kind == _ATTEMPT:
+                self._attempt(a, when)
+            elif kind == _ABANDON:
+                self._abandon(a, b, when)
+            elif kind == _DONE:
+                self._done(a, b, when)
+            else:
+                g = self.gates[a]
+                self._refresh(g, when)
+                self._start(g, when)
+        self.now = max(self.now, t)
+
+    def room_freed(self, t: float) -> None:
+        for g in self.gates:
+            if g.blocked:
+                g.blocked = False
+                self._start(g, t)
+
+    # -- families -------------------------------------------------------------------------
+    def _attempt(self, gid: int, t: float) -> None:
+        pop = self.pop
+        c = pop.cohort[gid]
+        if pop.access_u() >= pop.access(c, t):
+            # turned back on the way (curfew, checkpoints): still has not reached a gate
+            self._maybe_retry(gid, t, Status.NOT_ARRIVED)
+            return
+        choices = self._choices[c]
+        open_ = [(i, w) for i, w in choices if self.gates[i].open]
+        pool = open_ or choices
+        u = pop.choice_u() * sum(w for _, w in pool)
+        gi = pool[-1][0]
+        for i, w in pool:
+            u -= w
+            if u < 0:
+                gi = i
+                break
+        gate = self.gates[gi]
+        self._token[gid] += 1
+        tok = self._token[gid]
+        self._joined[gid] = t
+        self._gate_of[gid] = gi
+        pop.status[gid] = Status.IN_CROWD
+        gate.queues[self._rank[pop.priority[gid]]].append((gid, tok))
+        gate.queued_people += pop.size[gid]
+        self._push(t + pop.patience() * self._patience[c].mean_hours, _ABANDON, gid, tok)
+        self._start(gate, t)
+
+    def _maybe_retry(self, gid: int, t: float, status: Status) -> None:
+        pop = self.pop
+        p = self._patience[pop.cohort[gid]]
+        pop.status[gid] = status
+        if pop.retry_u() < p.retry_probability:
+            when = t + pop.retry_delay() * p.retry_after_hours
+            if when < self.tl.end:
+                self._push(when, _ATTEMPT, gid, 0)
+
+    def _abandon(self, gid: int, tok: int, t: float) -> None:
+        pop = self.pop
+        if pop.status[gid] != Status.IN_CROWD or self._token[gid] != tok:
+            return  # already screened, or this is an older visit
+        self.gates[self._gate_of[gid]].queued_people -= pop.size[gid]
+        self._token[gid] += 1  # its queue entry is now stale
+        self._maybe_retry(gid, t, Status.GAVE_UP)
+
+    # -- lanes ----------------------------------------------------------------------------
+    def _refresh(self, g: _GateState, t: float) -> None:
+        g.lanes = int(self.tl.gate_lanes[g.name](t))
+        g.open = self.tl.gate_open(g.name, t)
+
+    def _screening_hours(self, g: _GateState, gid: int) -> float:
+        spec = g.spec
+        mean_min = spec.screening_base_min + spec.screening_per_person_min * self.pop.size[gid]
+        if spec.screening_distribution == "fixed":
+            return mean_min / 60.0
+        if spec.screening_distribution == "exponential":
+            return mean_min * self.pop.screen_e[gid] / 60.0
+        s = g.log_sigma
+        return mean_min * math.exp(s * self.pop.screen_z[gid] - 0.5 * s * s) / 60.0
+
+    def _start(self, g: _GateState, t: float) -> None:
+        if not g.open:
+            return
+        pop = self.pop
+        status, token, size = pop.status, self._token, pop.size
+        while g.busy < g.lanes:
+            entry = None
+            for q in g.queues:
+                while q:
+                    gid, tok = q[0]
+                    if status[gid] == Status.IN_CROWD and token[gid] == tok:
+                        entry = q
+                        break
+                    q.popleft()
+                if entry is not None:
+                    break
+            if entry is None:
+                return
+            gid = entry[0][0]
+            n = size[gid]
+            if not self.holding.reserve(n):
+                g.blocked = True
+                return
+            entry.popleft()
+            g.queued_people -= n
+            status[gid] = Status.SCREENING
+            g.busy += 1
+            wait = t - self._joined[gid]
+            self.records.screened.append((t, wait, n, g.idx, pop.cohort[gid]))
+            self._push(t + self._screening_hours(g, gid), _DONE, g.idx, gid)
+
+    def _done(self, gi: int, gid: int, t: float) -> None:
+        g = self.gates[gi]
+        g.busy -= 1
+        self.holding.admit(gid)
+        self._start(g, t)
+
+    # -- observation ----------------------------------------------------------------------
+    def crowd_people(self) -> int:
+        return sum(g.queued_people for g in self.gates)
+
+    def blocked_gates(self) -> int:
+        return sum(1 for g in self.gates if g.blocked)

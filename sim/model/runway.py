@@ -1,0 +1,89 @@
+"""The runway: a calendar of movements, each occupying the one runway for a separation time.
+
+A movement (landing or take-off) is booked at the earliest start at or after the time asked
+for such that its occupancy ``[start, start + separation)`` overlaps no other movement and no
+closure. Separation depends on whether the start is by day or by night. Bookings are made at
+or after the current time, so landings can be booked ahead when an aircraft is cleared at its
+staging base (it then leaves the base at the time that makes it arrive on its slot).
+
+Records: ``records.movements`` gets ``(start, end, kind, aircraft)`` for each movement flown.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Literal
+
+from sim.metrics import Records
+from sim.model.security import Timeline, in_hours_window
+from sim.scenario import Runway as RunwaySpec
+
+__all__ = ["Runway"]
+
+Movement = Literal["landing", "takeoff"]
+
+
+class Runway:
+    """Movement slots on one runway, with day/night separation and closures."""
+
+    def __init__(self, spec: RunwaySpec, timeline: Timeline, records: Records):
+        self.spec = spec
+        self.tl = timeline
+        self.records = records
+        self._starts: list[float] = []
+        self._ends: list[float] = []
+
+    def separation(self, t: float) -> float:
+        """Hours a movement starting at ``t`` occupies the runway."""
+        s = self.spec
+        night = in_hours_window(self.tl.hour_of_day(t), s.night_start_hour, s.night_end_hour)
+        return (s.separation_night_min if night else s.separation_day_min) / 60.0
+
+    def earliest(self, t: float) -> float:
+        """The earliest start at or after ``t`` that the runway can take."""
+        starts, ends = self._starts, self._ends
+        while True:
+            moved = False
+            end = t + self.separation(t)
+            for a, b in self.tl.runway_closures:
+                if a < end and t < b:
+                    t, moved = b, True
+                    break
+            if moved:
+                continue
+            i = bisect.bisect_right(ends, t)  # bookings ending after t
+            # occupancy is non-overlapping and sorted, so one look at the next booking suffices
+            while i < len(starts) and starts[i] < end:
+                t, moved = ends[i], True
+                i += 1
+                end = t + self.separation(t)
+            if not moved:
+                return t
+
+    def book(self, t: float, kind: Movement, aircraft: str) -> float:
+        """Book the earliest slot at or after ``t``; returns its start (hours)."""
+        start = self.earliest(t)
+        end = start + self.separation(start)
+        i = bisect.bisect_left(self._starts, start)
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)
+        self.records.movements.append((start, end, kind, aircraft))
+        return start
+
+    def cancel(self, start: float, aircraft: str) -> None:
+        """Give back a booked slot that will not be flown."""
+        i = bisect.bisect_left(self._starts, start)
+        del self._starts[i]
+        del self._ends[i]
+        for j in range(len(self.records.movements) - 1, -1, -1):
+            m = self.records.movements[j]
+            if m[0] == start and m[3] == aircraft:
+                del self.records.movements[j]
+                break
+
+    def forget_before(self, t: float) -> None:
+        """Drop bookings that ended before ``t`` (they can no longer conflict)."""
+        k = bisect.bisect_right(self._ends, t)
+        if k > 64:
+            del self._starts[:k]
+            del self._ends[:k]

@@ -1,0 +1,131 @@
+"""Composition root: builds every actor from a Scenario and wires them together.
+
+Leaf actors never import each other; this module hands each the ones it deals with. It also
+owns the hourly recorder (a SimPy process) and the end-of-run accounting. It builds and
+reports; :mod:`sim.experiment` decides when to run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.metrics import Records, summarise
+from sim.model.airfield import Holding
+from sim.model.fleet import Aircraft, FleetContext, sortie_cycle
+from sim.model.gates import Perimeter
+from sim.model.population import Population
+from sim.model.ramp import Ramp
+from sim.model.runway import Runway
+from sim.model.security import Timeline
+from sim.model.staging import StagingBase
+from sim.rng import Streams
+from sim.scenario import Scenario
+
+__all__ = ["World"]
+
+
+class World:
+    """One replication's simulation, ready to run until the security end."""
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int):
+        s = scenario
+        self.scenario = s
+        self.env = simpy.Environment()
+        self.records = Records()
+        self.timeline = tl = Timeline.from_scenario(s)
+        streams = Streams(seed, replication)
+        self.population = pop = Population(s, tl, streams)
+        self.holding = Holding(s.airfield.holding_capacity_people, pop)
+        self.perimeter = Perimeter(s, tl, pop, self.holding, self.records)
+        self.runway = Runway(s.runway, tl, self.records)
+        self.ramp = Ramp(self.env, s.ramp.spots)
+        self.bases = {
+            n: StagingBase(n, b, tl, s.hours(b.opens) if b.opens is not None else -math.inf)
+            for n, b in s.bases.items()
+        }
+        ctx = FleetContext(
+            env=self.env, timeline=tl, rule=s.departure, ramp=self.ramp, runway=self.runway,
+            holding=self.holding, records=self.records,
+            chalk_interval_hours=s.airfield.chalk_interval_min / 60.0,
+            surge_when_holding_over=s.airfield.surge_when_holding_over,
+        )
+        by_priority = sorted(range(len(pop.cohorts)), key=lambda i: (pop.cohorts[i].priority, i))
+        self.aircraft: list[Aircraft] = []
+        for name, f in s.fleets.items():
+            cohorts = [i for i in by_priority if {"any", f.operator} & set(pop.cohorts[i].carriers)]
+            last = tl.last_landing
+            if f.available_until is not None:
+                last = min(last, s.hours(f.available_until))
+            for k in range(f.count):
+                ac = Aircraft(
+                    ident=f"{name}-{k + 1}", fleet=name, spec=f, cohorts=cohorts,
+                    carries_troops=f.operator in s.retrograde.carriers,
+                    available_from=s.hours(f.available_from) if f.available_from is not None else 0.0,
+                    last_landing=last, bases=[self.bases[b] for b in f.bases],
+                )
+                self.aircraft.append(ac)
+                self.env.process(sortie_cycle(ac, ctx))
+        if tl.retrograde_start < math.inf:
+            self.env.process(self._retrograde(s.retrograde.troops))
+        self.env.process(self._record_hourly())
+
+    def _retrograde(self, troops: int) -> Generator[simpy.Event, Any, None]:
+        """Troops become ready to board, ahead of every evacuee, when the retrograde starts."""
+        yield self.env.timeout(max(0.0, self.timeline.retrograde_start))
+        self.holding.troops_waiting += troops
+
+    def _record_hourly(self) -> Generator[simpy.Event, Any, None]:
+        """Samples levels on the hour (times 0, 1, ... up to the security end)."""
+        h = self.records.hourly
+        evac = deps = 0
+        seen = 0
+        while True:
+            now = self.env.now
+            self.perimeter.advance_to(now)
+            d = self.records.departures
+            while seen < len(d):
+                evac += d[seen].evacuees
+                deps += 1
+                seen += 1
+            blocked = self.perimeter.blocked_gates()
+            self.records.waits["holding"] += blocked
+            h["hours"].append(now)
+            h["evacuated_cumulative"].append(evac)
+            h["departures_cumulative"].append(deps)
+            h["gate_queue_people"].append(self.perimeter.crowd_people())
+            h["screening_people"].append(self.holding.reserved)
+            h["airfield_people"].append(self.holding.people_inside)
+            h["aircraft_on_ground"].append(self.ramp.on_ground)
+            h["aircraft_waiting_for_spot"].append(self.ramp.waiting())
+            h["staging_people"].append(round(sum(b.level(now) for b in self.bases.values())))
+            h["gates_blocked"].append(blocked)
+            if now + 1.0 > self.timeline.end + 1e-9:
+                return
+            yield self.env.timeout(1.0)
+
+    def run(self) -> None:
+        """Run until the airport stops being secured, then settle the perimeter's books."""
+        end = self.timeline.end
+        self.env.run(until=end + 1e-9)
+        self.perimeter.advance_to(end)
+
+    def summary(self) -> dict[str, Any]:
+        """Metrics of the finished replication (see :func:`sim.metrics.summarise`)."""
+        pop = self.population
+        out = summarise(
+            self.records,
+            start=self.scenario.start,
+            end_hours=self.timeline.end,
+            cohort_names=pop.cohort_names,
+            operators=self.scenario.operators,
+            people_by_status=pop.people_by_status(),
+            troops_total=self.scenario.retrograde.troops if self.timeline.retrograde_start < math.inf else 0,
+        )
+        out["metrics"]["aircraft_on_ground_at_end"] = float(self.ramp.on_ground)
+        out["hourly"] = {k: np.asarray(v) for k, v in self.records.hourly.items()}
+        return out
