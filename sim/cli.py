@@ -1,0 +1,221 @@
+"""The ``airlift`` command: argument parsing and printing only; no model logic.
+
+``main(argv) -> int`` is tested in-process. Exit codes: 0 success, 2 bad input (scenario or
+arguments), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sim import experiment
+from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, resolve_path
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _overrides(items: Sequence[str] | None) -> dict[str, Any]:
+    return dict(parse_override(x) for x in items or [])
+
+
+def _progress(total: int, label: str):
+    """A progress bar on stderr that appears only if the work takes more than a moment."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=label, unit="rep", delay=1.0, file=sys.stderr, leave=False)
+    return bar
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+
+
+def _ci(stats: dict[str, Any]) -> str:
+    if stats["ci95_high"] == stats["ci95_low"]:
+        return _fmt(stats["mean"])
+    return f"{_fmt(stats['mean'])}  (95% CI {_fmt(stats['ci95_low'])}–{_fmt(stats['ci95_high'])})"
+
+
+def print_run(result: experiment.RunResult, out: Path | None) -> None:
+    from sim.metrics import LIMIT_CAUSES
+
+    s = result.scenario
+    m = result.metrics
+    n = len(result.replications)
+    p = print
+    p(f"{s.name}: {s.start:%d %b %Y %H:%M} to security end {s.at(s.end_hours):%d %b %Y %H:%M} "
+      f"(UTC{s.start:%z}), {n} replication{'s' if n > 1 else ''}, seed {result.seed}")
+    if result.precision:
+        pr = result.precision
+        state = "reached" if pr["reached"] else "NOT reached (cap)"
+        p(f"precision: ±{pr['target_relative_half_width']:.1%} on stranded_total {state} "
+          f"after {pr['replications_needed']} replications (achieved ±{pr['achieved_relative_half_width']:.1%})")
+    p("")
+    p(f"  people in scenario   {_fmt(m['population_total']['mean'])}")
+    p(f"  evacuated            {_ci(m['evacuated_total'])}")
+    p(f"  stranded             {_ci(m['stranded_total'])}")
+    p(f"    never reached a gate  {_fmt(m['stranded_never_arrived']['mean'])}")
+    p(f"    at the gates          {_fmt(m['stranded_at_gates']['mean'])}")
+    p(f"    inside the airfield   {_fmt(m['stranded_airfield']['mean'])}")
+    p(f"  departures           {_ci(m['departures_total'])}")
+    p(f"  mean load factor     {m['mean_load_factor']['mean']:.0%}   "
+      f"(mean {m['mean_evacuees_per_departure']['mean']:.0f} evacuees per departure)")
+    peak = max(result.daily(), key=lambda d: d["evacuated"])
+    p(f"  peak day             {peak['date']}: {_fmt(peak['evacuated'])} evacuated, {peak['departures']:.0f} departures")
+    p(f"  gate wait            mean {m['gate_wait_mean_hours']['mean']:.1f} h, p95 {m['gate_wait_p95_hours']['mean']:.1f} h")
+    if m["troops_flown"]["mean"] or m["troops_stranded"]["mean"]:
+        p(f"  retrograde troops    {_fmt(m['troops_flown']['mean'])} flown, {_fmt(m['troops_stranded']['mean'])} left")
+    p("")
+    p("  stranded by cohort        people   evacuated    stranded   never arrived  at gates  airfield")
+    for c in s.cohorts:
+        g = lambda k: m[f"cohort.{c}.{k}"]["mean"]  # noqa: E731
+        p(f"    {c:<22}{g('people'):>9,.0f}{g('evacuated'):>12,.0f}{g('stranded'):>12,.0f}"
+          f"{g('stranded_never_arrived'):>16,.0f}{g('stranded_at_gates'):>10,.0f}{g('stranded_airfield'):>10,.0f}")
+    p("")
+    p("  by operator               evacuated  departures")
+    for op in s.operators:
+        p(f"    {op:<22}{m[f'operator.{op}.evacuated']['mean']:>12,.0f}{m[f'operator.{op}.departures']['mean']:>12,.0f}")
+    p("")
+    waits = {c: m[f"limit.{c}_hours"]["mean"] for c in LIMIT_CAUSES}
+    total = sum(v for k, v in waits.items() if k != "holding")
+    p("  what limited throughput (aircraft-hours spent waiting, mean per replication)")
+    for cause, hours in sorted(waits.items(), key=lambda kv: -kv[1]):
+        unit = "gate-hours" if cause == "holding" else "aircraft-hours"
+        share = f"{hours / total:6.0%}" if total and cause != "holding" else "      "
+        p(f"    {share} {hours:>9,.0f} {unit:<15}{LIMIT_CAUSES[cause]}")
+    if s.reference:
+        p("")
+        p("  compared with published figures     model (mean)    published")
+        for key, value in s.reference.items():
+            if key in m:
+                p(f"    {key:<32}{m[key]['mean']:>13,.0f}{value:>13,.0f}")
+    if out is not None:
+        p("")
+        p(f"  written to {out}/ (summary.json, timeseries.csv, plots)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.results import write_run
+
+    scenario = load_scenario(args.scenario, _overrides(args.set))
+    total = args.replications
+    bar = _progress(total, "replications")
+    try:
+        result = experiment.run(scenario, args.replications, args.seed, precision=args.precision,
+                                max_replications=args.max_replications, progress=bar.update)
+    finally:
+        bar.close()
+    out = Path(args.out) if args.out else Path("out") / scenario.name
+    write_run(result, out, plots=not args.no_plots)
+    print_run(result, out)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bad = 0
+    for path in args.scenarios:
+        try:
+            s = load_scenario(path)
+        except ScenarioError as e:
+            print(e, file=sys.stderr)
+            bad += 1
+        else:
+            print(f"{resolve_path(path)}: ok ({s.name}; {len(s.cohorts)} cohorts, {len(s.fleets)} fleets, "
+                  f"{len(s.gates)} gates, {len(s.bases)} bases)")
+    return 2 if bad else 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim.results import write_json
+
+    a = load_scenario(args.a, _overrides(args.set_a))
+    b = load_scenario(args.b or args.a, _overrides(args.set_b))
+    bar = _progress(2 * args.replications, "replications")
+    try:
+        res = experiment.compare(a, b, args.replications, args.seed, progress=bar.update)
+    finally:
+        bar.close()
+    out = Path(args.out) if args.out else Path("out") / f"compare-{a.name}-{b.name}"
+    summary = res.summary()
+    write_json(out / "compare.json", summary)
+    keys = ["evacuated_total", "stranded_total", "stranded_never_arrived", "stranded_at_gates",
+            "stranded_airfield", "departures_total", "mean_load_factor", "gate_wait_mean_hours"]
+    keys += [k for k in summary["differences"] if k.startswith("cohort.") and k.endswith(".stranded")]
+    print(f"A = {a.name}   B = {b.name}   ({args.replications} paired replications, seed {args.seed})")
+    print(f"  {'metric':<34}{'A':>12}{'B':>12}{'B - A':>12}   95% CI of the difference")
+    for k in keys:
+        d = summary["differences"][k]
+        print(f"  {k:<34}{_fmt(d['a_mean']):>12}{_fmt(d['b_mean']):>12}{_fmt(d['difference_mean']):>12}"
+              f"   {_fmt(d['ci95_low'])} to {_fmt(d['ci95_high'])}")
+    print(f"\n  written to {out}/compare.json")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from sim import __version__
+
+    p = _Parser(prog="airlift", description="Simulate evacuation airlift capacity through one secured airport.")
+    p.add_argument("--version", action="version", version=f"airlift {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run a scenario (default: Kabul 2021) with replications")
+    r.add_argument("scenario", nargs="?", help="scenario TOML file (default: the Kabul 2021 reference)")
+    r.add_argument("--replications", "-n", type=int, default=10, metavar="N")
+    r.add_argument("--seed", type=int, default=0, metavar="S")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a dotted key, e.g. security.end=20")
+    r.add_argument("--out", metavar="DIR", help="output folder (default: out/<scenario name>)")
+    r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    r.add_argument("--precision", type=float, metavar="P",
+                   help="add replications until the 95%% half-width of stranded_total is within P of its mean")
+    r.add_argument("--max-replications", type=int, default=200, metavar="N", help="cap for --precision")
+    r.set_defaults(func=cmd_run)
+
+    v = sub.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    v.set_defaults(func=cmd_validate)
+
+    c = sub.add_parser("compare", help="paired comparison of two scenarios (common random numbers)")
+    c.add_argument("a", metavar="A.toml")
+    c.add_argument("b", metavar="B.toml", nargs="?", help="default: A again (compare --set variants)")
+    c.add_argument("--replications", "-n", type=int, default=10, metavar="N")
+    c.add_argument("--seed", type=int, default=0, metavar="S")
+    c.add_argument("--set-a", action="append", metavar="KEY=VALUE")
+    c.add_argument("--set-b", action="append", metavar="KEY=VALUE")
+    c.add_argument("--out", metavar="DIR")
+    c.set_defaults(func=cmd_compare)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("replications", "max_replications"):
+        if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if getattr(args, "precision", None) is not None and not 0 < args.precision < 1:
+        parser.error("--precision must be a fraction between 0 and 1, e.g. 0.05")
+    try:
+        return int(args.func(args))
+    except ScenarioError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # anything else: one line, exit 1
+        print(f"airlift: error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+
+
+def entry() -> None:  # console script
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Figures from result tables. Never runs a simulation and knows nothing of SimPy.
+
+Each function takes a finished result and returns a matplotlib ``Figure``; the CLI saves them
+as PNG, notebooks display them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+
+matplotlib.use("Agg") if not matplotlib.get_backend().lower().startswith(("module://", "inline")) else None
+import matplotlib.dates as mdates  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.experiment import RunResult
+
+__all__ = ["run_figures", "cumulative", "daily_by_operator", "crowds", "stranded"]
+
+WHERE = (
+    ("stranded_never_arrived", "never reached a gate", "#bbbbbb"),
+    ("stranded_at_gates", "at the gates", "#e08214"),
+    ("stranded_airfield", "inside the airfield", "#b2182b"),
+)
+
+
+def _dates(start: datetime, hours: np.ndarray) -> list[datetime]:
+    return [start + timedelta(hours=float(h)) for h in hours]
+
+
+def _date_axis(ax: Any) -> None:
+    ax.xaxis.set_major_locator(mdates.DayLocator(interval=2))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.grid(alpha=0.3)
+
+
+def _end_line(ax: Any, result: RunResult) -> None:
+    s = result.scenario
+    ax.axvline(s.at(s.end_hours), color="black", ls="--", lw=1)
+    ax.annotate("security end", (s.at(s.end_hours), 0.98), xycoords=("data", "axes fraction"),
+                ha="right", va="top", fontsize=8, rotation=90)
+
+
+def cumulative(result: RunResult) -> Figure:
+    """Cumulative evacuated, each replication and their mean, with the security end marked."""
+    s = result.scenario
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    reps = [r["hourly"] for r in result.replications]
+    hours = reps[0]["hours"]
+    for h in reps:
+        ax.plot(_dates(s.start, h["hours"]), h["evacuated_cumulative"] / 1000, color="#2166ac", alpha=0.15, lw=0.8)
+    mean = np.mean([h["evacuated_cumulative"] for h in reps], axis=0)
+    ax.plot(_dates(s.start, hours), mean / 1000, color="#2166ac", lw=2, label=f"mean of {len(reps)} replications")
+    _end_line(ax, result)
+    ax.set_ylabel("people evacuated (thousands)")
+    ax.set_title(f"{s.name}: cumulative evacuated")
+    ax.legend(loc="upper left")
+    _date_axis(ax)
+    return fig
+
+
+def daily_by_operator(result: RunResult) -> Figure:
+    """Mean evacuated per local day, stacked by operator."""
+    daily = result.daily()
+    fig = Figure(figsize=(9, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    days = [datetime.fromisoformat(d["date"]) for d in daily]
+    ops = sorted({op for d in daily for op in d["by_operator"]})
+    bottom = np.zeros(len(days))
+    cmap = matplotlib.colormaps["tab20"]
+    for i, op in enumerate(ops):
+        vals = np.array([d["by_operator"].get(op, 0.0) for d in daily])
+        ax.bar(days, vals, bottom=bottom, label=op, color=cmap(i % 20), width=0.8)
+        bottom += vals
+    ax.set_ylabel("people evacuated per day (mean)")
+    ax.set_title(f"{result.scenario.name}: evacuated per day by operator")
+    ax.legend(ncol=3, fontsize=8, loc="upper left")
+    _date_axis(ax)
+    return fig
+
+
+def crowds(result: RunResult) -> Figure:
+    """Gate crowds, airfield holding and aircraft on the ground over time (mean of replications)."""
+    s = result.scenario
+    reps = [r["hourly"] for r in result.replications]
+    t = _dates(s.start, reps[0]["hours"])
+    fig = Figure(figsize=(9, 7), layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
+    series = (
+        ("gate_queue_people", "people in gate crowds", "#e08214"),
+        ("airfield_people", "people in the holding area", "#2166ac"),
+        ("aircraft_on_ground", "aircraft on the ground", "#4d4d4d"),
+    )
+    for ax, (col, label, color) in zip(axes, series):
+        mean = np.mean([h[col] for h in reps], axis=0)
+        ax.plot(t, mean, color=color)
+        ax.fill_between(t, np.min([h[col] for h in reps], axis=0), np.max([h[col] for h in reps], axis=0),
+                        color=color, alpha=0.2, lw=0)
+        ax.set_ylabel(label, fontsize=9)
+        _end_line(ax, result)
+        _date_axis(ax)
+    axes[1].axhline(s.airfield.holding_capacity_people, color="#2166ac", ls=":", lw=1)
+    axes[0].set_title(f"{s.name}: crowds, holding area and ramp (mean; band = range over replications)")
+    return fig
+
+
+def stranded(result: RunResult) -> Figure:
+    """Mean stranded people by cohort and where they were when the airport closed."""
+    m = result.metrics
+    cohorts = list(result.scenario.cohorts)
+    fig = Figure(figsize=(8, 1.2 + 0.6 * len(cohorts)), layout="constrained")
+    ax = fig.add_subplot()
+    left = np.zeros(len(cohorts))
+    for key, label, color in WHERE:
+        vals = np.array([m[f"cohort.{c}.{key}"]["mean"] for c in cohorts])
+        ax.barh(cohorts, vals / 1000, left=left / 1000, label=label, color=color)
+        left += vals
+    ax.set_xlabel("people stranded (thousands, mean)")
+    ax.set_title(f"{result.scenario.name}: stranded by cohort and where")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def run_figures(result: RunResult) -> dict[str, Figure]:
+    """Every standard figure of a run, by file stem."""
+    return {
+        "cumulative_evacuated": cumulative(result),
+        "daily_by_operator": daily_by_operator(result),
+        "crowds_and_airfield": crowds(result),
+        "stranded_by_cohort": stranded(result),
+    }
