@@ -154,6 +154,9 @@ class Fleet(_Strict):
     available_from: TimeSpec | None = None
     available_until: TimeSpec | None = None
     """Last landing at the airport (an ally ending its operation); absent: the security end."""
+    stagger_hours: NonNegative = 0.0
+    """Aircraft enter service this far apart (aircraft k at ``available_from + k * stagger_hours``),
+    so crews do not all reach their duty limit together."""
     ground_fixed_min: NonNegative = 60.0
     boarding_min_per_person: NonNegative = 0.1
     turnaround_hours: NonNegative = 3.0

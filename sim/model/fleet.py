@@ -68,11 +68,14 @@ class FleetContext:
     surge_when_holding_over: float
 
 
-def _pick_base(ac: Aircraft, t: float) -> StagingBase | None:
-    for b in ac.bases:
-        if b.room(t) > 0:
+def _pick_base(ac: Aircraft, t: float, wanted: int) -> StagingBase | None:
+    """The first base (in the fleet's order) with room for ``wanted`` people, else the roomiest."""
+    rooms = [(b.room(t), b) for b in ac.bases]
+    for room, b in rooms:
+        if room >= wanted:
             return b
-    return None
+    room, best = max(rooms, key=lambda rb: rb[0])
+    return best if room > 0 else None
 
 
 def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any, None]:
@@ -164,17 +167,17 @@ def _board(ac: Aircraft, ctx: FleetContext, land: float, max_ground: float):
         blocked_by_base = False
         if load < seats and holding.has_eligible(ac.cohorts):
             if dest is None:
-                dest = _pick_base(ac, now)
+                dest = _pick_base(ac, now, seats - load)
             room = dest.room(now) if dest is not None else 0
-            if room <= 0:
-                blocked_by_base = True
-            else:
+            if room > 0:
                 taken = holding.board(now, ac.cohorts, min(seats - load, room))
                 n = sum(holding.pop.size[g] for g in taken)
                 dest.commit(n)
                 groups.extend(taken)
                 load += n
                 took += n
+            # the base, not the passengers, is what keeps this aircraft from filling up
+            blocked_by_base = load < seats and room - took <= 0 and holding.has_eligible(ac.cohorts)
         if took and per_person > 0:
             yield env.timeout(took * per_person)
         now = env.now

@@ -65,7 +65,8 @@ class World:
                 ac = Aircraft(
                     ident=f"{name}-{k + 1}", fleet=name, spec=f, cohorts=cohorts,
                     carries_troops=f.operator in s.retrograde.carriers,
-                    available_from=s.hours(f.available_from) if f.available_from is not None else 0.0,
+                    available_from=(s.hours(f.available_from) if f.available_from is not None else 0.0)
+                    + k * f.stagger_hours,
                     last_landing=last, bases=[self.bases[b] for b in f.bases],
                 )
                 self.aircraft.append(ac)
