@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     v.set_defaults(func=cmd_validate)
 
+    k = sub.add_parser("keys", help="print every scenario key with its type, default and meaning")
+    k.set_defaults(func=lambda args: print(__import__("sim.keys").keys.keys_markdown(), end="") or 0)
+
     c = sub.add_parser("compare", help="paired comparison of two scenarios (common random numbers)")
     c.add_argument("a", metavar="A.toml")
     c.add_argument("b", metavar="B.toml", nargs="?", help="default: A again (compare --set variants)")

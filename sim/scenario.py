@@ -53,20 +53,23 @@ class ScenarioError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, use_attribute_docstrings=True)
 
 
 class Window(_Strict):
     """A closed period: from ``start`` until ``end`` (absent: until the security end)."""
 
     start: TimeSpec
+    """Start of the closed period (datetime or days after start)."""
     end: TimeSpec | None = None
+    """End of the closed period; absent: until the security end."""
 
 
 class Security(_Strict):
     """The security window: when the airport stops being secured, and the lead times before it."""
 
     end: TimeSpec
+    """When the airport stops being secured: whoever is not airborne by then is stranded (datetime or days after start)."""
     gate_close_lead_hours: NonNegative = 12.0
     """Gates stop admitting (screening no new group) this long before the end."""
     last_landing_lead_hours: NonNegative = 4.0
@@ -79,6 +82,7 @@ class Retrograde(_Strict):
     """The security force itself, flown out in the final hours ahead of evacuees."""
 
     troops: Annotated[int, Field(ge=0)] = 0
+    """Troops to fly out; they board ahead of every evacuee and need no staging room."""
     start: TimeSpec | None = None
     """When troops start to leave; absent means no retrograde."""
     carriers: list[Name] = Field(default_factory=list)
@@ -89,6 +93,7 @@ class Airfield(_Strict):
     """The holding area inside the perimeter, and how passengers are brought to aircraft."""
 
     holding_capacity_people: Annotated[int, Field(ge=1)]
+    """People the holding area inside the perimeter can take (including people in screening lanes)."""
     chalk_interval_min: Positive = 15.0
     """An aircraft still short of its departure load takes another chalk from holding this often."""
     surge_when_holding_over: Fraction = 0.5
@@ -99,22 +104,29 @@ class Runway(_Strict):
     """One runway: every landing and take-off occupies it for a separation time."""
 
     separation_day_min: Positive = 4.0
+    """Minutes one movement (landing or take-off) occupies the runway by day."""
     separation_night_min: Positive = 6.0
+    """Minutes one movement occupies the runway by night."""
     night_start_hour: Annotated[float, Field(ge=0, lt=24)] = 19.0
+    """Local hour when night separation starts."""
     night_end_hour: Annotated[float, Field(ge=0, lt=24)] = 5.0
+    """Local hour when night separation ends."""
 
 
 class Ramp(_Strict):
     """Parking spots by size class; an aircraft holds its spot from clearance to take-off."""
 
     spots: dict[Name, Annotated[int, Field(ge=0)]]
+    """Parking spots by size class, e.g. ``heavy = 14``; each fleet names its class."""
 
 
 class Departure(_Strict):
     """When a loaded aircraft leaves: full enough, or on the ground long enough."""
 
     min_load_fraction: Fraction = 0.9
+    """Leave as soon as the load reaches this fraction of the (normal) seats."""
     max_ground_hours: Positive = 3.0
+    """Leave after this long on the ground with whatever load (unless waiting for base room)."""
     wait_for_base_room: bool = True
     """If the destination base has no room, wait on the ground (holding the spot) rather than leave empty."""
 
@@ -122,46 +134,64 @@ class Departure(_Strict):
 class StepValue(_Strict):
     """A value that holds from ``from_`` (a time) onwards."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
     from_: TimeSpec = Field(alias="from")
+    """From when (datetime or days after start); written ``from`` in TOML."""
     value: NonNegative
+    """The value from then on."""
 
 
 class Base(_Strict):
     """A staging base: evacuees are flown there and flow onwards at a rate."""
 
     flight_hours: Positive
+    """Flight time between the airport and this base, each way."""
     capacity_people: Annotated[int, Field(ge=0)]
+    """Evacuees the base can hold."""
     outflow_per_day: NonNegative
+    """Evacuees a day flown onward from the base (continuous drain)."""
     outflow_schedule: list[StepValue] = Field(default_factory=list)
     """Later outflow rates (people per day), each from a date."""
     opens: TimeSpec | None = None
     """Before this time the base takes no evacuees."""
     initial_people: Annotated[int, Field(ge=0)] = 0
+    """Evacuees already at the base at the start."""
 
 
 class Fleet(_Strict):
     """Aircraft of one type flown by one operator from a home staging base."""
 
     operator: Name
+    """Nation or organisation flying the fleet; cohorts' ``carriers`` name operators."""
     aircraft_type: str
+    """Aircraft type, for reports."""
     size_class: Name
+    """Ramp size class (a key of ``ramp.spots``)."""
     count: Annotated[int, Field(ge=0)]
+    """Aircraft in the fleet."""
     bases: Annotated[list[Name], Field(min_length=1)]
     """Staging bases in order of preference (home first)."""
     seats: Annotated[int, Field(ge=1)]
+    """Normal evacuee load."""
     surge_seats: Annotated[int, Field(ge=1)] | None = None
+    """Surge load, used while the holding area is crowded (``airfield.surge_when_holding_over``); absent: no surge."""
     available_from: TimeSpec | None = None
+    """First time the fleet can fly (datetime or days); absent: the start."""
     available_until: TimeSpec | None = None
     """Last landing at the airport (an ally ending its operation); absent: the security end."""
     stagger_hours: NonNegative = 0.0
     """Aircraft enter service this far apart (aircraft k at ``available_from + k * stagger_hours``),
     so crews do not all reach their duty limit together."""
     ground_fixed_min: NonNegative = 60.0
+    """Minutes on the ground before boarding can start (taxi, unload, checks)."""
     boarding_min_per_person: NonNegative = 0.1
+    """Boarding minutes per person."""
     turnaround_hours: NonNegative = 3.0
+    """Hours at the staging base between sorties."""
     crew_duty_hours: Positive = 24.0
+    """Crew duty limit: a sortie that would end beyond it waits for crew rest first."""
     crew_rest_hours: NonNegative = 12.0
+    """Crew rest at the staging base when the duty limit is reached."""
 
     @model_validator(mode="after")
     def _surge(self) -> Fleet:
@@ -174,10 +204,15 @@ class GroupSize(_Strict):
     """Family size: ``1 + Poisson(mean - 1)`` capped at ``max``, or a categorical table."""
 
     distribution: Literal["poisson", "categorical"] = "poisson"
+    """``poisson`` (1 + Poisson(mean - 1), capped at ``max``) or ``categorical`` (``sizes`` and ``weights``)."""
     mean: Annotated[float, Field(ge=1)] = 4.0
+    """Mean family size, for ``poisson``."""
     max: Annotated[int, Field(ge=1)] = 15
+    """Largest family, for ``poisson``."""
     sizes: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)
+    """Family sizes, for ``categorical``."""
     weights: list[NonNegative] = Field(default_factory=list)
+    """Relative frequencies of ``sizes``."""
 
     @model_validator(mode="after")
     def _table(self) -> GroupSize:
@@ -195,8 +230,11 @@ class Arrival(_Strict):
     curfew_factor: Fraction = 1.0
     """Fraction of attempts made during curfew hours that get through to the gates."""
     curfew_start_hour: Annotated[float, Field(ge=0, lt=24)] = 21.0
+    """Local hour the night curfew starts."""
     curfew_end_hour: Annotated[float, Field(ge=0, lt=24)] = 5.0
+    """Local hour the night curfew ends."""
     curfew_until: TimeSpec | None = None
+    """The curfew applies until then (datetime or days); absent: always."""
     until: TimeSpec | None = None
     """When the profile ends: people whose first attempt would fall later never try. Absent: the
     security end. Set it explicitly to keep arrivals fixed while sweeping ``security.end``."""
@@ -206,31 +244,43 @@ class Patience(_Strict):
     """How long a group waits in a gate crowd, and whether it tries again."""
 
     mean_hours: Positive = 12.0
+    """Mean time (exponential) a family waits in a gate crowd before giving up."""
     retry_probability: Fraction = 0.5
+    """Chance that a family that gave up (or was turned back on the way) tries again."""
     retry_after_hours: Positive = 12.0
+    """Mean time (exponential) before it tries again."""
 
 
 class Cohort(_Strict):
     """People with the same priority, eligibility and behaviour."""
 
     people: Annotated[int, Field(ge=0)]
+    """People in the cohort (counted exactly; families are cut to fit)."""
     priority: Annotated[int, Field(ge=1)]
     """1 is served first at the gates and on board."""
     carriers: Annotated[list[Name], Field(min_length=1)] = ["any"]
     """Operators allowed to carry this cohort, or ``any``."""
     group_size: GroupSize = GroupSize()
+    """Family size distribution."""
     arrival: Arrival = Arrival()
+    """When families try to reach the gates."""
     patience: Patience = Patience()
+    """How long families wait and whether they come back."""
 
 
 class Gate(_Strict):
     """A perimeter entrance with screening lanes."""
 
     lanes: Annotated[int, Field(ge=0)]
+    """Screening lanes at the start."""
     lane_schedule: list[StepValue] = Field(default_factory=list)
+    """Later lane counts, each ``{ from = ..., value = lanes }``."""
     screening_base_min: NonNegative = 5.0
+    """Mean screening minutes per family, fixed part."""
     screening_per_person_min: NonNegative = 2.0
+    """Mean screening minutes added per person in the family."""
     screening_distribution: Literal["exponential", "fixed", "lognormal"] = "exponential"
+    """``exponential``, ``fixed`` or ``lognormal`` (with ``screening_cv``) around that mean."""
     screening_cv: Positive = 0.5
     """Coefficient of variation, for the lognormal distribution."""
     admits: Annotated[list[Name], Field(min_length=1)] = ["any"]
@@ -238,6 +288,7 @@ class Gate(_Strict):
     weight: Positive = 1.0
     """Relative chance that an arriving group picks this gate (see the README)."""
     closed: list[Window] = Field(default_factory=list)
+    """Periods when the gate admits nobody, each ``{ start = ..., end = ... }``."""
 
 
 DisruptionKind = Literal[
@@ -255,30 +306,50 @@ class Disruption(_Strict):
     """
 
     kind: DisruptionKind
+    """``gate_closure``, ``runway_closure``, ``arrival_factor``, ``lanes``, ``staging_capacity`` or ``staging_outflow``."""
     start: TimeSpec
+    """When it starts (datetime or days after start)."""
     end: TimeSpec | None = None
+    """When it ends; absent: until the security end."""
     target: str = "*"
+    """A gate, ``runway``, a cohort, a base, or ``*`` for all (see the kind)."""
     value: float | None = None
+    """Lanes, an arrival fraction (0-1), a capacity in people or an outflow in people a day."""
     description: str = ""
+    """What happened, and the source."""
 
 
 class Scenario(_Strict):
     """A complete airlift scenario. Build one with :func:`load_scenario`."""
 
     name: str = "scenario"
+    """Scenario name (used for the default output folder)."""
     description: str = ""
+    """Free text."""
     start: datetime
+    """Start of the simulation, an ISO datetime with UTC offset; all local times use this offset."""
     security: Security
+    """The security window."""
     retrograde: Retrograde = Retrograde()
+    """Withdrawal of the security force."""
     airfield: Airfield
+    """Holding area and boarding."""
     runway: Runway = Runway()
+    """The runway."""
     ramp: Ramp
+    """Parking."""
     departure: Departure = Departure()
+    """The departure rule."""
     bases: Annotated[dict[Name, Base], Field(min_length=1)]
+    """Staging bases by name."""
     fleets: Annotated[dict[Name, Fleet], Field(min_length=1)]
+    """Fleets by name."""
     cohorts: Annotated[dict[Name, Cohort], Field(min_length=1)]
+    """Evacuee cohorts by name."""
     gates: Annotated[dict[Name, Gate], Field(min_length=1)]
+    """Perimeter gates by name."""
     disruptions: list[Disruption] = Field(default_factory=list)
+    """Dated events, a list of tables ``[[disruptions]]``."""
     reference: dict[str, float] = Field(default_factory=dict)
     """Published figures to print beside the results (free names, numbers)."""
 

@@ -37,6 +37,7 @@ class Holding:
         self.people_inside = 0  # in the holding area
         self.reserved = 0  # in screening lanes, room kept for them
         self.troops_waiting = 0
+        self.peak_people = 0  # most people inside or in screening at once
         self.upstream: Upstream | None = None
 
     # -- the perimeter side --------------------------------------------------------------
@@ -45,6 +46,8 @@ class Holding:
         if self.people_inside + self.reserved + n > self.capacity:
             return False
         self.reserved += n
+        if self.people_inside + self.reserved > self.peak_people:
+            self.peak_people = self.people_inside + self.reserved
         return True
 
     def admit(self, group: int) -> None:

@@ -106,7 +106,7 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
             return
         rec.waits["ramp"] += env.now - asked
         land = ctx.runway.book(env.now + flight, "landing", ac.ident)
-        if land > ac.last_landing:
+        if land > ac.last_landing or land + spec.ground_fixed_min / 60.0 > tl.boarding_deadline:
             ctx.runway.cancel(land, ac.ident)
             ctx.ramp.release(spec.size_class, req)
             return
@@ -143,8 +143,8 @@ def _board(ac: Aircraft, ctx: FleetContext, land: float, max_ground: float):
     env, tl, rule, holding, rec = ctx.env, ctx.timeline, ctx.rule, ctx.holding, ctx.records
     spec = ac.spec
     per_person = spec.boarding_min_per_person / 60.0
-    # the latest the aircraft may start its take-off roll, and so stop boarding
-    deadline = tl.last_takeoff
+    # the latest the aircraft may board; a take-off slot before the last take-off time is then certain
+    deadline = tl.boarding_deadline
     groups: list[int] = []
     load = troops = 0
     dest: StagingBase | None = None

@@ -16,10 +16,13 @@ import heapq
 import math
 from collections import deque
 
+import numpy as np
+
 from sim.metrics import Records
 from sim.model.airfield import Holding
 from sim.model.population import Population, Status
 from sim.model.security import Timeline
+from sim.rng import Streams
 from sim.scenario import Gate, Scenario
 
 __all__ = ["Perimeter"]
@@ -47,7 +50,8 @@ class _GateState:
 class Perimeter:
     """Gate crowds and screening lanes for all families, as one lazily advanced calendar."""
 
-    def __init__(self, scenario: Scenario, timeline: Timeline, pop: Population, holding: Holding, records: Records):
+    def __init__(self, scenario: Scenario, timeline: Timeline, pop: Population, holding: Holding, records: Records,
+                 streams: Streams):
         self.pop = pop
         self.tl = timeline
         self.holding = holding
@@ -67,16 +71,21 @@ class Perimeter:
             self._choices.append([(i, g.spec.weight) for i, g in enumerate(self.gates)
                                   if "any" in g.spec.admits or c in g.spec.admits])
         self._patience = [c.patience for c in pop.cohorts]
-        for i, g in enumerate(self.gates):
+        for g in self.gates:
             self._refresh(g, 0.0)
+        self._refresh_choices()
+        for i, g in enumerate(self.gates):
             for t in timeline.change_times[g.name]:
                 self._push(t, _CHANGE, i, 0)
             if timeline.gate_close > 0:
                 self._push(timeline.gate_close, _CHANGE, i, 0)
-        horizon = timeline.end
-        for gid, t in enumerate(pop.first_attempt.tolist()):
-            if t < horizon:
-                self._push(t, _ATTEMPT, gid, 0)
+        # families' first arrivals at the gates, in time order, merged with the calendar lazily
+        reached = pop.reach_gates(streams, timeline.end)
+        order = np.argsort(reached, kind="stable")
+        order = order[np.isfinite(reached[order])]
+        self._arrivals_t: list[float] = reached[order].tolist()
+        self._arrivals_g: list[int] = order.tolist()
+        self._next_arrival = 0
         holding.upstream = self
 
     # -- calendar -----------------------------------------------------------------------------
@@ -87,7 +96,19 @@ class Perimeter:
     def advance_to(self, t: float) -> None:
         """Process every perimeter event up to and including time ``t``."""
         heap = self._heap
-        while heap and heap[0][0] <= t:
+        arr_t, arr_g = self._arrivals_t, self._arrivals_g
+        n_arr = len(arr_t)
+        while True:
+            i = self._next_arrival
+            # first arrivals come after calendar events at the same time (as ATTEMPTs would)
+            if i < n_arr and arr_t[i] <= t and (not heap or arr_t[i] < heap[0][0]
+                                                 or (arr_t[i] == heap[0][0] and heap[0][1] > _ATTEMPT)):
+                self._next_arrival = i + 1
+                self.now = arr_t[i]
+                self._join(arr_g[i], arr_t[i])
+                continue
+            if not heap or heap[0][0] > t:
+                break
             when, kind, _, a, b = heapq.heappop(heap)
             self.now = when
             if kind == _ATTEMPT:
@@ -99,6 +120,7 @@ class Perimeter:
             else:
                 g = self.gates[a]
                 self._refresh(g, when)
+                self._refresh_choices()
                 self._start(g, when)
         self.now = max(self.now, t)
 
@@ -110,22 +132,35 @@ class Perimeter:
 
     # -- families -------------------------------------------------------------------------
     def _attempt(self, gid: int, t: float) -> None:
+        """A family that gave up at a gate tries again: the way there may turn it back."""
         pop = self.pop
-        c = pop.cohort[gid]
-        if pop.access_u() >= pop.access(c, t):
-            # turned back on the way (curfew, checkpoints): still has not reached a gate
-            self._maybe_retry(gid, t, Status.NOT_ARRIVED)
+        if pop.access_u() >= pop.access(pop.cohort[gid], t):
+            # turned back on the way (curfew, checkpoints): counted as gave up at the gates
+            self._maybe_retry(gid, t, Status.GAVE_UP)
             return
-        choices = self._choices[c]
-        open_ = [(i, w) for i, w in choices if self.gates[i].open]
-        pool = open_ or choices
-        u = pop.choice_u() * sum(w for _, w in pool)
-        gi = pool[-1][0]
+        self._join(gid, t)
+
+    def _pick_gate(self, c: int) -> int:
+        """Among the gates admitting the cohort that are open, by weight; if none is open, among all."""
+        pool, total = self._open_choices[c]
+        u = self.pop.choice_u() * total
         for i, w in pool:
             u -= w
             if u < 0:
-                gi = i
-                break
+                return i
+        return pool[-1][0]
+
+    def _refresh_choices(self) -> None:
+        self._open_choices = []
+        for choices in self._choices:
+            open_ = [(i, w) for i, w in choices if self.gates[i].open] or choices
+            self._open_choices.append((open_, sum(w for _, w in open_)))
+
+    def _join(self, gid: int, t: float) -> None:
+        """A family reaches a gate and joins its crowd."""
+        pop = self.pop
+        c = pop.cohort[gid]
+        gi = self._pick_gate(c)
         gate = self.gates[gi]
         self._token[gid] += 1
         tok = self._token[gid]

@@ -125,6 +125,46 @@ class Population:
             for c in self.cohorts
         ]
 
+    def access_vector(self, cohort: int, t: np.ndarray) -> np.ndarray:
+        """:meth:`access` for many attempt times of one cohort at once."""
+        factor, start, end, until = self._curfew[cohort]
+        f = np.ones(len(t))
+        for a, b, v in self.timeline.arrival_factors.get(self.cohort_names[cohort], ()):
+            f[(t >= a) & (t < b)] *= v
+        if factor < 1.0:
+            hour = (self.timeline.start_hour_of_day + t) % 24.0
+            night = (hour >= start) | (hour < end) if start > end else (hour >= start) & (hour < end)
+            f[night & (t < until)] *= factor
+        return f
+
+    def reach_gates(self, streams: Streams, horizon: float) -> np.ndarray:
+        """When each family first reaches a gate (``inf``: never, before ``horizon``).
+
+        On the way, an attempt gets through with the cohort's access factor at that time
+        (curfew, checkpoints); a family turned back tries again with the cohort's retry
+        probability after an exponential delay. None of this depends on the state of the
+        airfield, so it is drawn for all families at once, before the run.
+        """
+        gen_u, gen_r, gen_d = streams("access"), streams("access_retry"), streams("access_retry_delay")
+        t = self.first_attempt.copy()
+        reached = np.full(len(t), np.inf)
+        retry_p = np.array([c.patience.retry_probability for c in self.cohorts])
+        retry_h = np.array([c.patience.retry_after_hours for c in self.cohorts])
+        alive = np.flatnonzero(t < horizon)
+        while len(alive):
+            f = np.empty(len(alive))
+            coh = self.cohort_arr[alive]
+            for c in np.unique(coh):
+                sel = coh == c
+                f[sel] = self.access_vector(int(c), t[alive[sel]])
+            ok = gen_u.random(len(alive)) < f
+            reached[alive[ok]] = t[alive[ok]]
+            failed = alive[~ok]
+            again = gen_r.random(len(failed)) < retry_p[self.cohort_arr[failed]]
+            t[failed] = t[failed] + gen_d.standard_exponential(len(failed)) * retry_h[self.cohort_arr[failed]]
+            alive = failed[again & (t[failed] < horizon)]
+        return reached
+
     def people(self) -> int:
         return int(self.size_arr.sum())
 

@@ -82,6 +82,9 @@ class Timeline:
     arrival_factors: dict[str, list[tuple[float, float, float]]]
     base_capacity: dict[str, Steps]
     base_outflow: dict[str, Steps]
+    boarding_deadline: float = INF
+    """Aircraft stop boarding and leave by then, so that even with every spot occupied all of
+    them get a take-off slot before ``last_takeoff``."""
     retrograde_start: float = INF
     change_times: dict[str, list[float]] = field(default_factory=dict)
     """Per gate, every time its open state or lane count may change (for the gate actor)."""
@@ -154,13 +157,25 @@ class Timeline:
             base_outflow[b] = Steps(base.outflow_per_day / 24.0, out)
         sec = s.security
         retro = s.retrograde
+        closures = _intervals(runway)
+        # the last take-off must not fall in a closure; all aircraft on the ramp (one per
+        # spot at most) must fit in the runway between the boarding deadline and it
+        last_takeoff = end - sec.last_takeoff_lead_hours
+        queue = sum(s.ramp.spots.values()) * max(s.runway.separation_day_min, s.runway.separation_night_min) / 60
+        while True:
+            deadline = last_takeoff - queue
+            hit = [a for a, b in closures if a < last_takeoff and b > deadline]
+            if not hit:
+                break
+            last_takeoff = min(hit)
         return cls(
             end=end,
             gate_close=end - sec.gate_close_lead_hours,
             last_landing=end - sec.last_landing_lead_hours,
-            last_takeoff=end - sec.last_takeoff_lead_hours,
+            last_takeoff=last_takeoff,
+            boarding_deadline=deadline,
             start_hour_of_day=s.start.hour + s.start.minute / 60.0,
-            runway_closures=_intervals(runway),
+            runway_closures=closures,
             gate_closures=gate_closures,
             gate_lanes=gate_lanes,
             arrival_factors=factors,

@@ -41,7 +41,7 @@ class World:
         streams = Streams(seed, replication)
         self.population = pop = Population(s, tl, streams)
         self.holding = Holding(s.airfield.holding_capacity_people, pop)
-        self.perimeter = Perimeter(s, tl, pop, self.holding, self.records)
+        self.perimeter = Perimeter(s, tl, pop, self.holding, self.records, streams)
         self.runway = Runway(s.runway, tl, self.records)
         self.ramp = Ramp(self.env, s.ramp.spots)
         self.bases = {
@@ -128,5 +128,6 @@ class World:
             troops_total=self.scenario.retrograde.troops if self.timeline.retrograde_start < math.inf else 0,
         )
         out["metrics"]["aircraft_on_ground_at_end"] = float(self.ramp.on_ground)
+        out["metrics"]["holding_peak_people"] = float(self.holding.peak_people)
         out["hourly"] = {k: np.asarray(v) for k, v in self.records.hourly.items()}
         return out

@@ -1,0 +1,106 @@
+"""The reference of every scenario key, generated from the schema (the README embeds it).
+
+``airlift keys`` prints it; a test keeps the README's copy identical, so the documentation
+cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from sim.scenario import Scenario
+
+__all__ = ["scenario_keys", "keys_markdown"]
+
+
+def _type(ann: Any) -> str:
+    origin, args = typing.get_origin(ann), typing.get_args(ann)
+    if origin is typing.Annotated:
+        base, *meta = args
+        bounds = []
+        for m in meta:
+            for attr in getattr(m, "metadata", [m]):
+                for op, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+                    v = getattr(attr, op, None)
+                    if v is not None:
+                        bounds.append(f"{sym} {v}")
+                if getattr(attr, "min_length", None):
+                    bounds.append(f"at least {attr.min_length}")
+        return _type(base) + (f" ({', '.join(bounds)})" if bounds else "")
+    if origin in (types.UnionType, typing.Union):
+        parts = [a for a in args if a is not type(None)]
+        if set(parts) == {datetime, float}:
+            s = "time"
+        else:
+            s = " or ".join(_type(a) for a in parts)
+        return s + (", optional" if type(None) in args else "")
+    if origin is typing.Literal:
+        return " / ".join(f'"{a}"' for a in args)
+    if origin is list:
+        return f"list of {_type(args[0])}"
+    if origin is tuple:
+        return "[" + ", ".join(_type(a) for a in args) + "]"
+    if origin is dict:
+        return f"table of {_type(args[1])}"
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return "table"
+    return {float: "number", int: "integer", str: "string", bool: "boolean", datetime: "datetime"}.get(ann, str(ann))
+
+
+def _bounds(metadata: list[Any]) -> str:
+    out = []
+    for m in metadata:
+        for op, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+            v = getattr(m, op, None)
+            if v is not None:
+                out.append(f"{sym} {v}")
+    return f" ({', '.join(out)})" if out else ""
+
+
+def _default(f: Any) -> str:
+    if f.is_required():
+        return "required"
+    d = f.default if f.default is not PydanticUndefined else f.default_factory()
+    if isinstance(d, BaseModel):
+        return "(see below)"
+    if d is None:
+        return "none"
+    if d == [] or d == {}:
+        return "empty"
+    return f"`{d!r}`".replace("'", '"') if not isinstance(d, bool) else f"`{str(d).lower()}`"
+
+
+def scenario_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """``(dotted key, type, default, meaning)`` for every key, in schema order."""
+    rows = []
+    for name, f in model.model_fields.items():
+        key = prefix + (f.alias or name)
+        ann = f.annotation
+        inner = typing.get_args(ann)
+        sub = None
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            sub, key_next = ann, key + "."
+        elif typing.get_origin(ann) is dict:
+            val = inner[1]
+            if isinstance(val, type) and issubclass(val, BaseModel):
+                sub, key_next = val, f"{key}.<name>."
+        elif typing.get_origin(ann) is list and name == "disruptions":
+            sub, key_next = typing.get_args(ann)[0], f"{key}.<i>."
+        rows.append((key, _type(ann) + _bounds(f.metadata), _default(f), (f.description or "").replace("\n", " ")))
+        if sub is not None:
+            rows.extend(scenario_keys(sub, key_next))
+    return rows
+
+
+def keys_markdown() -> str:
+    out = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for key, typ, default, doc in scenario_keys():
+        doc = " ".join(doc.split()).replace("|", "\\|")
+        out.append(f"| `{key}` | {typ.replace('|', '/')} | {default} | {doc} |")
+    return "\n".join(out) + "\n"

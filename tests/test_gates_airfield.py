@@ -1,0 +1,120 @@
+"""Gates and the holding area: scripted timelines, priority, eligibility, capacity, Erlang C."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import sim
+from sim.metrics import Records
+from sim.model.airfield import Holding
+from sim.model.gates import Perimeter
+from sim.model.population import Population, Status
+from sim.model.security import Timeline
+from sim.rng import Streams
+
+H = 1 / 6  # ten minutes of screening
+
+
+def one_gate(small, closed=(), holding=1000, lanes=1):
+    o = {
+        "gates": {"abbey": {"lanes": lanes, "screening_base_min": 10, "screening_per_person_min": 0,
+                            "screening_distribution": "fixed", "closed": list(closed)}},
+        "cohorts.us_citizens.people": 6, "cohorts.afghans.people": 6,
+        "cohorts.us_citizens.group_size": {"distribution": "categorical", "sizes": [2], "weights": [1]},
+        "cohorts.afghans.group_size": {"distribution": "categorical", "sizes": [2], "weights": [1]},
+        "cohorts.afghans.arrival.curfew_factor": 1.0,
+        "cohorts.us_citizens.patience.mean_hours": 1e6, "cohorts.afghans.patience.mean_hours": 1e6,
+        "airfield.holding_capacity_people": holding,
+    }
+    s = small.with_overrides(o)
+    tl = Timeline.from_scenario(s)
+    pop = Population(s, tl, Streams(1, 0))
+    # groups 0-2 are US citizens (priority 1), 3-5 Afghans (priority 2)
+    pop.first_attempt = np.array([1.0, 1.05, 1.3, 0.95, 1.01, 1.02])
+    rec = Records()
+    hold = Holding(s.airfield.holding_capacity_people, pop)
+    return Perimeter(s, tl, pop, hold, rec, Streams(1, 0)), pop, hold, rec
+
+
+def starts(rec):
+    return [(round(t, 4), cohort) for t, _, _, _, cohort in rec.screened]
+
+
+def test_gate_serves_priority_then_first_come(small):
+    per, pop, hold, rec = one_gate(small)
+    per.advance_to(10.0)
+    assert starts(rec) == [
+        (0.95, 1), (round(0.95 + H, 4), 0), (round(0.95 + 2 * H, 4), 0),
+        (round(0.95 + 3 * H, 4), 0), (round(0.95 + 4 * H, 4), 1), (round(0.95 + 5 * H, 4), 1),
+    ]
+    # waits are exact: the US citizen who came at 1.0 waited until 0.95 + 10 min
+    assert rec.screened[1][1] == pytest.approx(0.95 + H - 1.0)
+    assert hold.people_inside == 12 and all(s == Status.HOLDING for s in pop.status)
+
+
+def test_closed_gate_admits_nobody(small):
+    closed = [{"start": "2021-08-14T01:00:00+04:30", "end": "2021-08-14T02:00:00+04:30"}]
+    per, pop, hold, rec = one_gate(small, closed=closed)
+    per.advance_to(10.0)
+    times = [t for t, *_ in rec.screened]
+    assert not any(1.0 <= t < 2.0 for t in times)
+    assert times == pytest.approx([0.95, 2.0, 2.0 + H, 2.0 + 2 * H, 2.0 + 3 * H, 2.0 + 4 * H])
+
+
+def test_full_holding_blocks_gates_and_boarding_reopens_them(small):
+    per, pop, hold, rec = one_gate(small, holding=4)
+    per.advance_to(5.0)
+    assert len(rec.screened) == 2  # 2 families of 2 fill the area; the gate waits
+    assert hold.people_inside == 4 and per.blocked_gates() == 1
+    taken = hold.board(5.0, cohorts=[0, 1], seats=2)
+    assert [pop.cohort[g] for g in taken] == [0]  # priority first
+    per.advance_to(5.0)
+    assert rec.screened[2][0] == pytest.approx(5.0)
+    assert hold.people_inside + hold.reserved <= 4
+
+
+def test_boarding_respects_priority_and_eligibility(small):
+    per, pop, hold, rec = one_gate(small)
+    per.advance_to(10.0)
+    # an operator allowed to carry only Afghans (cohort 1) takes none of the US citizens
+    taken = hold.board(10.0, cohorts=[1], seats=100)
+    assert sorted(taken) == [3, 4, 5]
+    # whole families only: 3 seats take one family of 2
+    taken = hold.board(10.0, cohorts=[0], seats=3)
+    assert len(taken) == 1 and pop.size[taken[0]] == 2
+    assert hold.people_inside == 4
+
+
+def erlang_c_wait(lam: float, mu: float, c: int) -> float:
+    a = lam / mu
+    top = a**c / math.factorial(c) * c / (c - a)
+    p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    return p_wait / (c * mu - lam)
+
+
+@pytest.mark.slow
+def test_gate_as_mmc_matches_erlang_c(small):
+    """Poisson arrivals, exponential screening, c lanes, no closures, room for all: M/M/c."""
+    lam, mu, c, hours = 24.0, 10.0, 3, 200.0
+    o = {
+        "gates": {"abbey": {"lanes": c, "screening_base_min": 60 / mu, "screening_per_person_min": 0,
+                            "screening_distribution": "exponential"}},
+        "cohorts": {"people_": {"people": int(lam * hours), "priority": 1,
+                                "group_size": {"distribution": "categorical", "sizes": [1], "weights": [1]},
+                                "arrival": {"profile": [[0, 1.0]], "until": hours / 24},
+                                "patience": {"mean_hours": 1e9}}},
+        "retrograde.troops": 0, "fleets.us_c17.count": 0, "fleets.de_a400m.count": 0,
+        "airfield.holding_capacity_people": 10**9, "disruptions": [],
+        "security.end": hours / 24 + 2, "security.gate_close_lead_hours": 0,
+    }
+    s = small.with_overrides(o)
+    result = sim.run(s, replications=40, seed=7)
+    stats = result.metrics["gate_wait_mean_hours"]
+    expected = erlang_c_wait(lam, mu, c)
+    # the Erlang C mean wait lies in the 95% interval of the replication means
+    assert stats["ci95_low"] <= expected <= stats["ci95_high"], (stats["mean"], expected)
+    # and the interval is tight enough for the check to mean something (±10%)
+    assert stats["ci95_high"] - stats["ci95_low"] < 0.2 * expected
