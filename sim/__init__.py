@@ -22,6 +22,13 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
-    "Scenario", "ScenarioError", "load_scenario", "run", "run_replication", "RunResult",
-    "compare", "CompareResult", "__version__",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "run",
+    "run_replication",
+    "RunResult",
+    "compare",
+    "CompareResult",
+    "__version__",
 ]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sim import experiment
-from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, resolve_path
+from sim.scenario import ScenarioError, load_scenario, parse_override, resolve_path
 
 __all__ = ["main"]
 
@@ -37,7 +37,7 @@ def _progress(total: int, label: str):
 
 
 def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+    return f"{x:,.0f}" if abs(x) >= 10 or float(x).is_integer() or x == 0 else f"{x:,.2f}"
 
 
 def _ci(stats: dict[str, Any]) -> str:
@@ -53,13 +53,17 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
     m = result.metrics
     n = len(result.replications)
     p = print
-    p(f"{s.name}: {s.start:%d %b %Y %H:%M} to security end {s.at(s.end_hours):%d %b %Y %H:%M} "
-      f"(UTC{s.start:%z}), {n} replication{'s' if n > 1 else ''}, seed {result.seed}")
+    p(
+        f"{s.name}: {s.start:%d %b %Y %H:%M} to security end {s.at(s.end_hours):%d %b %Y %H:%M} "
+        f"(UTC{s.start:%z}), {n} replication{'s' if n > 1 else ''}, seed {result.seed}"
+    )
     if result.precision:
         pr = result.precision
         state = "reached" if pr["reached"] else "NOT reached (cap)"
-        p(f"precision: ±{pr['target_relative_half_width']:.1%} on stranded_total {state} "
-          f"after {pr['replications_needed']} replications (achieved ±{pr['achieved_relative_half_width']:.1%})")
+        p(
+            f"precision: ±{pr['target_relative_half_width']:.1%} on stranded_total {state} "
+            f"after {pr['replications_needed']} replications (achieved ±{pr['achieved_relative_half_width']:.1%})"
+        )
     p("")
     p(f"  people in scenario   {_fmt(m['population_total']['mean'])}")
     p(f"  evacuated            {_ci(m['evacuated_total'])}")
@@ -68,8 +72,10 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
     p(f"    at the gates          {_fmt(m['stranded_at_gates']['mean'])}")
     p(f"    inside the airfield   {_fmt(m['stranded_airfield']['mean'])}")
     p(f"  departures           {_ci(m['departures_total'])}")
-    p(f"  mean load factor     {m['mean_load_factor']['mean']:.0%}   "
-      f"(mean {m['mean_evacuees_per_departure']['mean']:.0f} evacuees per departure)")
+    p(
+        f"  mean load factor     {m['mean_load_factor']['mean']:.0%}   "
+        f"(mean {m['mean_evacuees_per_departure']['mean']:.0f} evacuees per departure)"
+    )
     peak = max(result.daily(), key=lambda d: d["evacuated"])
     p(f"  peak day             {peak['date']}: {_fmt(peak['evacuated'])} evacuated, {peak['departures']:.0f} departures")
     p(f"  gate wait            mean {m['gate_wait_mean_hours']['mean']:.1f} h, p95 {m['gate_wait_p95_hours']['mean']:.1f} h")
@@ -78,9 +84,14 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
     p("")
     p("  stranded by cohort        people   evacuated    stranded   never arrived  at gates  airfield")
     for c in s.cohorts:
-        g = lambda k: m[f"cohort.{c}.{k}"]["mean"]  # noqa: E731
-        p(f"    {c:<22}{g('people'):>9,.0f}{g('evacuated'):>12,.0f}{g('stranded'):>12,.0f}"
-          f"{g('stranded_never_arrived'):>16,.0f}{g('stranded_at_gates'):>10,.0f}{g('stranded_airfield'):>10,.0f}")
+
+        def g(k: str, c: str = c) -> float:
+            return m[f"cohort.{c}.{k}"]["mean"]
+
+        p(
+            f"    {c:<22}{g('people'):>9,.0f}{g('evacuated'):>12,.0f}{g('stranded'):>12,.0f}"
+            f"{g('stranded_never_arrived'):>16,.0f}{g('stranded_at_gates'):>10,.0f}{g('stranded_airfield'):>10,.0f}"
+        )
     p("")
     p("  by operator               evacuated  departures")
     for op in s.operators:
@@ -111,8 +122,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     total = args.replications
     bar = _progress(total, "replications")
     try:
-        result = experiment.run(scenario, args.replications, args.seed, precision=args.precision,
-                                max_replications=args.max_replications, progress=bar.update)
+        result = experiment.run(
+            scenario,
+            args.replications,
+            args.seed,
+            precision=args.precision,
+            max_replications=args.max_replications,
+            progress=bar.update,
+        )
     finally:
         bar.close()
     out = Path(args.out) if args.out else Path("out") / scenario.name
@@ -130,8 +147,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(e, file=sys.stderr)
             bad += 1
         else:
-            print(f"{resolve_path(path)}: ok ({s.name}; {len(s.cohorts)} cohorts, {len(s.fleets)} fleets, "
-                  f"{len(s.gates)} gates, {len(s.bases)} bases)")
+            print(
+                f"{resolve_path(path)}: ok ({s.name}; {len(s.cohorts)} cohorts, {len(s.fleets)} fleets, "
+                f"{len(s.gates)} gates, {len(s.bases)} bases)"
+            )
     return 2 if bad else 0
 
 
@@ -148,15 +167,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / f"compare-{a.name}-{b.name}"
     summary = res.summary()
     write_json(out / "compare.json", summary)
-    keys = ["evacuated_total", "stranded_total", "stranded_never_arrived", "stranded_at_gates",
-            "stranded_airfield", "departures_total", "mean_load_factor", "gate_wait_mean_hours"]
+    keys = [
+        "evacuated_total",
+        "stranded_total",
+        "stranded_never_arrived",
+        "stranded_at_gates",
+        "stranded_airfield",
+        "departures_total",
+        "mean_load_factor",
+        "gate_wait_mean_hours",
+    ]
     keys += [k for k in summary["differences"] if k.startswith("cohort.") and k.endswith(".stranded")]
     print(f"A = {a.name}   B = {b.name}   ({args.replications} paired replications, seed {args.seed})")
     print(f"  {'metric':<34}{'A':>12}{'B':>12}{'B - A':>12}   95% CI of the difference")
     for k in keys:
         d = summary["differences"][k]
-        print(f"  {k:<34}{_fmt(d['a_mean']):>12}{_fmt(d['b_mean']):>12}{_fmt(d['difference_mean']):>12}"
-              f"   {_fmt(d['ci95_low'])} to {_fmt(d['ci95_high'])}")
+        print(
+            f"  {k:<34}{_fmt(d['a_mean']):>12}{_fmt(d['b_mean']):>12}{_fmt(d['difference_mean']):>12}"
+            f"   {_fmt(d['ci95_low'])} to {_fmt(d['ci95_high'])}"
+        )
     print(f"\n  written to {out}/compare.json")
     return 0
 
@@ -175,8 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a dotted key, e.g. security.end=20")
     r.add_argument("--out", metavar="DIR", help="output folder (default: out/<scenario name>)")
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    r.add_argument("--precision", type=float, metavar="P",
-                   help="add replications until the 95%% half-width of stranded_total is within P of its mean")
+    r.add_argument(
+        "--precision",
+        type=float,
+        metavar="P",
+        help="add replications until the 95%% half-width of stranded_total is within P of its mean",
+    )
     r.add_argument("--max-replications", type=int, default=200, metavar="N", help="cap for --precision")
     r.set_defaults(func=cmd_run)
 

@@ -93,12 +93,14 @@ class RunResult:
             for r in reps:
                 for op, v in r["daily"][i]["by_operator"].items():
                     ops[op] = ops.get(op, 0.0) + v / len(reps)
-            rows.append({
-                "date": day["date"],
-                "evacuated": float(np.mean([r["daily"][i]["evacuated"] for r in reps])),
-                "departures": float(np.mean([r["daily"][i]["departures"] for r in reps])),
-                "by_operator": dict(sorted(ops.items())),
-            })
+            rows.append(
+                {
+                    "date": day["date"],
+                    "evacuated": float(np.mean([r["daily"][i]["evacuated"] for r in reps])),
+                    "departures": float(np.mean([r["daily"][i]["departures"] for r in reps])),
+                    "by_operator": dict(sorted(ops.items())),
+                }
+            )
         return rows
 
     def summary(self) -> dict[str, Any]:
@@ -144,7 +146,7 @@ def _nested(metrics: Mapping[str, Any], prefix: str) -> dict[str, dict[str, floa
     out: dict[str, dict[str, float]] = {}
     for name, stats in metrics.items():
         if name.startswith(prefix):
-            who, _, what = name[len(prefix):].partition(".")
+            who, _, what = name[len(prefix) :].partition(".")
             out.setdefault(who, {})[what] = stats["mean"]
     return out
 
@@ -176,10 +178,14 @@ def run(
             half = (hi - lo) / 2
             reached = len(values) >= 2 and half <= precision * abs(mean)
             if reached or len(reps) >= max_replications:
-                info = {"metric": "stranded_total", "target_relative_half_width": precision,
-                        "achieved_relative_half_width": half / abs(mean) if mean else math.inf,
-                        "reached": bool(reached), "replications_needed": len(reps),
-                        "max_replications": max_replications}
+                info = {
+                    "metric": "stranded_total",
+                    "target_relative_half_width": precision,
+                    "achieved_relative_half_width": half / abs(mean) if mean else math.inf,
+                    "reached": bool(reached),
+                    "replications_needed": len(reps),
+                    "max_replications": max_replications,
+                }
                 break
             n = len(reps)
             batch = min(max(2, n // 2), max_replications - n)
@@ -200,8 +206,14 @@ class CompareResult:
         for n in names:
             diffs = [rb["metrics"][n] - ra["metrics"][n] for ra, rb in zip(self.a.replications, self.b.replications)]
             mean, lo, hi = mean_ci(diffs)
-            out[n] = {"a_mean": self.a.mean(n), "b_mean": self.b.mean(n), "difference_mean": mean,
-                      "ci95_low": lo, "ci95_high": hi, "values": diffs}
+            out[n] = {
+                "a_mean": self.a.mean(n),
+                "b_mean": self.b.mean(n),
+                "difference_mean": mean,
+                "ci95_low": lo,
+                "ci95_high": hi,
+                "values": diffs,
+            }
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -217,8 +229,17 @@ class CompareResult:
         }
 
 
-def compare(a: Scenario, b: Scenario, replications: int = 10, seed: int = 0, *,
-            executor: Executor | None = None, progress: Progress | None = None) -> CompareResult:
+def compare(
+    a: Scenario,
+    b: Scenario,
+    replications: int = 10,
+    seed: int = 0,
+    *,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> CompareResult:
     """Run two scenarios on the same seeds and replications (common random numbers)."""
-    return CompareResult(run(a, replications, seed, executor=executor, progress=progress),
-                         run(b, replications, seed, executor=executor, progress=progress))
+    return CompareResult(
+        run(a, replications, seed, executor=executor, progress=progress),
+        run(b, replications, seed, executor=executor, progress=progress),
+    )

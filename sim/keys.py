@@ -104,3 +104,24 @@ def keys_markdown() -> str:
         doc = " ".join(doc.split()).replace("|", "\\|")
         out.append(f"| `{key}` | {typ.replace('|', '/')} | {default} | {doc} |")
     return "\n".join(out) + "\n"
+
+
+def update_readme(path: str) -> bool:
+    """Replace the table between the ``keys:start`` and ``keys:end`` markers; True if it changed."""
+    from pathlib import Path
+
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    head, _, rest = text.partition("<!-- keys:start -->\n")
+    _, _, tail = rest.partition("<!-- keys:end -->")
+    new = f"{head}<!-- keys:start -->\n{keys_markdown()}<!-- keys:end -->{tail}"
+    if new != text:
+        p.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":
+    import sys
+
+    for arg in sys.argv[1:]:
+        print(f"{arg}: {'updated' if update_readme(arg) else 'up to date'}")

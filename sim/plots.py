@@ -41,8 +41,15 @@ def _date_axis(ax: Any) -> None:
 def _end_line(ax: Any, result: RunResult) -> None:
     s = result.scenario
     ax.axvline(s.at(s.end_hours), color="black", ls="--", lw=1)
-    ax.annotate("security end", (s.at(s.end_hours), 0.98), xycoords=("data", "axes fraction"),
-                ha="right", va="top", fontsize=8, rotation=90)
+    ax.annotate(
+        "security end",
+        (s.at(s.end_hours), 0.98),
+        xycoords=("data", "axes fraction"),
+        ha="right",
+        va="top",
+        fontsize=8,
+        rotation=90,
+    )
 
 
 def cumulative(result: RunResult) -> Figure:
@@ -99,8 +106,14 @@ def crowds(result: RunResult) -> Figure:
     for ax, (col, label, color) in zip(axes, series):
         mean = np.mean([h[col] for h in reps], axis=0)
         ax.plot(t, mean, color=color)
-        ax.fill_between(t, np.min([h[col] for h in reps], axis=0), np.max([h[col] for h in reps], axis=0),
-                        color=color, alpha=0.2, lw=0)
+        ax.fill_between(
+            t,
+            np.min([h[col] for h in reps], axis=0),
+            np.max([h[col] for h in reps], axis=0),
+            color=color,
+            alpha=0.2,
+            lw=0,
+        )
         ax.set_ylabel(label, fontsize=9)
         _end_line(ax, result)
         _date_axis(ax)

@@ -192,6 +192,9 @@ class Fleet(_Strict):
     """Crew duty limit: a sortie that would end beyond it waits for crew rest first."""
     crew_rest_hours: NonNegative = 12.0
     """Crew rest at the staging base when the duty limit is reached."""
+    crews_per_aircraft: Annotated[int, Field(ge=1)] = 1
+    """Crews staged for each aircraft: when one reaches its duty limit a rested one takes over
+    at the staging base; the aircraft waits only if none has finished its rest."""
 
     @model_validator(mode="after")
     def _surge(self) -> Fleet:
@@ -291,9 +294,7 @@ class Gate(_Strict):
     """Periods when the gate admits nobody, each ``{ start = ..., end = ... }``."""
 
 
-DisruptionKind = Literal[
-    "gate_closure", "runway_closure", "arrival_factor", "lanes", "staging_capacity", "staging_outflow"
-]
+DisruptionKind = Literal["gate_closure", "runway_closure", "arrival_factor", "lanes", "staging_capacity", "staging_outflow"]
 
 
 class Disruption(_Strict):
@@ -354,8 +355,10 @@ class Scenario(_Strict):
     """Published figures to print beside the results (free names, numbers)."""
 
     # -- time helpers -------------------------------------------------------------------
-    def hours(self, t: TimeSpec) -> float:
-        """Hours after ``start`` of a time spec."""
+    def hours(self, t: TimeSpec | str) -> float:
+        """Hours after ``start`` of a time: a datetime, an ISO string, or days after the start."""
+        if isinstance(t, str):
+            t = datetime.fromisoformat(t)
         if isinstance(t, datetime):
             if t.tzinfo is None:
                 t = t.replace(tzinfo=self.start.tzinfo)

@@ -20,13 +20,22 @@ H = 1 / 6  # ten minutes of screening
 
 def one_gate(small, closed=(), holding=1000, lanes=1):
     o = {
-        "gates": {"abbey": {"lanes": lanes, "screening_base_min": 10, "screening_per_person_min": 0,
-                            "screening_distribution": "fixed", "closed": list(closed)}},
-        "cohorts.us_citizens.people": 6, "cohorts.afghans.people": 6,
+        "gates": {
+            "abbey": {
+                "lanes": lanes,
+                "screening_base_min": 10,
+                "screening_per_person_min": 0,
+                "screening_distribution": "fixed",
+                "closed": list(closed),
+            }
+        },
+        "cohorts.us_citizens.people": 6,
+        "cohorts.afghans.people": 6,
         "cohorts.us_citizens.group_size": {"distribution": "categorical", "sizes": [2], "weights": [1]},
         "cohorts.afghans.group_size": {"distribution": "categorical", "sizes": [2], "weights": [1]},
         "cohorts.afghans.arrival.curfew_factor": 1.0,
-        "cohorts.us_citizens.patience.mean_hours": 1e6, "cohorts.afghans.patience.mean_hours": 1e6,
+        "cohorts.us_citizens.patience.mean_hours": 1e6,
+        "cohorts.afghans.patience.mean_hours": 1e6,
         "airfield.holding_capacity_people": holding,
     }
     s = small.with_overrides(o)
@@ -47,8 +56,12 @@ def test_gate_serves_priority_then_first_come(small):
     per, pop, hold, rec = one_gate(small)
     per.advance_to(10.0)
     assert starts(rec) == [
-        (0.95, 1), (round(0.95 + H, 4), 0), (round(0.95 + 2 * H, 4), 0),
-        (round(0.95 + 3 * H, 4), 0), (round(0.95 + 4 * H, 4), 1), (round(0.95 + 5 * H, 4), 1),
+        (0.95, 1),
+        (round(0.95 + H, 4), 0),
+        (round(0.95 + 2 * H, 4), 0),
+        (round(0.95 + 3 * H, 4), 0),
+        (round(0.95 + 4 * H, 4), 1),
+        (round(0.95 + 5 * H, 4), 1),
     ]
     # waits are exact: the US citizen who came at 1.0 waited until 0.95 + 10 min
     assert rec.screened[1][1] == pytest.approx(0.95 + H - 1.0)
@@ -100,15 +113,30 @@ def test_gate_as_mmc_matches_erlang_c(small):
     """Poisson arrivals, exponential screening, c lanes, no closures, room for all: M/M/c."""
     lam, mu, c, hours = 24.0, 10.0, 3, 200.0
     o = {
-        "gates": {"abbey": {"lanes": c, "screening_base_min": 60 / mu, "screening_per_person_min": 0,
-                            "screening_distribution": "exponential"}},
-        "cohorts": {"people_": {"people": int(lam * hours), "priority": 1,
-                                "group_size": {"distribution": "categorical", "sizes": [1], "weights": [1]},
-                                "arrival": {"profile": [[0, 1.0]], "until": hours / 24},
-                                "patience": {"mean_hours": 1e9}}},
-        "retrograde.troops": 0, "fleets.us_c17.count": 0, "fleets.de_a400m.count": 0,
-        "airfield.holding_capacity_people": 10**9, "disruptions": [],
-        "security.end": hours / 24 + 2, "security.gate_close_lead_hours": 0,
+        "gates": {
+            "abbey": {
+                "lanes": c,
+                "screening_base_min": 60 / mu,
+                "screening_per_person_min": 0,
+                "screening_distribution": "exponential",
+            }
+        },
+        "cohorts": {
+            "people_": {
+                "people": int(lam * hours),
+                "priority": 1,
+                "group_size": {"distribution": "categorical", "sizes": [1], "weights": [1]},
+                "arrival": {"profile": [[0, 1.0]], "until": hours / 24},
+                "patience": {"mean_hours": 1e9},
+            }
+        },
+        "retrograde.troops": 0,
+        "fleets.us_c17.count": 0,
+        "fleets.de_a400m.count": 0,
+        "airfield.holding_capacity_people": 10**9,
+        "disruptions": [],
+        "security.end": hours / 24 + 2,
+        "security.gate_close_lead_hours": 0,
     }
     s = small.with_overrides(o)
     result = sim.run(s, replications=40, seed=7)

@@ -45,11 +45,22 @@ def scenario_overrides(draw):
         "cohorts.afghans.group_size.mean": draw(st.floats(1, 8)),
     }
     disruptions = []
-    for kind, target in draw(st.lists(st.sampled_from([
-        ("gate_closure", "abbey"), ("gate_closure", "*"), ("runway_closure", "runway"),
-        ("arrival_factor", "afghans"), ("lanes", "north"), ("staging_capacity", "qatar"),
-        ("staging_outflow", "tashkent"),
-    ]), max_size=4)):
+    for kind, target in draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    ("gate_closure", "abbey"),
+                    ("gate_closure", "*"),
+                    ("runway_closure", "runway"),
+                    ("arrival_factor", "afghans"),
+                    ("lanes", "north"),
+                    ("staging_capacity", "qatar"),
+                    ("staging_outflow", "tashkent"),
+                ]
+            ),
+            max_size=4,
+        )
+    ):
         a = draw(st.floats(0, days))
         d = {"kind": kind, "start": a, "end": draw(st.floats(a, days + 1)), "target": target}
         if kind != "gate_closure" and kind != "runway_closure":
@@ -78,8 +89,7 @@ def test_nobody_lost_and_no_capacity_exceeded(small, o, seed):
     m = out["metrics"]
     total = 0
     for c, cohort in s.cohorts.items():
-        parts = [m[f"cohort.{c}.{k}"] for k in ("evacuated", "stranded_never_arrived", "stranded_at_gates",
-                                                  "stranded_airfield")]
+        parts = [m[f"cohort.{c}.{k}"] for k in ("evacuated", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")]
         assert sum(parts) == cohort.people, c
         assert m[f"cohort.{c}.evacuated"] + m[f"cohort.{c}.stranded"] == cohort.people
         total += cohort.people

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sim.metrics import Records
-from sim.model.security import Timeline
 from sim.model.runway import Runway
+from sim.model.security import Timeline
 from sim.model.world import World
 
 
@@ -52,14 +52,23 @@ def test_runway_cancel_frees_the_slot(small):
 def scripted(small, **extra):
     """One aircraft, no evacuees: a fully deterministic sortie cycle."""
     o = {
-        "cohorts.us_citizens.people": 0, "cohorts.afghans.people": 0,
-        "fleets.de_a400m.count": 0, "fleets.us_c17.count": 1,
-        "fleets.us_c17.ground_fixed_min": 60, "fleets.us_c17.turnaround_hours": 3,
-        "fleets.us_c17.crew_duty_hours": 24, "fleets.us_c17.crew_rest_hours": 12,
-        "bases.qatar.flight_hours": 1.0, "departure.max_ground_hours": 3.0,
-        "retrograde.troops": 0, "disruptions": [], "security.end": 3.0,
-        "security.last_landing_lead_hours": 3, "security.last_takeoff_lead_hours": 0.5,
-        "runway.separation_day_min": 6, "runway.separation_night_min": 6,
+        "cohorts.us_citizens.people": 0,
+        "cohorts.afghans.people": 0,
+        "fleets.de_a400m.count": 0,
+        "fleets.us_c17.count": 1,
+        "fleets.us_c17.ground_fixed_min": 60,
+        "fleets.us_c17.turnaround_hours": 3,
+        "fleets.us_c17.crew_duty_hours": 24,
+        "fleets.us_c17.crew_rest_hours": 12,
+        "bases.qatar.flight_hours": 1.0,
+        "departure.max_ground_hours": 3.0,
+        "retrograde.troops": 0,
+        "disruptions": [],
+        "security.end": 3.0,
+        "security.last_landing_lead_hours": 3,
+        "security.last_takeoff_lead_hours": 0.5,
+        "runway.separation_day_min": 6,
+        "runway.separation_night_min": 6,
     }
     o.update(extra)
     w = World(small.with_overrides(o), seed=1, replication=0)

@@ -86,6 +86,8 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
     if ac.available_from > env.now:
         yield env.timeout(ac.available_from - env.now)
     duty_start = env.now
+    # when each staged crew (other than the one flying) is rested and ready
+    rested_at = [env.now] * (spec.crews_per_aircraft - 1)
     while True:
         flight = ac.location.flight_hours
         if env.now + flight > ac.last_landing:
@@ -93,7 +95,14 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
         # crew duty: the next sortie must fit before the crew runs out of duty time
         sortie = 2 * flight + spec.ground_fixed_min / 60.0 + max_ground
         if env.now + sortie - duty_start > spec.crew_duty_hours and env.now > duty_start:
-            yield env.timeout(spec.crew_rest_hours)
+            if rested_at:  # swap for the crew that is rested first; the tired one goes to rest
+                i = min(range(len(rested_at)), key=rested_at.__getitem__)
+                ready = rested_at[i]
+                rested_at[i] = max(env.now, ready) + spec.crew_rest_hours
+                if ready > env.now:
+                    yield env.timeout(ready - env.now)
+            else:
+                yield env.timeout(spec.crew_rest_hours)
             duty_start = env.now
             continue
         # clearance: a spot on the ramp, then a landing slot
@@ -127,8 +136,18 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
             status[g] = Status.FLOWN
             evacuees += ctx.holding.pop.size[g]
         rec.departures.append(
-            Departure(takeoff, ac.ident, ac.fleet, spec.operator, dest.name if dest else "",
-                      evacuees, troops, spec.seats, land, tuple(groups))
+            Departure(
+                takeoff,
+                ac.ident,
+                ac.fleet,
+                spec.operator,
+                dest.name if dest else "",
+                evacuees,
+                troops,
+                spec.seats,
+                land,
+                tuple(groups),
+            )
         )
         target = dest or ac.location
         yield env.timeout(target.flight_hours)

@@ -50,8 +50,15 @@ class _GateState:
 class Perimeter:
     """Gate crowds and screening lanes for all families, as one lazily advanced calendar."""
 
-    def __init__(self, scenario: Scenario, timeline: Timeline, pop: Population, holding: Holding, records: Records,
-                 streams: Streams):
+    def __init__(
+        self,
+        scenario: Scenario,
+        timeline: Timeline,
+        pop: Population,
+        holding: Holding,
+        records: Records,
+        streams: Streams,
+    ):
         self.pop = pop
         self.tl = timeline
         self.holding = holding
@@ -68,8 +75,9 @@ class Perimeter:
         # which gates admit each cohort, with their choice weights
         self._choices: list[list[tuple[int, float]]] = []
         for c in pop.cohort_names:
-            self._choices.append([(i, g.spec.weight) for i, g in enumerate(self.gates)
-                                  if "any" in g.spec.admits or c in g.spec.admits])
+            self._choices.append(
+                [(i, g.spec.weight) for i, g in enumerate(self.gates) if "any" in g.spec.admits or c in g.spec.admits]
+            )
         self._patience = [c.patience for c in pop.cohorts]
         for g in self.gates:
             self._refresh(g, 0.0)
@@ -101,8 +109,11 @@ class Perimeter:
         while True:
             i = self._next_arrival
             # first arrivals come after calendar events at the same time (as ATTEMPTs would)
-            if i < n_arr and arr_t[i] <= t and (not heap or arr_t[i] < heap[0][0]
-                                                 or (arr_t[i] == heap[0][0] and heap[0][1] > _ATTEMPT)):
+            if (
+                i < n_arr
+                and arr_t[i] <= t
+                and (not heap or arr_t[i] < heap[0][0] or (arr_t[i] == heap[0][0] and heap[0][1] > _ATTEMPT))
+            ):
                 self._next_arrival = i + 1
                 self.now = arr_t[i]
                 self._join(arr_g[i], arr_t[i])

@@ -120,8 +120,12 @@ class Population:
         self.access_u = DrawBuffer(streams("access"))
         self.choice_u = DrawBuffer(streams("gate_choice"))
         self._curfew = [
-            (c.arrival.curfew_factor, c.arrival.curfew_start_hour, c.arrival.curfew_end_hour,
-             scenario.hours(c.arrival.curfew_until) if c.arrival.curfew_until is not None else math.inf)
+            (
+                c.arrival.curfew_factor,
+                c.arrival.curfew_start_hour,
+                c.arrival.curfew_end_hour,
+                scenario.hours(c.arrival.curfew_until) if c.arrival.curfew_until is not None else math.inf,
+            )
             for c in self.cohorts
         ]
 

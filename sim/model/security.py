@@ -120,8 +120,7 @@ class Timeline:
         change_times = {}
         for g, gate in s.gates.items():
             closed = [span(w.start, w.end) for w in gate.closed]
-            closed += [span(d.start, d.end) for d in s.disruptions
-                       if d.kind == "gate_closure" and d.target in (g, "*")]
+            closed += [span(d.start, d.end) for d in s.disruptions if d.kind == "gate_closure" and d.target in (g, "*")]
             gate_closures[g] = _intervals(closed)
             lane_changes = steps(float(gate.lanes), gate.lane_schedule)
             for d in s.disruptions:

@@ -45,12 +45,16 @@ class World:
         self.runway = Runway(s.runway, tl, self.records)
         self.ramp = Ramp(self.env, s.ramp.spots)
         self.bases = {
-            n: StagingBase(n, b, tl, s.hours(b.opens) if b.opens is not None else -math.inf)
-            for n, b in s.bases.items()
+            n: StagingBase(n, b, tl, s.hours(b.opens) if b.opens is not None else -math.inf) for n, b in s.bases.items()
         }
         ctx = FleetContext(
-            env=self.env, timeline=tl, rule=s.departure, ramp=self.ramp, runway=self.runway,
-            holding=self.holding, records=self.records,
+            env=self.env,
+            timeline=tl,
+            rule=s.departure,
+            ramp=self.ramp,
+            runway=self.runway,
+            holding=self.holding,
+            records=self.records,
             chalk_interval_hours=s.airfield.chalk_interval_min / 60.0,
             surge_when_holding_over=s.airfield.surge_when_holding_over,
         )
@@ -63,11 +67,14 @@ class World:
                 last = min(last, s.hours(f.available_until))
             for k in range(f.count):
                 ac = Aircraft(
-                    ident=f"{name}-{k + 1}", fleet=name, spec=f, cohorts=cohorts,
+                    ident=f"{name}-{k + 1}",
+                    fleet=name,
+                    spec=f,
+                    cohorts=cohorts,
                     carries_troops=f.operator in s.retrograde.carriers,
-                    available_from=(s.hours(f.available_from) if f.available_from is not None else 0.0)
-                    + k * f.stagger_hours,
-                    last_landing=last, bases=[self.bases[b] for b in f.bases],
+                    available_from=(s.hours(f.available_from) if f.available_from is not None else 0.0) + k * f.stagger_hours,
+                    last_landing=last,
+                    bases=[self.bases[b] for b in f.bases],
                 )
                 self.aircraft.append(ac)
                 self.env.process(sortie_cycle(ac, ctx))

@@ -1,0 +1,13 @@
+"""The execution of a scenario: one module per actor, wired by :mod:`sim.model.world`.
+
+A family's journey: :mod:`population` draws its size and when it first tries to reach the
+gates, and whether checkpoints turn it back on the way; :mod:`gates` puts it in a gate crowd,
+screens it in a lane (or sees it give up and come back) and hands it to :mod:`airfield`, the
+holding area, where it waits until an aircraft boards it.
+
+An aircraft's sortie (:mod:`fleet`): crew duty at the staging base, a parking spot from
+:mod:`ramp`, a landing slot from :mod:`runway`, chalks of passengers from :mod:`airfield`,
+room at a staging base from :mod:`staging`, a take-off slot, the flight out and the
+turnaround. :mod:`security` compiles the window, the lead times and every disruption into
+schedules the others read. Only :mod:`world` knows all of them.
+"""
