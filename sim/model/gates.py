@@ -65,6 +65,7 @@ class Perimeter:
         self.records = records
         self.now = 0.0
         self._heap: list[tuple[float, int, int, int, int]] = []
+        self.events = 0  # perimeter events processed (for benchmarks)
         self._seq = 0
         prios = sorted({c.priority for c in pop.cohorts})
         self._rank = {p: i for i, p in enumerate(prios)}
@@ -115,12 +116,14 @@ class Perimeter:
                 and (not heap or arr_t[i] < heap[0][0] or (arr_t[i] == heap[0][0] and heap[0][1] > _ATTEMPT))
             ):
                 self._next_arrival = i + 1
+                self.events += 1
                 self.now = arr_t[i]
                 self._join(arr_g[i], arr_t[i])
                 continue
             if not heap or heap[0][0] > t:
                 break
             when, kind, _, a, b = heapq.heappop(heap)
+            self.events += 1
             self.now = when
             if kind == _ATTEMPT:
                 self._attempt(a, when)
