@@ -7,6 +7,7 @@ The public API, the same functions the ``airlift`` command uses::
     s2 = s.with_overrides({"security.end": 20})   # a validated copy, dotted names
     r = sim.run(s2, replications=10, seed=1)      # RunResult: .metrics, .summary(), .timeseries(), .figures()
     c = sim.compare(s, s2, replications=10)        # paired differences with 95% intervals
+    df = sim.sweep(s, {"security.end": [15, 17, 19]}, replications=5)   # DataFrame, one row per task
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from sim.experiment import CompareResult, RunResult, compare, run, run_replication
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.sweeps import sweep
 
 try:
     __version__ = version("airlift")
@@ -30,5 +32,6 @@ __all__ = [
     "RunResult",
     "compare",
     "CompareResult",
+    "sweep",
     "__version__",
 ]

@@ -190,6 +190,107 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep_spec(args: argparse.Namespace):
+    import tomllib
+
+    from sim import sweeps as sweep
+
+    target = args.target
+    is_file = False
+    if target and Path(target).is_file():
+        try:
+            is_file = "vary" in tomllib.loads(Path(target).read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError:
+            is_file = False
+    if is_file:
+        spec = sweep.load_sweep_file(target)
+        if args.vary:
+            spec.vary.update(sweep.parse_vary(args.vary))
+    else:
+        if not args.vary:
+            raise ScenarioError("--vary", [("", "give at least one --vary KEY=VALUES, or a sweep file")])
+        spec = sweep.SweepSpec(target, sweep.parse_vary(args.vary))
+    for name in ("replications", "seed", "samples"):
+        if getattr(args, name) is not None:
+            setattr(spec, name, getattr(args, name))
+    if args.set:
+        spec.set.update(_overrides(args.set))
+    if args.metric:
+        spec.metrics = list(args.metric)
+    if spec.samples:
+        bad = [k for k, v in spec.vary.items() if len(v) < 2 or not all(isinstance(x, int | float) for x in v)]
+        if bad:
+            raise ScenarioError("--samples", [(k, "a Latin hypercube needs a numeric range LO:HI") for k in bad])
+    return spec
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim import sweeps as sweep
+    from sim.results import atomic_write
+
+    spec = _sweep_spec(args)
+    out = Path(args.out) if args.out else Path("out") / "sweep"
+    bar = None
+
+    def on_total(n: int) -> None:
+        nonlocal bar
+        from tqdm import tqdm
+
+        bar = tqdm(total=n, desc="sweep tasks", unit="task", file=sys.stderr, smoothing=0.1)
+
+    try:
+        with sweep.make_executor(args.workers, args.dask) as ex:
+            res = sweep.run_sweep(
+                spec, out, executor=ex, resume=args.resume, on_total=on_total, progress=lambda k: bar.update(k) if bar else None
+            )
+    finally:
+        if bar is not None:
+            bar.close()
+    for f in res.failures:
+        print(f"task failed: point {f['point']} {f['parameters']} replication {f['replication']}: {f['error']}", file=sys.stderr)
+    df = res.table
+    keys = list(spec.vary)
+    points = len(spec.points())
+    print(
+        f"sweep over {', '.join(keys)}: {points} points x {spec.replications} replications, seed {spec.seed}; "
+        f"{res.ran} tasks run, {res.skipped} already done, {len(res.failures)} failed"
+    )
+    metrics = [m for m in spec.metrics if m in df.columns]
+    summaries = {m: sweep.point_summary(df, keys, m) for m in metrics}
+    if metrics:
+        first = summaries[metrics[0]]
+        head = "".join(f"{k:>18}" for k in keys) + "".join(f"{m:>30}" for m in metrics)
+        print(head)
+        for i in range(len(first)):
+            cells = "".join(
+                f"{first.iloc[i][k]:>18.6g}" if isinstance(first.iloc[i][k], float) else f"{first.iloc[i][k]!s:>18}" for k in keys
+            )
+            for m in metrics:
+                r = summaries[m].iloc[i]
+                cells += f"{r['mean']:>14,.0f} ({r['ci95_low']:,.0f}–{r['ci95_high']:,.0f})".rjust(30)
+            print(cells)
+        import pandas as pd
+
+        table = pd.concat([summaries[m].assign(metric=m) for m in metrics], ignore_index=True)
+        atomic_write(out / "points.csv", lambda fh: table.to_csv(fh, index=False))
+    for key in keys:
+        curve = sweep.capacity_curve(df, key, "evacuated_total")
+        if curve:
+            unit = "extra day of security" if key == "security.end" else f"unit of {key}"
+            print(
+                f"capacity curve: each {unit} evacuates {curve['per_unit']:,.0f} more people "
+                f"(95% CI {curve['ci95_low']:,.0f} to {curve['ci95_high']:,.0f}) between {curve['from']:g} and "
+                f"{curve['to']:g}; paired over {curve['replications']} replications"
+            )
+    if not args.no_plots and len(df):
+        from sim.plots import sweep_figures
+
+        for stem, fig in sweep_figures(df, keys, metrics).items():
+            atomic_write(out / f"{stem}.png", lambda fh, fig=fig: fig.savefig(fh, format="png", dpi=110), binary=True)
+    print(f"written to {out}/ (results.csv, manifest.json, points.csv, plots)")
+    return 1 if res.failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from sim import __version__
 
@@ -217,6 +318,28 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     v.set_defaults(func=cmd_validate)
 
+    w = sub.add_parser("sweep", help="run a parameter sweep (grid or Latin hypercube) on any executor")
+    w.add_argument(
+        "target",
+        nargs="?",
+        metavar="SCENARIO_OR_SWEEP",
+        help="a scenario (default: Kabul 2021) or a sweep file with a [vary] table",
+    )
+    w.add_argument(
+        "--vary", action="append", metavar="KEY=VALUES", help="V1,V2,... or START:STOP:STEP (inclusive); with --samples, LO:HI"
+    )
+    w.add_argument("--samples", type=int, metavar="N", help="a Latin hypercube of N points instead of the grid")
+    w.add_argument("--replications", "-n", type=int, metavar="N")
+    w.add_argument("--seed", type=int, metavar="S")
+    w.add_argument("--set", action="append", metavar="KEY=VALUE", help="fixed overrides of the base scenario")
+    w.add_argument("--metric", action="append", metavar="NAME", help="metrics to report and plot")
+    w.add_argument("--out", metavar="DIR", help="output folder (default: out/sweep)")
+    w.add_argument("--workers", type=int, metavar="N", help="local worker processes (or Dask LocalCluster workers)")
+    w.add_argument("--dask", metavar="ADDRESS", help="a dask.distributed scheduler address, or 'local'")
+    w.add_argument("--resume", action="store_true", help="run only the tasks missing from DIR/results.csv")
+    w.add_argument("--no-plots", action="store_true")
+    w.set_defaults(func=cmd_sweep)
+
     k = sub.add_parser("keys", help="print every scenario key with its type, default and meaning")
     k.set_defaults(func=lambda args: print(__import__("sim.keys").keys.keys_markdown(), end="") or 0)
 
@@ -235,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("replications", "max_replications"):
+    for name in ("replications", "max_replications", "samples", "workers"):
         if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if getattr(args, "precision", None) is not None and not 0 < args.precision < 1:

@@ -149,3 +149,81 @@ def run_figures(result: RunResult) -> dict[str, Figure]:
         "crowds_and_airfield": crowds(result),
         "stranded_by_cohort": stranded(result),
     }
+
+
+# -- sweeps -----------------------------------------------------------------------------------
+
+
+def _label(key: str) -> str:
+    return "security end (days after start)" if key == "security.end" else key
+
+
+def sweep_metric(df: Any, key: str, metric: str) -> Figure:
+    """A metric against one swept key: mean over replications with its 95% interval."""
+    from sim.sweeps import point_summary
+
+    ps = point_summary(df, [key], metric).sort_values(key)
+    fig = Figure(figsize=(7, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot(ps[key], ps["mean"], marker="o", color="#2166ac")
+    ax.fill_between(ps[key], ps["ci95_low"], ps["ci95_high"], color="#2166ac", alpha=0.2, lw=0, label="95% interval")
+    ax.set_xlabel(_label(key))
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} against {key} ({int(ps['n'].max())} replications per point)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def sweep_heatmap(df: Any, x: str, y: str, metric: str) -> Figure:
+    """Mean of a metric over a grid of two swept keys."""
+    table = df.groupby([y, x])[metric].mean().unstack(x).sort_index()
+    fig = Figure(figsize=(7, 5), layout="constrained")
+    ax = fig.add_subplot()
+    im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(len(table.columns)), [f"{v:g}" for v in table.columns])
+    ax.set_yticks(range(len(table.index)), [f"{v:g}" for v in table.index])
+    ax.set_xlabel(_label(x))
+    ax.set_ylabel(_label(y))
+    for (i, j), v in np.ndenumerate(table.to_numpy()):
+        ax.text(j, i, f"{v:,.0f}", ha="center", va="center", color="white", fontsize=7)
+    fig.colorbar(im, ax=ax, label=f"{metric} (mean)")
+    ax.set_title(f"{metric}: {y} against {x}")
+    return fig
+
+
+def stranded_by_cohort_vs(df: Any, key: str) -> Figure:
+    """The headline plot: people stranded, by cohort, against a swept key (e.g. the security end)."""
+    from sim.sweeps import point_summary
+
+    cohorts = sorted(
+        c[len("cohort.") : -len(".stranded")] for c in df.columns if c.startswith("cohort.") and c.endswith(".stranded")
+    )
+    fig = Figure(figsize=(8, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    cmap = matplotlib.colormaps["tab10"]
+    for i, c in enumerate(cohorts):
+        ps = point_summary(df, [key], f"cohort.{c}.stranded").sort_values(key)
+        ax.plot(ps[key], ps["mean"] / 1000, marker="o", ms=3, color=cmap(i), label=c)
+        ax.fill_between(ps[key], ps["ci95_low"] / 1000, ps["ci95_high"] / 1000, color=cmap(i), alpha=0.15, lw=0)
+    ax.set_xlabel(_label(key))
+    ax.set_ylabel("people stranded (thousands; band: 95% interval)")
+    ax.set_title(f"People stranded by cohort against {key}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def sweep_figures(df: Any, keys: list[str], metrics: list[str]) -> dict[str, Figure]:
+    """The standard figures of a sweep, by file stem."""
+    figs: dict[str, Figure] = {}
+    numeric = [k for k in keys if np.issubdtype(df[k].dtype, np.number)]
+    if len(numeric) >= 1:
+        figs[f"stranded_by_cohort_vs_{numeric[0]}"] = stranded_by_cohort_vs(df, numeric[0])
+    if len(numeric) == 1:
+        for m in metrics:
+            figs[f"{m}_vs_{numeric[0]}"] = sweep_metric(df, numeric[0], m)
+    elif len(numeric) >= 2:
+        for m in metrics:
+            figs[f"{m}_heatmap"] = sweep_heatmap(df, numeric[0], numeric[1], m)
+    return figs

@@ -84,7 +84,9 @@ class Retrograde(_Strict):
     troops: Annotated[int, Field(ge=0)] = 0
     """Troops to fly out; they board ahead of every evacuee and need no staging room."""
     start: TimeSpec | None = None
-    """When troops start to leave; absent means no retrograde."""
+    """When troops start to leave (or give ``hours_before_end``)."""
+    hours_before_end: NonNegative | None = None
+    """Troops start to leave this long before the security end, wherever the end is moved."""
     carriers: list[Name] = Field(default_factory=list)
     """Operators whose aircraft carry troops."""
 
@@ -422,8 +424,9 @@ class Scenario(_Strict):
         for op in self.retrograde.carriers:
             if op not in operators:
                 problems.append(f"retrograde.carriers: unknown operator {op!r}")
-        if self.retrograde.troops > 0 and (self.retrograde.start is None or not self.retrograde.carriers):
-            problems.append("retrograde: troops need a start and at least one carrier")
+        r = self.retrograde
+        if r.troops > 0 and ((r.start is None) == (r.hours_before_end is None) or not r.carriers):
+            problems.append("retrograde: troops need one of start or hours_before_end, and at least one carrier")
         for i, d in enumerate(self.disruptions):
             where = f"disruptions.{i}"
             if d.end is not None and self.hours(d.end) < self.hours(d.start):

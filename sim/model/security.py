@@ -180,6 +180,10 @@ class Timeline:
             arrival_factors=factors,
             base_capacity=base_capacity,
             base_outflow=base_outflow,
-            retrograde_start=h(retro.start) if retro.troops > 0 and retro.start is not None else INF,
+            retrograde_start=INF
+            if retro.troops == 0
+            else h(retro.start)
+            if retro.start is not None
+            else end - (retro.hours_before_end or 0.0),
             change_times=change_times,
         )

@@ -1,0 +1,433 @@
+"""Parameter sweeps: a grid or a Latin hypercube of points, replications, any Executor.
+
+Each (point, replication) is one task: replication ``r`` of every point draws from the same
+random streams (common random numbers), so differences between points are paired. Tasks run
+on any :class:`concurrent.futures.Executor` (serial, a local process pool, a Dask cluster);
+rows are appended to ``results.csv`` as tasks finish, so memory stays flat and an interrupted
+sweep resumes where it stopped. Results are identical whatever runs them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import json
+import math
+import tomllib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.experiment import run_replication
+from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, resolve_path
+from sim.stats import mean_ci
+
+__all__ = [
+    "SweepSpec",
+    "parse_vary",
+    "load_sweep_file",
+    "latin_hypercube",
+    "run_sweep",
+    "SweepResult",
+    "read_results",
+    "capacity_curve",
+]
+
+RESULTS = "results.csv"
+MANIFEST = "manifest.json"
+
+
+def _number(text: str) -> float | int:
+    v = float(text)
+    return int(v) if v.is_integer() and "." not in text and "e" not in text.lower() else v
+
+
+def parse_values(key: str, text: str | Sequence[Any]) -> list[Any]:
+    """``"1,2,3"`` (each read as a TOML value), ``"14:30:2"`` (inclusive range) or a list."""
+    if not isinstance(text, str):
+        return list(text)
+    if ":" in text and "," not in text and not text.strip().startswith(('"', "'")):
+        parts = text.split(":")
+        try:
+            nums = [_number(p) for p in parts]
+        except ValueError:
+            nums = []
+        if len(nums) == 3 and nums[2] > 0 and nums[1] >= nums[0]:
+            start, stop, step = nums
+            n = int(math.floor((stop - start) / step + 1e-9)) + 1
+            vals = [start + i * step for i in range(n)]
+            return [round(v, 10) if isinstance(v, float) else v for v in vals]
+        if len(nums) == 2 and nums[1] > nums[0]:
+            return [nums[0], nums[1]]  # a continuous range, for --samples
+        raise ScenarioError("--vary", [(key, f"bad range {text!r}: expected START:STOP:STEP with STOP >= START, STEP > 0")])
+    return [parse_override(f"{key}={v.strip()}")[1] for v in text.split(",") if v.strip()]
+
+
+def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
+    """``["security.end=14:30:2", "gates.abbey.lanes=4,8"]`` -> ``{key: values}``."""
+    out: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip() or not text.strip():
+            raise ScenarioError("--vary", [(item, "expected KEY=V1,V2,... or KEY=START:STOP:STEP")])
+        out[key.strip()] = parse_values(key.strip(), text)
+    return out
+
+
+def latin_hypercube(ranges: Mapping[str, Sequence[float]], samples: int, seed: int) -> list[dict[str, float]]:
+    """``samples`` points, one in each of ``samples`` equal strata of every range, shuffled.
+
+    A range given by two integers yields integers (rounded within their stratum)."""
+    gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x1A7])))
+    cols: dict[str, list[Any]] = {}
+    for key, values in ranges.items():
+        lo, hi = min(values), max(values)
+        u = (gen.permutation(samples) + gen.random(samples)) / samples
+        x = lo + u * (hi - lo)
+        integral = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+        cols[key] = [int(round(v)) for v in x] if integral else [float(v) for v in x]
+    return [{k: cols[k][i] for k in ranges} for i in range(samples)]
+
+
+@dataclass
+class SweepSpec:
+    """What a sweep runs: a base scenario, the points, the replications and the seed."""
+
+    scenario_path: str | None
+    vary: dict[str, list[Any]]
+    replications: int = 5
+    seed: int = 0
+    samples: int | None = None
+    set: dict[str, Any] = field(default_factory=dict)
+    metrics: list[str] = field(default_factory=lambda: ["evacuated_total", "stranded_total"])
+    base: Scenario | None = None
+    """A scenario object to sweep instead of ``scenario_path`` (from the Python API)."""
+
+    def points(self) -> list[dict[str, Any]]:
+        if self.samples:
+            return latin_hypercube(self.vary, self.samples, self.seed)
+        keys = list(self.vary)
+        return [dict(zip(keys, combo)) for combo in itertools.product(*(self.vary[k] for k in keys))]
+
+    def source(self) -> str:
+        return f"<scenario {self.base.name}>" if self.base is not None else str(resolve_path(self.scenario_path))
+
+    def definition(self) -> dict[str, Any]:
+        return {
+            "scenario": self.source(),
+            "vary": self.vary,
+            "samples": self.samples,
+            "replications": self.replications,
+            "seed": self.seed,
+            "set": self.set,
+        }
+
+
+def load_sweep_file(path: str | Path) -> SweepSpec:
+    """A sweep described in TOML: ``scenario``, ``replications``, ``seed``, ``samples``,
+    ``metrics``, a ``[vary]`` table (lists or ``"START:STOP:STEP"`` strings) and a ``[set]`` table."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(str(p), [("", "file not found")]) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(str(p), [("", f"TOML syntax error: {e}")]) from None
+    allowed = {"scenario", "replications", "seed", "samples", "vary", "set", "metrics", "description"}
+    problems = [(k, "unknown key (check the spelling; unknown keys are errors)") for k in raw if k not in allowed]
+    if "scenario" not in raw or not isinstance(raw.get("scenario"), str):
+        problems.append(("scenario", "missing: the scenario file to sweep, relative to this file"))
+    if not isinstance(raw.get("vary"), dict) or not raw.get("vary"):
+        problems.append(("vary", "missing: a table of dotted keys and their values"))
+    for k in ("replications", "seed", "samples"):
+        if k in raw and (not isinstance(raw[k], int) or raw[k] < (0 if k == "seed" else 1)):
+            problems.append((k, "must be a whole number" + ("" if k == "seed" else " >= 1")))
+    if problems:
+        raise ScenarioError(str(p), problems)
+    scen = raw["scenario"]
+    scen_path = (p.parent / scen) if not Path(scen).is_absolute() else Path(scen)
+    if not scen_path.exists():
+        scen_path = resolve_path(scen)
+    vary = {}
+    for k, v in raw["vary"].items():
+        vary[k] = parse_values(k, v)
+    return SweepSpec(
+        str(scen_path),
+        vary,
+        raw.get("replications", 5),
+        raw.get("seed", 0),
+        raw.get("samples"),
+        dict(raw.get("set", {})),
+        list(raw.get("metrics", ["evacuated_total", "stranded_total"])),
+    )
+
+
+def _point_task(args: tuple[Scenario, int, int]) -> dict[str, float]:
+    scenario, seed, replication = args
+    return run_replication(scenario, seed, replication)["metrics"]
+
+
+def scenario_hash(s: Scenario) -> str:
+    return hashlib.sha256(json.dumps(s.model_dump(mode="json", by_alias=True), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _scenarios(spec: SweepSpec, points: list[dict[str, Any]]) -> tuple[Scenario, list[Scenario]]:
+    if spec.base is not None:
+        base = spec.base.with_overrides(spec.set) if spec.set else spec.base
+    else:
+        base = load_scenario(spec.scenario_path, spec.set or None)
+    where = spec.source()
+    return base, [base.with_overrides(p, source=f"{where} (sweep point {i}: {p})") for i, p in enumerate(points)]
+
+
+def _read_done(path: Path) -> tuple[list[str] | None, set[tuple[int, int]]]:
+    """Header and completed (point, replication) pairs; a torn last line is cut off."""
+    if not path.exists():
+        return None, set()
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        with open(path, "r+b") as fh:
+            fh.truncate(cut)
+        data = data[:cut]
+    lines = data.decode("utf-8").splitlines()
+    if not lines:
+        return None, set()
+    header = next(csv.reader([lines[0]]))
+    done = set()
+    ip, ir = header.index("point"), header.index("replication")
+    for row in csv.reader(lines[1:]):
+        if len(row) == len(header):
+            done.add((int(row[ip]), int(row[ir])))
+    return header, done
+
+
+@dataclass
+class SweepResult:
+    """Where a sweep wrote its rows; ``table`` reads them as a DataFrame."""
+
+    out: Path
+    spec: SweepSpec
+    failures: list[dict[str, Any]]
+    ran: int
+    skipped: int
+
+    @property
+    def table(self):  # -> pandas.DataFrame
+        return read_results(self.out)
+
+
+def read_results(out: str | Path):  # -> pandas.DataFrame
+    """``results.csv`` as a DataFrame sorted by point and replication."""
+    import pandas as pd
+
+    df = pd.read_csv(Path(out) / RESULTS)
+    return df.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: str | Path,
+    *,
+    executor: Executor | None = None,
+    resume: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    max_in_flight: int = 64,
+) -> SweepResult:
+    """Run every missing (point, replication) task, appending one row per task to ``results.csv``.
+
+    A task that raises is reported (in ``SweepResult.failures``, with its point and replication)
+    and the others go on; ``resume=True`` runs only the tasks without a row.
+    """
+    out = Path(out)
+    points = spec.points()
+    base, scenarios = _scenarios(spec, points)
+    manifest = {
+        "sweep": spec.definition() | {"points": points},
+        "scenario_hash": scenario_hash(base),
+        "version": _version(),
+        "scenario": base.model_dump(mode="json", by_alias=True),
+    }
+    results = out / RESULTS
+    if results.exists() and not resume:
+        raise ScenarioError(str(out), [("", f"{RESULTS} exists: use --resume to complete it, or another --out")])
+    if resume and (out / MANIFEST).exists():
+        old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        if old.get("sweep") != json.loads(json.dumps(manifest["sweep"])) or old.get("scenario_hash") != manifest["scenario_hash"]:
+            raise ScenarioError(str(out / MANIFEST), [("", "--resume: this folder holds a different sweep")])
+    from sim.results import write_json
+
+    write_json(out / MANIFEST, manifest)
+    header, done = _read_done(results)
+    keys = list(spec.vary)
+    tasks = [(i, r) for i in range(len(points)) for r in range(spec.replications) if (i, r) not in done]
+    if on_total:
+        on_total(len(tasks))
+    failures: list[dict[str, Any]] = []
+    fh = open(results, "a", encoding="utf-8", newline="")
+    try:
+        writer = csv.writer(fh)
+
+        def write(i: int, r: int, metrics: dict[str, float]) -> None:
+            nonlocal header
+            if header is None:
+                header = ["point", *keys, "replication", "seed", *metrics]
+                writer.writerow(header)
+            names = header[len(keys) + 3 :]
+            writer.writerow([i, *(_cell(points[i][k]) for k in keys), r, spec.seed, *(_cell(metrics.get(n, "")) for n in names)])
+            fh.flush()
+
+        def finished(i: int, r: int, fut: Future | None, value: Any = None, error: BaseException | None = None) -> None:
+            if fut is not None:
+                error = fut.exception()
+                value = None if error else fut.result()
+            if error is not None:
+                failures.append(
+                    {"point": i, "replication": r, "parameters": points[i], "error": f"{type(error).__name__}: {error}"}
+                )
+            else:
+                write(i, r, value)
+            if progress:
+                progress(1)
+
+        if executor is None:
+            for i, r in tasks:
+                try:
+                    value = _point_task((scenarios[i], spec.seed, r))
+                except Exception as e:  # reported with its parameters; the sweep goes on
+                    finished(i, r, None, error=e)
+                else:
+                    finished(i, r, None, value=value)
+        else:
+            pending: dict[Future, tuple[int, int]] = {}
+            it: Iterator[tuple[int, int]] = iter(tasks)
+            for i, r in itertools.islice(it, max_in_flight):
+                pending[executor.submit(_point_task, (scenarios[i], spec.seed, r))] = (i, r)
+            while pending:
+                ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in ready:
+                    i, r = pending.pop(fut)
+                    finished(i, r, fut)
+                    nxt = next(it, None)
+                    if nxt is not None:
+                        pending[executor.submit(_point_task, (scenarios[nxt[0]], spec.seed, nxt[1]))] = nxt
+    finally:
+        fh.close()
+    return SweepResult(out, spec, failures, ran=len(tasks), skipped=len(done))
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, float):
+        return repr(v)
+    return v
+
+
+def _version() -> str:
+    from sim import __version__
+
+    return __version__
+
+
+def point_summary(df, keys: list[str], metric: str):  # -> pandas.DataFrame
+    """Mean and 95% interval of a metric at each point."""
+    rows = []
+    for vals, grp in df.groupby(keys, sort=True):
+        vals = vals if isinstance(vals, tuple) else (vals,)
+        m, lo, hi = mean_ci(list(grp[metric]))
+        rows.append({**dict(zip(keys, vals)), "mean": m, "ci95_low": lo, "ci95_high": hi, "n": len(grp)})
+    import pandas as pd
+
+    return pd.DataFrame(rows)
+
+
+def capacity_curve(df, key: str = "security.end", metric: str = "evacuated_total") -> dict[str, float] | None:
+    """People per unit of ``key`` (a day, for ``security.end``): the least-squares slope fitted per
+    replication across points (paired by common random numbers), with a 95% interval."""
+    if key not in df.columns or df[key].nunique() < 2:
+        return None
+    slopes = []
+    for _, grp in df.groupby("replication"):
+        x = grp[key].astype(float).to_numpy()
+        y = grp[metric].astype(float).to_numpy()
+        if len(np.unique(x)) < 2:
+            continue
+        slopes.append(float(np.polyfit(x, y, 1)[0]))
+    if not slopes:
+        return None
+    m, lo, hi = mean_ci(slopes)
+    return {
+        "key": key,
+        "metric": metric,
+        "per_unit": m,
+        "ci95_low": lo,
+        "ci95_high": hi,
+        "from": float(df[key].min()),
+        "to": float(df[key].max()),
+        "replications": len(slopes),
+    }
+
+
+def make_executor(workers: int | None = None, dask: str | None = None):
+    """A context manager yielding an Executor (or None for serial), and closing it afterwards."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def cm():
+        if dask:
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError:
+                raise ScenarioError("--dask", [("", "Dask is not installed: pip install 'airlift[dask]'")]) from None
+            if dask == "local":
+                with (
+                    LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+                    Client(cluster) as client,
+                ):
+                    yield client.get_executor(pure=False)
+            else:
+                with Client(dask) as client:
+                    yield client.get_executor(pure=False)
+        elif workers and workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as ex:
+                yield ex
+        else:
+            yield None
+
+    return cm()
+
+
+def sweep(
+    scenario: Scenario | str | Path | None,
+    vary: Mapping[str, Sequence[Any]],
+    replications: int = 5,
+    seed: int = 0,
+    *,
+    samples: int | None = None,
+    out: str | Path | None = None,
+    executor: Executor | None = None,
+):  # -> pandas.DataFrame
+    """Run a sweep and return its table (one row per point and replication) as a DataFrame.
+
+    ``scenario`` is a Scenario, a file path, or ``None`` for the reference. Without ``out``
+    the rows go to a temporary folder. Raises :class:`RuntimeError` listing failed tasks.
+    """
+    import tempfile
+
+    base = scenario if isinstance(scenario, Scenario) else None
+    path = None if scenario is None or base is not None else str(scenario)
+    spec = SweepSpec(path, {k: list(v) for k, v in vary.items()}, replications, seed, samples, base=base)
+    with tempfile.TemporaryDirectory() as tmp:
+        res = run_sweep(spec, Path(out) if out is not None else Path(tmp), executor=executor)
+        if res.failures:
+            raise RuntimeError(f"{len(res.failures)} sweep task(s) failed, first: {res.failures[0]}")
+        return res.table

@@ -1,0 +1,190 @@
+"""Sweeps: value parsing, Latin hypercubes, executors, resume after a kill, failing tasks, CI sweep."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim import sweeps
+from sim.cli import main
+from sim.scenario import ScenarioError
+
+from .conftest import ROOT
+
+
+def test_parse_values():
+    assert sweeps.parse_values("security.end", "14:30:2") == list(range(14, 31, 2))
+    assert sweeps.parse_values("x", "0.5:1.5:0.5") == [0.5, 1.0, 1.5]
+    assert sweeps.parse_values("x", "1,2.5,3") == [1, 2.5, 3]
+    assert sweeps.parse_values("name", "a,b") == ["a", "b"]
+    assert sweeps.parse_values("x", "2:8") == [2, 8]
+    with pytest.raises(ScenarioError):
+        sweeps.parse_values("x", "5:1:1")
+    assert sweeps.parse_vary(["a.b=1,2", "c=3:5:1"]) == {"a.b": [1, 2], "c": [3, 4, 5]}
+
+
+def test_latin_hypercube_covers_every_stratum_once():
+    pts = sweeps.latin_hypercube({"a": [0.0, 10.0], "b": [100.0, 200.0]}, samples=8, seed=3)
+    assert len(pts) == 8
+    for key, (lo, hi) in (("a", (0, 10)), ("b", (100, 200))):
+        strata = sorted(int((p[key] - lo) / (hi - lo) * 8) for p in pts)
+        assert strata == list(range(8))
+    assert pts == sweeps.latin_hypercube({"a": [0.0, 10.0], "b": [100.0, 200.0]}, samples=8, seed=3)
+
+
+def spec(small_path, **kw):
+    return sweeps.SweepSpec(
+        str(small_path), {"security.end": [1.0, 1.5, 2.0], "gates.abbey.lanes": [2, 4]}, replications=2, seed=4, **kw
+    )
+
+
+def sorted_table(path):
+    return pd.read_csv(path / "results.csv").sort_values(["point", "replication"]).reset_index(drop=True)
+
+
+@pytest.mark.slow
+def test_serial_pool_and_dask_give_identical_tables(small_path, tmp_path):
+    sweeps.run_sweep(spec(small_path), tmp_path / "serial")
+    with sweeps.make_executor(workers=2) as ex:
+        sweeps.run_sweep(spec(small_path), tmp_path / "pool", executor=ex)
+    with sweeps.make_executor(workers=2, dask="local") as ex:
+        sweeps.run_sweep(spec(small_path), tmp_path / "dask", executor=ex)
+    serial = sorted_table(tmp_path / "serial")
+    assert len(serial) == 6 * 2
+    pd.testing.assert_frame_equal(serial, sorted_table(tmp_path / "pool"))
+    pd.testing.assert_frame_equal(serial, sorted_table(tmp_path / "dask"))
+    # every row carries its point's values, its replication and the seed
+    assert set(serial["security.end"]) == {1.0, 1.5, 2.0} and set(serial["seed"]) == {4}
+
+
+def test_replication_r_is_paired_across_points(small_path, tmp_path):
+    sweeps.run_sweep(spec(small_path), tmp_path)
+    df = sorted_table(tmp_path)
+    alone = sim.run_replication(sim.load_scenario(small_path, {"security.end": 1.5, "gates.abbey.lanes": 4}), 4, 1)
+    row = df[(df["security.end"] == 1.5) & (df["gates.abbey.lanes"] == 4) & (df["replication"] == 1)].iloc[0]
+    assert row["evacuated_total"] == alone["metrics"]["evacuated_total"]
+
+
+@pytest.mark.slow
+def test_resume_after_kill_gives_complete_duplicate_free_table(small_path, tmp_path):
+    args = [
+        "sweep",
+        str(small_path),
+        "--vary",
+        "security.end=0.5:2.5:0.25",
+        "--vary",
+        "gates.abbey.lanes=1,2,3",
+        "-n",
+        "6",
+        "--seed",
+        "1",
+        "--no-plots",
+    ]
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", *args, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        results = out / "results.csv"
+        if results.exists() and results.read_text().count("\n") > 30:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = (out / "results.csv").read_text().count("\n") - 1
+    assert 0 < partial < 9 * 3 * 6
+    assert main([*args, "--out", str(out), "--resume"]) == 0
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    resumed, whole = sorted_table(out), sorted_table(tmp_path / "whole")
+    assert not resumed.duplicated(["point", "replication"]).any()
+    pd.testing.assert_frame_equal(resumed, whole)
+
+
+def test_resume_refuses_a_different_sweep(small_path, tmp_path):
+    sweeps.run_sweep(spec(small_path), tmp_path)
+    other = sweeps.SweepSpec(str(small_path), {"security.end": [1.0]}, replications=2, seed=4)
+    with pytest.raises(ScenarioError, match="different sweep"):
+        sweeps.run_sweep(other, tmp_path, resume=True)
+    with pytest.raises(ScenarioError, match="--resume"):
+        sweeps.run_sweep(spec(small_path), tmp_path)
+
+
+def test_a_failing_task_is_reported_and_the_rest_goes_on(small_path, tmp_path, monkeypatch, capsys):
+    real = sweeps._point_task
+
+    def flaky(args):
+        scenario, seed, replication = args
+        if scenario.gates["abbey"].lanes == 4 and replication == 1:
+            raise RuntimeError("boom")
+        return real(args)
+
+    monkeypatch.setattr(sweeps, "_point_task", flaky)
+    argv = ["sweep", str(small_path), "--vary", "gates.abbey.lanes=2,4", "-n", "2", "--no-plots", "--out", str(tmp_path)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "task failed: point 1 {'gates.abbey.lanes': 4} replication 1: RuntimeError: boom" in err
+    assert len(sorted_table(tmp_path)) == 3
+    monkeypatch.setattr(sweeps, "_point_task", real)
+    assert main([*argv, "--resume"]) == 0
+    assert len(sorted_table(tmp_path)) == 4
+
+
+def test_bad_point_is_a_clear_input_error(small_path, tmp_path, capsys):
+    code = main(["sweep", str(small_path), "--vary", "gates.abbey.lanes=2,-1", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "gates.abbey.lanes" in err and "sweep point 1" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_sweep_file_and_its_errors(tmp_path, capsys):
+    bad = tmp_path / "s.toml"
+    bad.write_text('scenario = "x.toml"\nreplicatons = 3\n[vary]\n"security.end" = [1]\n')
+    assert main(["sweep", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "replicatons" in err and "unknown key" in err
+    spec_ = sweeps.load_sweep_file(ROOT / "scenarios" / "sweeps" / "security_window.toml")
+    assert spec_.vary["security.end"] == list(range(14, 29)) and spec_.replications == 10
+
+
+def test_latin_hypercube_sweep_from_the_cli(small_path, tmp_path):
+    out = tmp_path / "lhs"
+    argv = [
+        "sweep",
+        str(small_path),
+        "--vary",
+        "security.end=1:3",
+        "--vary",
+        "airfield.holding_capacity_people=200:900",
+        "--samples",
+        "5",
+        "-n",
+        "1",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 5 and df["point"].nunique() == 5
+    assert np.all((df["security.end"] >= 1) & (df["security.end"] <= 3))
+    cap = df["airfield.holding_capacity_people"]
+    assert (cap == cap.round()).all() and cap.between(200, 900).all()
+    assert (out / "evacuated_total_heatmap.png").exists()
+
+
+@pytest.mark.slow
+def test_ci_sweep_longer_window_never_strands_more(tmp_path, capsys):
+    """The small sweep CI runs: stranded people never increase with a longer security window."""
+    out = tmp_path / "ci"
+    assert main(["sweep", str(ROOT / "scenarios" / "sweeps" / "ci_security_window.toml"), "--out", str(out)]) == 0
+    assert "capacity curve: each extra day of security evacuates" in capsys.readouterr().out
+    means = pd.read_csv(out / "results.csv").groupby("security.end")["stranded_total"].mean().sort_index()
+    assert means.is_monotonic_decreasing, means
+    assert (out / "stranded_by_cohort_vs_security.end.png").stat().st_size > 10_000
