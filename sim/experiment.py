@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -134,6 +135,41 @@ class RunResult:
         start = pd.Timestamp(self.scenario.start)
         df.insert(1, "time", [(start + pd.Timedelta(hours=float(x))).isoformat() for x in df["hours"]])
         return df
+
+    def limits_by_day(self):  # -> pandas.DataFrame
+        """Which constraint bound throughput when, per local day (mean over replications).
+
+        Columns: hours spent waiting by cause (aircraft-hours for passengers ``evacuees``, for
+        staging room, for a spot, for the runway; gate-hours stopped by a full holding area,
+        ``holding``), and ``binding``: ``runway``, ``staging`` or ``ramp`` when that is the largest
+        aircraft wait; when aircraft mostly waited for passengers, ``gates`` if the holding area
+        was never full that day (people could not get through), else ``airlift`` (people were
+        inside, but not for the aircraft that were there: too few seats for whom they may carry).
+        """
+        from sim.metrics import LIMIT_CAUSES
+
+        ts = self.timeseries()
+        # a sample on the hour closes the hour before it: count it on that hour's day
+        start = self.scenario.start
+        ts["date"] = [(start + timedelta(hours=h - 1)).date().isoformat() for h in ts["hours"]]
+        ts = ts[ts["hours"] > 0]
+        cols = [f"limit_{c}_hours" for c in LIMIT_CAUSES]
+        last = ts.groupby(["replication", "date"])[cols].max()
+        per_rep = last.groupby(level="replication").diff().fillna(last.groupby(level="replication").head(1))
+        daily = per_rep.groupby(level="date").mean()
+        daily.columns = list(LIMIT_CAUSES)
+
+        def binding(row) -> str:
+            aircraft = {c: row[c] for c in ("evacuees", "staging", "ramp", "runway")}
+            top = max(aircraft, key=aircraft.get)
+            if aircraft[top] <= 0:
+                return "none"
+            if top != "evacuees":
+                return top
+            return "airlift" if row["holding"] > 0 else "gates"
+
+        daily["binding"] = daily.apply(binding, axis=1)
+        return daily
 
     def figures(self) -> dict[str, Any]:
         """The standard plots as matplotlib figures, by file stem."""

@@ -26,7 +26,13 @@ HOURLY_COLUMNS = (
     "aircraft_waiting_for_spot",
     "staging_people",
     "gates_blocked",
+    "limit_evacuees_hours",
+    "limit_staging_hours",
+    "limit_ramp_hours",
+    "limit_runway_hours",
+    "limit_holding_hours",
 )
+"""Hourly levels; the ``limit_*`` columns are cumulative waiting hours by cause (see LIMIT_CAUSES)."""
 
 # must match sim.model.population.Status
 STATUS_NAMES = ("not_arrived", "in_crowd", "screening", "gave_up", "holding", "boarded", "flown")

@@ -1,7 +1,7 @@
 """Figures from result tables. Never runs a simulation and knows nothing of SimPy.
 
-Each function takes a finished result and returns a matplotlib ``Figure``; the CLI saves them
-as PNG, notebooks display them.
+Each function takes a finished result and returns a matplotlib ``Figure`` built without pyplot
+(so no backend is chosen or changed here); the CLI saves them as PNG, notebooks display them.
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
-
-matplotlib.use("Agg") if not matplotlib.get_backend().lower().startswith(("module://", "inline")) else None
-import matplotlib.dates as mdates  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from sim.experiment import RunResult

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.metrics import Records, summarise
+from sim.metrics import LIMIT_CAUSES, Records, summarise
 from sim.model.airfield import Holding
 from sim.model.fleet import Aircraft, FleetContext, sortie_cycle
 from sim.model.gates import Perimeter
@@ -112,6 +112,8 @@ class World:
             h["aircraft_waiting_for_spot"].append(self.ramp.waiting())
             h["staging_people"].append(round(sum(b.level(now) for b in self.bases.values())))
             h["gates_blocked"].append(blocked)
+            for cause in LIMIT_CAUSES:
+                h[f"limit_{cause}_hours"].append(self.records.waits[cause])
             if now + 1.0 > self.timeline.end + 1e-9:
                 return
             yield self.env.timeout(1.0)
