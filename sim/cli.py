@@ -196,6 +196,8 @@ def _sweep_spec(args: argparse.Namespace):
     from sim import sweeps as sweep
 
     target = args.target
+    if target and not Path(target).is_file() and resolve_path(target).is_file():
+        target = str(resolve_path(target))  # a bundled file, e.g. sweeps/security_window.toml
     is_file = False
     if target and Path(target).is_file():
         try:
@@ -226,7 +228,7 @@ def _sweep_spec(args: argparse.Namespace):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim import sweeps as sweep
-    from sim.results import atomic_write
+    from sim.results import atomic_write, save_png
 
     spec = _sweep_spec(args)
     out = Path(args.out) if args.out else Path("out") / "sweep"
@@ -286,7 +288,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         from sim.plots import sweep_figures
 
         for stem, fig in sweep_figures(df, keys, metrics).items():
-            atomic_write(out / f"{stem}.png", lambda fh, fig=fig: fig.savefig(fh, format="png", dpi=110), binary=True)
+            save_png(out / f"{stem}.png", fig)
     print(f"written to {out}/ (results.csv, manifest.json, points.csv, plots)")
     return 1 if res.failures else 0
 

@@ -161,7 +161,7 @@ class RunResult:
 
         def binding(row) -> str:
             aircraft = {c: row[c] for c in ("evacuees", "staging", "ramp", "runway")}
-            top = max(aircraft, key=aircraft.get)
+            top = max(aircraft, key=lambda c: aircraft[c])
             if aircraft[top] <= 0:
                 return "none"
             if top != "evacuees":

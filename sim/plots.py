@@ -26,8 +26,9 @@ WHERE = (
 )
 
 
-def _dates(start: datetime, hours: np.ndarray) -> list[datetime]:
-    return [start + timedelta(hours=float(h)) for h in hours]
+def _dates(start: datetime, hours: np.ndarray) -> np.ndarray:
+    """Matplotlib date numbers for hours after ``start`` (local time)."""
+    return np.asarray(mdates.date2num([start + timedelta(hours=float(h)) for h in hours]))
 
 
 def _date_axis(ax: Any) -> None:
@@ -74,7 +75,7 @@ def daily_by_operator(result: RunResult) -> Figure:
     daily = result.daily()
     fig = Figure(figsize=(9, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    days = [datetime.fromisoformat(d["date"]) for d in daily]
+    days = np.asarray(mdates.date2num([datetime.fromisoformat(d["date"]) for d in daily]))
     ops = sorted({op for d in daily for op in d["by_operator"]})
     bottom = np.zeros(len(days))
     cmap = matplotlib.colormaps["tab20"]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "write_json", "write_run"]
+__all__ = ["atomic_write", "write_json", "write_run", "save_png"]
 
 
 def atomic_write(path: Path, write: Callable[[IO[Any]], None], binary: bool = False) -> None:
@@ -22,7 +22,8 @@ def atomic_write(path: Path, write: Callable[[IO[Any]], None], binary: bool = Fa
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as fh:
+        fh: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
@@ -46,6 +47,15 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write(path, lambda fh: json.dump(_clean(data), fh, indent=2, sort_keys=False))
 
 
+def save_png(path: Path, fig: Any, dpi: int = 110) -> None:
+    """Save a matplotlib figure as PNG, atomically."""
+
+    def write(fh: IO[Any]) -> None:
+        fig.savefig(fh, format="png", dpi=dpi)
+
+    atomic_write(path, write, binary=True)
+
+
 def write_run(result: Any, out: Path, plots: bool = True) -> list[Path]:
     """Write ``timeseries.csv``, the plots and, last, ``summary.json`` into ``out``."""
     out = Path(out)
@@ -56,7 +66,7 @@ def write_run(result: Any, out: Path, plots: bool = True) -> list[Path]:
     if plots:
         for stem, fig in result.figures().items():
             p = out / f"{stem}.png"
-            atomic_write(p, lambda fh, fig=fig: fig.savefig(fh, format="png", dpi=110), binary=True)
+            save_png(p, fig)
             written.append(p)
     write_json(out / "summary.json", result.summary())
     written.append(out / "summary.json")

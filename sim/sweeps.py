@@ -346,7 +346,7 @@ def point_summary(df, keys: list[str], metric: str):  # -> pandas.DataFrame
     return pd.DataFrame(rows)
 
 
-def capacity_curve(df, key: str = "security.end", metric: str = "evacuated_total") -> dict[str, float] | None:
+def capacity_curve(df, key: str = "security.end", metric: str = "evacuated_total") -> dict[str, Any] | None:
     """People per unit of ``key`` (a day, for ``security.end``): the least-squares slope fitted per
     replication across points (paired by common random numbers), with a 95% interval."""
     if key not in df.columns or df[key].nunique() < 2:

@@ -188,7 +188,7 @@ def _board(ac: Aircraft, ctx: FleetContext, land: float, max_ground: float):
             if dest is None:
                 dest = _pick_base(ac, now, seats - load)
             room = dest.room(now) if dest is not None else 0
-            if room > 0:
+            if dest is not None and room > 0:
                 taken = holding.board(now, ac.cohorts, min(seats - load, room))
                 n = sum(holding.pop.size[g] for g in taken)
                 dest.commit(n)

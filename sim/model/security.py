@@ -125,11 +125,11 @@ class Timeline:
             lane_changes = steps(float(gate.lanes), gate.lane_schedule)
             for d in s.disruptions:
                 if d.kind == "lanes" and d.target == g:
-                    a, b = span(d.start, d.end)
+                    a, z = span(d.start, d.end)
                     assert d.value is not None
-                    before = Steps(float(gate.lanes), lane_changes)(b)
-                    lane_changes = [c for c in lane_changes if not a <= c[0] < b]
-                    lane_changes += [(a, d.value), (b, before)]
+                    before = Steps(float(gate.lanes), lane_changes)(z)
+                    lane_changes = [c for c in lane_changes if not a <= c[0] < z]
+                    lane_changes += [(a, d.value), (z, before)]
             gate_lanes[g] = Steps(float(gate.lanes), lane_changes)
             ts = {t for t, _ in lane_changes} | {x for iv in gate_closures[g] for x in iv}
             change_times[g] = sorted(t for t in ts if 0 <= t <= end)
@@ -139,7 +139,8 @@ class Timeline:
                 assert d.value is not None
                 for c in s.cohorts if d.target == "*" else [d.target]:
                     factors[c].append((*span(d.start, d.end), d.value))
-        base_capacity, base_outflow = {}, {}
+        base_capacity: dict[str, Steps] = {}
+        base_outflow: dict[str, Steps] = {}
         for b, base in s.bases.items():
             cap: list[tuple[float, float]] = []
             out = [(t, v / 24.0) for t, v in steps(base.outflow_per_day, base.outflow_schedule)]
@@ -163,7 +164,7 @@ class Timeline:
         queue = sum(s.ramp.spots.values()) * max(s.runway.separation_day_min, s.runway.separation_night_min) / 60
         while True:
             deadline = last_takeoff - queue
-            hit = [a for a, b in closures if a < last_takeoff and b > deadline]
+            hit = [a for a, z in closures if a < last_takeoff and z > deadline]
             if not hit:
                 break
             last_takeoff = min(hit)
