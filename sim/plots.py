@@ -7,15 +7,28 @@ Each function takes a finished result and returns a matplotlib ``Figure`` built 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
 
-if TYPE_CHECKING:
-    from sim.experiment import RunResult
+from sim.scenario import Scenario
+from sim.stats import point_summary
+
+
+class RunResult(Protocol):
+    """What the run figures need of a result (``sim.experiment.RunResult`` has it)."""
+
+    scenario: Scenario
+    replications: list[dict[str, Any]]
+
+    @property
+    def metrics(self) -> dict[str, dict[str, Any]]: ...
+
+    def daily(self) -> list[dict[str, Any]]: ...
+
 
 __all__ = ["run_figures", "cumulative", "daily_by_operator", "crowds", "stranded"]
 
@@ -159,8 +172,6 @@ def _label(key: str) -> str:
 
 def sweep_metric(df: Any, key: str, metric: str) -> Figure:
     """A metric against one swept key: mean over replications with its 95% interval."""
-    from sim.sweeps import point_summary
-
     ps = point_summary(df, [key], metric).sort_values(key)
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot()
@@ -193,8 +204,6 @@ def sweep_heatmap(df: Any, x: str, y: str, metric: str) -> Figure:
 
 def stranded_by_cohort_vs(df: Any, key: str) -> Figure:
     """The headline plot: people stranded, by cohort, against a swept key (e.g. the security end)."""
-    from sim.sweeps import point_summary
-
     cohorts = sorted(
         c[len("cohort.") : -len(".stranded")] for c in df.columns if c.startswith("cohort.") and c.endswith(".stranded")
     )

@@ -1,11 +1,12 @@
-"""Confidence intervals from independent replications (Student t), with no SciPy needed."""
+"""Confidence intervals from independent replications (Student t), with no SciPy needed, and
+their summaries over the points of a sweep table."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 
-__all__ = ["t975", "mean_ci"]
+__all__ = ["t975", "mean_ci", "point_summary"]
 
 # two-sided 95% Student t quantiles, df = 1..30
 _T975 = (
@@ -64,3 +65,15 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float, float]:
     var = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
     half = t975(n - 1) * math.sqrt(var / n)
     return (mean, mean - half, mean + half)
+
+
+def point_summary(df, keys: list[str], metric: str):  # -> pandas.DataFrame
+    """Mean and 95% interval of a metric at each point."""
+    rows = []
+    for vals, grp in df.groupby(keys, sort=True):
+        vals = vals if isinstance(vals, tuple) else (vals,)
+        m, lo, hi = mean_ci(list(grp[metric]))
+        rows.append({**dict(zip(keys, vals)), "mean": m, "ci95_low": lo, "ci95_high": hi, "n": len(grp)})
+    import pandas as pd
+
+    return pd.DataFrame(rows)

@@ -25,7 +25,7 @@ import numpy as np
 
 from sim.experiment import run_replication
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, resolve_path
-from sim.stats import mean_ci
+from sim.stats import mean_ci, point_summary
 
 __all__ = [
     "SweepSpec",
@@ -36,6 +36,7 @@ __all__ = [
     "SweepResult",
     "read_results",
     "capacity_curve",
+    "point_summary",
 ]
 
 RESULTS = "results.csv"
@@ -332,18 +333,6 @@ def _version() -> str:
     from sim import __version__
 
     return __version__
-
-
-def point_summary(df, keys: list[str], metric: str):  # -> pandas.DataFrame
-    """Mean and 95% interval of a metric at each point."""
-    rows = []
-    for vals, grp in df.groupby(keys, sort=True):
-        vals = vals if isinstance(vals, tuple) else (vals,)
-        m, lo, hi = mean_ci(list(grp[metric]))
-        rows.append({**dict(zip(keys, vals)), "mean": m, "ci95_low": lo, "ci95_high": hi, "n": len(grp)})
-    import pandas as pd
-
-    return pd.DataFrame(rows)
 
 
 def capacity_curve(df, key: str = "security.end", metric: str = "evacuated_total") -> dict[str, Any] | None:
