@@ -68,9 +68,9 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
     p(f"  people in scenario   {_fmt(m['population_total']['mean'])}")
     p(f"  evacuated            {_ci(m['evacuated_total'])}")
     p(f"  stranded             {_ci(m['stranded_total'])}")
-    p(f"    never reached a gate  {_fmt(m['stranded_never_arrived']['mean'])}")
-    p(f"    at the gates          {_fmt(m['stranded_at_gates']['mean'])}")
-    p(f"    inside the airfield   {_fmt(m['stranded_airfield']['mean'])}")
+    p(f"    never reached a gate  {m['stranded_never_arrived']['mean']:,.0f}")
+    p(f"    at the gates          {m['stranded_at_gates']['mean']:,.0f}")
+    p(f"    inside the airfield   {m['stranded_airfield']['mean']:,.0f}")
     p(f"  departures           {_ci(m['departures_total'])}")
     p(
         f"  mean load factor     {m['mean_load_factor']['mean']:.0%}   "
@@ -104,6 +104,10 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
         unit = "gate-hours" if cause == "holding" else "aircraft-hours"
         share = f"{hours / total:6.0%}" if total and cause != "holding" else "      "
         p(f"    {share} {hours:>9,.0f} {unit:<15}{LIMIT_CAUSES[cause]}")
+    spans = _binding_spans(result)
+    if spans:
+        p("  binding constraint by day: " + "; ".join(spans))
+        p("    (gates: aircraft waited for passengers; airlift: people waited inside for aircraft allowed to carry them)")
     if s.reference:
         p("")
         p("  compared with published figures     model (mean)    published")
@@ -113,6 +117,24 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
     if out is not None:
         p("")
         p(f"  written to {out}/ (summary.json, timeseries.csv, plots)")
+
+
+def _binding_spans(result: experiment.RunResult) -> list[str]:
+    """Runs of consecutive days with the same binding constraint, e.g. ``gates 14-20 Aug``."""
+    from datetime import date
+
+    spans: list[list] = []
+    for day, binding in result.limits_by_day()["binding"].items():
+        d = date.fromisoformat(str(day))
+        if spans and spans[-1][0] == binding and (d - spans[-1][2]).days == 1:
+            spans[-1][2] = d
+        else:
+            spans.append([binding, d, d])
+    out = []
+    for binding, a, b in spans:
+        when = f"{a:%d %b}" if a == b else f"{a:%d}-{b:%d %b}" if a.month == b.month else f"{a:%d %b}-{b:%d %b}"
+        out.append(f"{binding} {when}")
+    return out
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -371,7 +393,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        hint = ": run the same command with --resume to finish" if args.command == "sweep" else ""
+        print(f"interrupted{hint}", file=sys.stderr)
         return 130
     except Exception as e:  # anything else: one line, exit 1
         print(f"airlift: error: {type(e).__name__}: {e}", file=sys.stderr)

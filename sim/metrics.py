@@ -41,7 +41,7 @@ LIMIT_CAUSES = {
     "evacuees": "aircraft waiting for passengers (people could not get through the gates fast enough)",
     "staging": "aircraft waiting for room at a staging base",
     "ramp": "aircraft waiting at their base for a parking spot",
-    "runway": "aircraft waiting for a runway slot",
+    "runway": "aircraft waiting for a runway slot, or for a closed runway to reopen",
     "holding": "gates stopped because the holding area was full",
 }
 

@@ -387,8 +387,15 @@ def make_executor(workers: int | None = None, dask: str | None = None):
             from concurrent.futures import ProcessPoolExecutor
 
             method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as ex:
+            ex = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+            try:
                 yield ex
+            except BaseException:
+                # interrupted (Ctrl-C) or failed: drop queued tasks instead of running them all
+                ex.shutdown(wait=False, cancel_futures=True)
+                raise
+            else:
+                ex.shutdown(wait=True)
         else:
             yield None
 

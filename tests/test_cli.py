@@ -15,6 +15,7 @@ def test_run_writes_outputs_and_prints_summary(small_path, tmp_path, capsys):
     assert code == 0
     text = capsys.readouterr().out
     assert "evacuated" in text and "stranded by cohort" in text and "what limited throughput" in text
+    assert "binding constraint by day:" in text
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 3 and summary["replications"] == 2
     assert summary["scenario"]["gates"]["abbey"]["lanes"] == 4

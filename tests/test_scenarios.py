@@ -87,3 +87,15 @@ def test_20_august_slowdown_emerges_from_staging():
         assert staging_wait > 10 and control_wait == 0
         assert flown < 0.3 * flown_control, (flown, flown_control)
         assert after > 3 * flown  # it recovers once the new bases take people
+
+
+@pytest.mark.slow
+def test_reference_binding_constraints_by_day(reference):
+    """The runway closure binds on 16 Aug; the gates early on; the airlift when the holding area
+    is full (21-25 Aug); the gates again after the bombing."""
+    limits = reference.limits_by_day()
+    assert limits.loc["2021-08-16", "binding"] == "runway"
+    assert set(limits.loc["2021-08-17":"2021-08-19", "binding"]) == {"gates"}
+    assert (limits.loc["2021-08-21":"2021-08-25", "binding"] == "airlift").sum() >= 4
+    assert set(limits.loc["2021-08-27":"2021-08-30", "binding"]) == {"gates"}
+    assert (limits[["evacuees", "staging", "ramp", "runway", "holding"]] >= 0).all().all()
