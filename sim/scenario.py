@@ -170,7 +170,10 @@ class Fleet(_Strict):
     size_class: Name
     """Ramp size class (a key of ``ramp.spots``)."""
     count: Annotated[int, Field(ge=0)]
-    """Aircraft in the fleet."""
+    """Aircraft in the fleet at the start of its availability."""
+    count_schedule: list[StepValue] = Field(default_factory=list)
+    """Later aircraft counts, each ``{ from = ..., value = aircraft }``: aircraft join when the count
+    rises and leave service (after their sortie) when it falls."""
     bases: Annotated[list[Name], Field(min_length=1)]
     """Staging bases in order of preference (home first)."""
     seats: Annotated[int, Field(ge=1)]

@@ -112,3 +112,16 @@ def test_nothing_lands_after_last_landing_or_stays_after_end(small):
 def test_fleet_available_until_stops_landings(small):
     w = scripted(small, **{"fleets.us_c17.available_until": 0.5})
     assert max(m[0] for m in w.records.movements if m[2] == "landing") <= 12.0
+
+
+def test_count_schedule_adds_and_retires_aircraft(small):
+    # one aircraft from the start; a second joins at 30 h and both are retired at 50 h
+    w = scripted(small, **{"fleets.us_c17.count_schedule": [{"from": 30 / 24, "value": 2}, {"from": 50 / 24, "value": 0}],
+                          "ramp.spots.heavy": 3})
+    by_aircraft: dict[str, list[float]] = {}
+    for start, _, kind, ident in w.records.movements:
+        if kind == "landing":
+            by_aircraft.setdefault(ident, []).append(start)
+    assert sorted(by_aircraft) == ["us_c17-1", "us_c17-2"]
+    assert min(by_aircraft["us_c17-2"]) == pytest.approx(31.0)  # joins at 30, flies 1 h
+    assert max(max(v) for v in by_aircraft.values()) <= 50.0

@@ -29,6 +29,19 @@ from sim.scenario import Scenario
 __all__ = ["World"]
 
 
+def _service_periods(count: int, schedule: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """When aircraft number k (0, 1, ...) joins and leaves service under a count schedule: it
+    joins the first time the count exceeds k and leaves the first time after that it does not."""
+    steps = [(-math.inf, float(count)), *sorted(schedule)]
+    top = int(max(v for _, v in steps))
+    periods = []
+    for k in range(top):
+        joins = next(t for t, v in steps if v > k)
+        leaves = next((t for t, v in steps if t > joins and v <= k), math.inf)
+        periods.append((max(joins, 0.0), leaves))
+    return periods
+
+
 class World:
     """One replication's simulation, ready to run until the security end."""
 
@@ -65,15 +78,20 @@ class World:
             last = tl.last_landing
             if f.available_until is not None:
                 last = min(last, s.hours(f.available_until))
-            for k in range(f.count):
+            first = s.hours(f.available_from) if f.available_from is not None else 0.0
+            schedule = [(s.hours(x.from_), x.value) for x in f.count_schedule]
+            periods = _service_periods(f.count, schedule)
+            for k, (joins, leaves) in enumerate(periods):
+                # aircraft joining at the same time arrive stagger_hours apart
+                rank = sum(1 for j, _ in periods[:k] if j == joins)
                 ac = Aircraft(
                     ident=f"{name}-{k + 1}",
                     fleet=name,
                     spec=f,
                     cohorts=cohorts,
                     carries_troops=f.operator in s.retrograde.carriers,
-                    available_from=(s.hours(f.available_from) if f.available_from is not None else 0.0) + k * f.stagger_hours,
-                    last_landing=last,
+                    available_from=max(first, joins) + rank * f.stagger_hours,
+                    last_landing=min(last, leaves),
                     bases=[self.bases[b] for b in f.bases],
                 )
                 self.aircraft.append(ac)
