@@ -141,10 +141,14 @@ class RunResult:
 
         Columns: hours spent waiting by cause (aircraft-hours for passengers ``evacuees``, for
         staging room, for a spot, for the runway; gate-hours stopped by a full holding area,
-        ``holding``), and ``binding``: ``runway``, ``staging`` or ``ramp`` when that is the largest
-        aircraft wait; when aircraft mostly waited for passengers, ``gates`` if the holding area
-        was never full that day (people could not get through), else ``airlift`` (people were
-        inside, but not for the aircraft that were there: too few seats for whom they may carry).
+        ``holding``), ``holding_people`` (mean people waiting inside), and ``binding``:
+
+        - ``staging``, ``ramp`` or ``runway`` when that wait is the largest aircraft wait and at
+          least five aircraft-hours;
+        - else ``airlift`` when people waited inside for aircraft (on average at least 5% of the
+          holding capacity): they were through the gates, the airlift could not take them faster;
+        - else ``gates`` when aircraft waited for passengers: people could not get through;
+        - else ``none``.
         """
         from sim.metrics import LIMIT_CAUSES
 
@@ -158,15 +162,16 @@ class RunResult:
         per_rep = last.groupby(level="replication").diff().fillna(last.groupby(level="replication").head(1))
         daily = per_rep.groupby(level="date").mean()
         daily.columns = list(LIMIT_CAUSES)
+        daily["holding_people"] = ts.groupby("date")["airfield_people"].mean()
+        crowded = 0.05 * self.scenario.airfield.holding_capacity_people
 
         def binding(row) -> str:
-            aircraft = {c: row[c] for c in ("evacuees", "staging", "ramp", "runway")}
-            top = max(aircraft, key=lambda c: aircraft[c])
-            if aircraft[top] <= 0:
-                return "none"
-            if top != "evacuees":
+            top = max(("staging", "ramp", "runway"), key=lambda c: row[c])
+            if row[top] >= max(row["evacuees"], 5.0):
                 return top
-            return "airlift" if row["holding"] > 0 else "gates"
+            if row["holding_people"] >= crowded:
+                return "airlift"
+            return "gates" if row["evacuees"] > 0 else "none"
 
         daily["binding"] = daily.apply(binding, axis=1)
         return daily
