@@ -3,10 +3,13 @@ the same airlift with one SimPy process per person.
 
     python benchmarks/bench_model.py [--repeat 3] [--naive-scale 0.25]
 
-Each size runs in a fresh subprocess so that its peak memory (max RSS) is its own. Reports
-seconds per replication (median of --repeat), simulated events per second (SimPy events plus
-perimeter events) and peak memory, then the cost per person relative to 1x (about 1.0 means
-linear), and the speed-up over the per-person design measured in the same run.
+Each size runs in a fresh subprocess so that its peak memory (max RSS) is its own. Two series:
+the population alone scaled (larger crowds at the same gates: more families give up and retry, so
+events per person grow), and the whole airlift scaled (lanes, fleets, ramp, holding, bases and
+runway with the population: the same dynamics, bigger). Reports seconds per replication (median
+of --repeat), simulated events (SimPy events plus perimeter events) per person and per second,
+peak memory, and the cost per person relative to 1x (about 1.0 means linear); then the speed-up
+over the per-person design measured in the same run.
 """
 
 from __future__ import annotations
@@ -23,9 +26,31 @@ import json, resource, sys, time
 import simpy
 import sim
 from sim.model.world import World
-scale, repeat, naive = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+scale, repeat, naive, whole = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4] == "1"
 s = sim.load_scenario()
-s = s.with_overrides({f"cohorts.{c}.people": int(round(co.people * scale)) for c, co in s.cohorts.items()})
+o = {f"cohorts.{c}.people": int(round(co.people * scale)) for c, co in s.cohorts.items()}
+if whole:  # the same airlift, bigger: every capacity scales with the population
+    k = scale
+    for g, gate in s.gates.items():
+        o[f"gates.{g}.lanes"] = int(round(gate.lanes * k))
+        o[f"gates.{g}.lane_schedule"] = [{"from": x.from_, "value": round(x.value * k)} for x in gate.lane_schedule]
+    for f, fl in s.fleets.items():
+        o[f"fleets.{f}.count"] = int(round(fl.count * k))
+        o[f"fleets.{f}.count_schedule"] = [{"from": x.from_, "value": round(x.value * k)} for x in fl.count_schedule]
+    for b, base in s.bases.items():
+        o[f"bases.{b}.capacity_people"] = int(base.capacity_people * k)
+        o[f"bases.{b}.outflow_per_day"] = base.outflow_per_day * k
+        o[f"bases.{b}.outflow_schedule"] = [{"from": x.from_, "value": x.value * k} for x in base.outflow_schedule]
+        o[f"bases.{b}.initial_people"] = int(base.initial_people * k)
+    for cls, n in s.ramp.spots.items():
+        o[f"ramp.spots.{cls}"] = int(n * k)
+    o["airfield.holding_capacity_people"] = int(s.airfield.holding_capacity_people * k)
+    o["runway.separation_day_min"] = s.runway.separation_day_min / k
+    o["runway.separation_night_min"] = s.runway.separation_night_min / k
+    o["retrograde.troops"] = int(s.retrograde.troops * k)
+    o["disruptions"] = [d.model_dump(mode="json") | ({"value": d.value * k} if d.kind in ("staging_capacity", "staging_outflow", "lanes") and d.value else {})
+                        for d in s.disruptions]
+s = s.with_overrides(o)
 times, events = [], 0
 for r in range(repeat):
     if naive:
@@ -59,8 +84,8 @@ print(json.dumps({"times": times, "events": events, "people": people,
 """
 
 
-def measure(scale: float, repeat: int, naive: bool = False) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(scale), str(repeat), "1" if naive else "0"],
+def measure(scale: float, repeat: int, naive: bool = False, whole: bool = False) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(scale), str(repeat), "1" if naive else "0", "1" if whole else "0"],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -72,17 +97,19 @@ def main() -> None:
                     help="population scale for the per-person version (it is slow)")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    rows = []
-    print(f"{'scale':>6} {'people':>9} {'s/replication':>14} {'events':>10} {'events/s':>10} {'peak MB':>8} {'cost/person vs 1x':>18}")
-    base = None
-    for scale in (1, 2, 4):
-        m = measure(scale, args.repeat)
-        sec = statistics.median(m["times"])
-        per_person = sec / m["people"]
-        base = base or per_person
-        rows.append((scale, m, sec))
-        print(f"{scale:>5}x {m['people']:>9,.0f} {sec:>14.3f} {m['events']:>10,} {m['events'] / sec:>10,.0f} "
-              f"{m['maxrss_mb']:>8.0f} {per_person / base:>18.2f}")
+    for whole in (False, True):
+        what = "population and every capacity scaled" if whole else "population scaled, capacities as in the reference"
+        print(f"\n{what}")
+        print(f"{'scale':>6} {'people':>9} {'s/replication':>14} {'events':>10} {'events/person':>14} "
+              f"{'events/s':>10} {'peak MB':>8} {'s/person vs 1x':>15}")
+        base = None
+        for scale in (1, 2, 4):
+            m = measure(scale, args.repeat, whole=whole)
+            sec = statistics.median(m["times"])
+            per_person = sec / m["people"]
+            base = base or per_person
+            print(f"{scale:>5}x {m['people']:>9,.0f} {sec:>14.3f} {m['events']:>10,} {m['events'] / m['people']:>14.3f} "
+                  f"{m['events'] / sec:>10,.0f} {m['maxrss_mb']:>8.0f} {per_person / base:>15.2f}")
     naive = measure(args.naive_scale, 1, naive=True)
     fast = measure(args.naive_scale, args.repeat)
     nsec, fsec = naive["times"][0], statistics.median(fast["times"])

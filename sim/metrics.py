@@ -38,7 +38,7 @@ HOURLY_COLUMNS = (
 STATUS_NAMES = ("not_arrived", "in_crowd", "screening", "gave_up", "holding", "boarded", "flown")
 
 LIMIT_CAUSES = {
-    "evacuees": "aircraft waiting for passengers (people could not get through the gates fast enough)",
+    "evacuees": "aircraft waiting for passengers they may carry (too few through the gates, or not theirs)",
     "staging": "aircraft waiting for room at a staging base",
     "ramp": "aircraft waiting at their base for a parking spot",
     "runway": "aircraft waiting for a runway slot, or for a closed runway to reopen",

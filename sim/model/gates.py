@@ -29,6 +29,8 @@ __all__ = ["Perimeter"]
 
 # event kinds, in the order they are processed at equal times
 _CHANGE, _DONE, _ATTEMPT, _ABANDON = 0, 1, 2, 3
+# statuses as plain ints on the hot path
+_IN_CROWD, _SCREENING, _GAVE_UP = int(Status.IN_CROWD), int(Status.SCREENING), int(Status.GAVE_UP)
 
 
 class _GateState:
@@ -80,6 +82,8 @@ class Perimeter:
                 [(i, g.spec.weight) for i, g in enumerate(self.gates) if "any" in g.spec.admits or c in g.spec.admits]
             )
         self._patience = [c.patience for c in pop.cohorts]
+        self._patience_h = [c.patience.mean_hours for c in pop.cohorts]
+        self._group_rank = [self._rank[p] for p in pop.priority]
         for g in self.gates:
             self._refresh(g, 0.0)
         self._refresh_choices()
@@ -176,15 +180,17 @@ class Perimeter:
         c = pop.cohort[gid]
         gi = self._pick_gate(c)
         gate = self.gates[gi]
-        self._token[gid] += 1
-        tok = self._token[gid]
+        tok = self._token[gid] + 1
+        self._token[gid] = tok
         self._joined[gid] = t
         self._gate_of[gid] = gi
-        pop.status[gid] = Status.IN_CROWD
-        gate.queues[self._rank[pop.priority[gid]]].append((gid, tok))
+        pop.status[gid] = _IN_CROWD
+        gate.queues[self._group_rank[gid]].append((gid, tok))
         gate.queued_people += pop.size[gid]
-        self._push(t + pop.patience() * self._patience[c].mean_hours, _ABANDON, gid, tok)
-        self._start(gate, t)
+        self._seq += 1
+        heapq.heappush(self._heap, (t + pop.patience() * self._patience_h[c], _ABANDON, self._seq, gid, tok))
+        if gate.busy < gate.lanes and gate.open and not gate.blocked:
+            self._start(gate, t)
 
     def _maybe_retry(self, gid: int, t: float, status: Status) -> None:
         pop = self.pop
@@ -197,7 +203,7 @@ class Perimeter:
 
     def _abandon(self, gid: int, tok: int, t: float) -> None:
         pop = self.pop
-        if pop.status[gid] != Status.IN_CROWD or self._token[gid] != tok:
+        if pop.status[gid] != _IN_CROWD or self._token[gid] != tok:
             return  # already screened, or this is an older visit
         self.gates[self._gate_of[gid]].queued_people -= pop.size[gid]
         self._token[gid] += 1  # its queue entry is now stale
@@ -228,7 +234,7 @@ class Perimeter:
             for q in g.queues:
                 while q:
                     gid, tok = q[0]
-                    if status[gid] == Status.IN_CROWD and token[gid] == tok:
+                    if status[gid] == _IN_CROWD and token[gid] == tok:
                         entry = q
                         break
                     q.popleft()
@@ -243,7 +249,7 @@ class Perimeter:
                 return
             entry.popleft()
             g.queued_people -= n
-            status[gid] = Status.SCREENING
+            status[gid] = _SCREENING
             g.busy += 1
             wait = t - self._joined[gid]
             self.records.screened.append((t, wait, n, g.idx, pop.cohort[gid]))

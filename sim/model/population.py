@@ -38,14 +38,15 @@ class DrawBuffer:
     def __init__(self, gen: np.random.Generator, kind: str = "uniform", block: int = 4096):
         self._gen, self._kind, self._block = gen, kind, block
         self._buf: list[float] = []
-        self._i = 0
+        self._i = block  # empty: the first call fetches a block
 
     def __call__(self) -> float:
-        if self._i >= len(self._buf):
+        i = self._i
+        if i >= self._block:
             arr = self._gen.random(self._block) if self._kind == "uniform" else self._gen.standard_exponential(self._block)
-            self._buf, self._i = arr.tolist(), 0
-        self._i += 1
-        return self._buf[self._i - 1]
+            self._buf, i = arr.tolist(), 0
+        self._i = i + 1
+        return self._buf[i]
 
 
 def group_sizes(cohort: Cohort, gen: np.random.Generator) -> np.ndarray:
