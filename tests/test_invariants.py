@@ -79,7 +79,7 @@ def max_overlap(intervals):
     return peak
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(o=scenario_overrides(), seed=st.integers(0, 2**32 - 1))
 def test_nobody_lost_and_no_capacity_exceeded(small, o, seed):
     s = small.with_overrides(o)

@@ -176,7 +176,9 @@ def _board(ac: Aircraft, ctx: FleetContext, land: float, max_ground: float):
             seats = spec.surge_seats
         # time left lets only so many more people board
         if per_person > 0:
-            seats = min(seats, load + max(0, int((deadline - now) / per_person)))
+            room_in_time = (deadline - now) / per_person
+            if room_in_time < seats - load:
+                seats = load + max(0, int(room_in_time))
         took = 0
         if ac.carries_troops and now >= tl.retrograde_start and holding.troops_waiting:
             t = holding.board_troops(seats - load)
