@@ -116,8 +116,10 @@ def test_fleet_available_until_stops_landings(small):
 
 def test_count_schedule_adds_and_retires_aircraft(small):
     # one aircraft from the start; a second joins at 30 h and both are retired at 50 h
-    w = scripted(small, **{"fleets.us_c17.count_schedule": [{"from": 30 / 24, "value": 2}, {"from": 50 / 24, "value": 0}],
-                          "ramp.spots.heavy": 3})
+    w = scripted(
+        small,
+        **{"fleets.us_c17.count_schedule": [{"from": 30 / 24, "value": 2}, {"from": 50 / 24, "value": 0}], "ramp.spots.heavy": 3},
+    )
     by_aircraft: dict[str, list[float]] = {}
     for start, _, kind, ident in w.records.movements:
         if kind == "landing":
