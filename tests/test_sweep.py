@@ -188,3 +188,13 @@ def test_ci_sweep_longer_window_never_strands_more(tmp_path, capsys):
     means = pd.read_csv(out / "results.csv").groupby("security.end")["stranded_total"].mean().sort_index()
     assert means.is_monotonic_decreasing, means
     assert (out / "stranded_by_cohort_vs_security.end.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "sweeps").glob("*.toml")), ids=lambda p: p.stem)
+def test_bundled_sweep_files_load_and_every_point_validates(path):
+    spec_ = sweeps.load_sweep_file(path)
+    points = spec_.points()
+    assert points and spec_.replications >= 1
+    base = sim.load_scenario(spec_.scenario_path, spec_.set or None)
+    for p in points:
+        base.with_overrides(p)  # raises ScenarioError naming the field if a point is invalid
