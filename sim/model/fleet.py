@@ -123,7 +123,7 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
         yield env.timeout(land - env.now)  # waits at the base, then flies in on its slot
         ctx.ramp.on_ground += 1
         yield env.timeout(spec.ground_fixed_min / 60.0)
-        groups, troops, dest, off = yield from _board(ac, ctx, land, max_ground)
+        groups, troops, dest = yield from _board(ac, ctx, land, max_ground)
         ctx.runway.forget_before(env.now)
         takeoff = ctx.runway.book(env.now, "takeoff", ac.ident)
         rec.waits["runway"] += takeoff - env.now
@@ -157,8 +157,12 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
         yield env.timeout(spec.turnaround_hours)
 
 
-def _board(ac: Aircraft, ctx: FleetContext, land: float, max_ground: float):
-    """Board chalks until the departure rule releases the aircraft. Returns what it carries."""
+def _board(
+    ac: Aircraft, ctx: FleetContext, land: float, max_ground: float
+) -> Generator[simpy.Event, Any, tuple[list[int], int, StagingBase | None]]:
+    """Board chalks until the departure rule releases the aircraft.
+
+    Returns the families aboard, the troops aboard and the staging base they are bound for."""
     env, tl, rule, holding, rec = ctx.env, ctx.timeline, ctx.rule, ctx.holding, ctx.records
     spec = ac.spec
     per_person = spec.boarding_min_per_person / 60.0
@@ -190,15 +194,16 @@ def _board(ac: Aircraft, ctx: FleetContext, land: float, max_ground: float):
             if dest is None:
                 dest = _pick_base(ac, now, seats - load)
             room = dest.room(now) if dest is not None else 0
+            boarded = 0
             if dest is not None and room > 0:
                 taken = holding.board(now, ac.cohorts, min(seats - load, room))
-                n = sum(holding.pop.size[g] for g in taken)
-                dest.commit(n)
+                boarded = sum(holding.pop.size[g] for g in taken)
+                dest.commit(boarded)
                 groups.extend(taken)
-                load += n
-                took += n
+                load += boarded
+                took += boarded
             # the base, not the passengers, is what keeps this aircraft from filling up
-            blocked_by_base = load < seats and room - took <= 0 and holding.has_eligible(ac.cohorts)
+            blocked_by_base = load < seats and room - boarded <= 0 and holding.has_eligible(ac.cohorts)
         if took and per_person > 0:
             yield env.timeout(took * per_person)
         now = env.now
@@ -214,4 +219,4 @@ def _board(ac: Aircraft, ctx: FleetContext, land: float, max_ground: float):
             break
         rec.waits["staging" if blocked_by_base else "evacuees"] += wait
         yield env.timeout(wait)
-    return groups, troops, dest, env.now
+    return groups, troops, dest
