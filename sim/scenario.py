@@ -537,7 +537,22 @@ def validate(raw: Mapping[str, Any], source: str) -> Scenario:
             if (field, msg) not in seen:
                 seen.add((field, msg))
                 problems.append((field, msg))
-        raise ScenarioError(source, problems) from None
+        raise ScenarioError(source, _merge_time_errors(problems)) from None
+
+
+def _merge_time_errors(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A bad time fails both branches of ``datetime | float``: say it once, plainly."""
+    out: list[tuple[str, str]] = []
+    for field, msg in problems:
+        both = [m for f, m in problems if f == field]
+        if any("valid datetime" in m for m in both) and any("valid number" in m for m in both):
+            got = msg[msg.rfind(" (got ") :] if " (got " in msg else ""
+            merged = (field, f"expected an ISO datetime or a number of days after start{got}")
+            if merged not in out:
+                out.append(merged)
+        else:
+            out.append((field, msg))
+    return out
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -602,6 +617,8 @@ def load_scenario(path: str | Path | None = None, overrides: Mapping[str, Any] |
     """
     p = resolve_path(path)
     raw = _load_raw(p)
+    source = str(p)
     if overrides:
-        apply_overrides(raw, overrides, f"{p} (--set)")
-    return validate(raw, str(p))
+        source = f"{p} (with {', '.join(f'{k}={v!r}' for k, v in overrides.items())})"
+        apply_overrides(raw, overrides, source)
+    return validate(raw, source)

@@ -129,3 +129,8 @@ def test_every_scenario_key_is_documented_in_the_readme():
 def test_public_api_has_help():
     for obj in (sim.load_scenario, sim.run, sim.compare, sim.Scenario.with_overrides, sim.RunResult):
         assert obj.__doc__ and len(obj.__doc__.strip()) > 20
+
+
+def test_a_bad_time_is_one_plain_message(small_path):
+    e = error_of(small_path, {"security.end": "soon"})
+    assert e.problems == [("security.end", "expected an ISO datetime or a number of days after start (got 'soon')")]
