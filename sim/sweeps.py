@@ -168,22 +168,27 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
     )
 
 
-def _point_task(args: tuple[Scenario, int, int]) -> dict[str, float]:
-    scenario, seed, replication = args
-    return run_replication(scenario, seed, replication)["metrics"]
+def _point_task(args: tuple[Scenario, dict[str, Any], int, int]) -> dict[str, float]:
+    """One (point, replication): the point's scenario is built where the task runs."""
+    base, point, seed, replication = args
+    return run_replication(base.with_overrides(point), seed, replication)["metrics"]
 
 
 def scenario_hash(s: Scenario) -> str:
     return hashlib.sha256(json.dumps(s.model_dump(mode="json", by_alias=True), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _scenarios(spec: SweepSpec, points: list[dict[str, Any]]) -> tuple[Scenario, list[Scenario]]:
+def _validated_base(spec: SweepSpec, points: list[dict[str, Any]]) -> Scenario:
+    """The base scenario, after checking that every point makes a valid scenario (so a bad value
+    stops the sweep before anything runs). Point scenarios are not kept: memory stays flat."""
     if spec.base is not None:
         base = spec.base.with_overrides(spec.set) if spec.set else spec.base
     else:
         base = load_scenario(spec.scenario_path, spec.set or None)
     where = spec.source()
-    return base, [base.with_overrides(p, source=f"{where} (sweep point {i}: {p})") for i, p in enumerate(points)]
+    for i, p in enumerate(points):
+        base.with_overrides(p, source=f"{where} (sweep point {i}: {p})")
+    return base
 
 
 def _read_done(path: Path) -> tuple[list[str] | None, set[tuple[int, int]]]:
@@ -248,7 +253,7 @@ def run_sweep(
     """
     out = Path(out)
     points = spec.points()
-    base, scenarios = _scenarios(spec, points)
+    base = _validated_base(spec, points)
     manifest = {
         "sweep": spec.definition() | {"points": points},
         "scenario_hash": scenario_hash(base),
@@ -273,7 +278,7 @@ def run_sweep(
     failures: list[dict[str, Any]] = []
     fh = open(results, "a", encoding="utf-8", newline="")
     try:
-        writer = csv.writer(fh)
+        writer = csv.writer(fh, lineterminator="\n")
 
         def write(i: int, r: int, metrics: dict[str, float]) -> None:
             nonlocal header
@@ -300,7 +305,7 @@ def run_sweep(
         if executor is None:
             for i, r in tasks:
                 try:
-                    value = _point_task((scenarios[i], spec.seed, r))
+                    value = _point_task((base, points[i], spec.seed, r))
                 except Exception as e:  # reported with its parameters; the sweep goes on
                     finished(i, r, None, error=e)
                 else:
@@ -309,7 +314,7 @@ def run_sweep(
             pending: dict[Future, tuple[int, int]] = {}
             it: Iterator[tuple[int, int]] = iter(tasks)
             for i, r in itertools.islice(it, max_in_flight):
-                pending[executor.submit(_point_task, (scenarios[i], spec.seed, r))] = (i, r)
+                pending[executor.submit(_point_task, (base, points[i], spec.seed, r))] = (i, r)
             while pending:
                 ready, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in ready:
@@ -317,7 +322,7 @@ def run_sweep(
                     finished(i, r, fut)
                     nxt = next(it, None)
                     if nxt is not None:
-                        pending[executor.submit(_point_task, (scenarios[nxt[0]], spec.seed, nxt[1]))] = nxt
+                        pending[executor.submit(_point_task, (base, points[nxt[0]], spec.seed, nxt[1]))] = nxt
     finally:
         fh.close()
     return SweepResult(out, spec, failures, ran=len(tasks), skipped=len(done))

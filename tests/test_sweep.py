@@ -121,8 +121,8 @@ def test_a_failing_task_is_reported_and_the_rest_goes_on(small_path, tmp_path, m
     real = sweeps._point_task
 
     def flaky(args):
-        scenario, seed, replication = args
-        if scenario.gates["abbey"].lanes == 4 and replication == 1:
+        base, point, seed, replication = args
+        if point["gates.abbey.lanes"] == 4 and replication == 1:
             raise RuntimeError("boom")
         return real(args)
 
