@@ -145,9 +145,12 @@ def stranded(result: RunResult) -> Figure:
         vals = np.array([m[f"cohort.{c}.{key}"]["mean"] for c in cohorts])
         ax.barh(cohorts, vals / 1000, left=left / 1000, label=label, color=color)
         left += vals
+    for y, total in enumerate(left):
+        ax.annotate(f"{total:,.0f}", (total / 1000, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_xlim(0, max(left.max() / 1000 * 1.15, 1e-3))
     ax.set_xlabel("people stranded (thousands, mean)")
     ax.set_title(f"{result.scenario.name}: stranded by cohort and where")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     return fig
