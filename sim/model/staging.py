@@ -29,6 +29,7 @@ class StagingBase:
         self.people = float(spec.initial_people)
         self.committed = 0  # people aboard aircraft bound here, or boarding for here
         self.received = 0
+        self.peak_over_capacity = 0.0  # most people above the capacity in force, on arrival (should stay 0)
         self._t = 0.0
 
     def _update(self, t: float) -> None:
@@ -55,3 +56,4 @@ class StagingBase:
         self.committed -= n
         self.people += n
         self.received += n
+        self.peak_over_capacity = max(self.peak_over_capacity, self.people - self.capacity(t))
