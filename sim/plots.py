@@ -29,6 +29,8 @@ class RunResult(Protocol):
 
     def daily(self) -> list[dict[str, Any]]: ...
 
+    def limits_by_day(self) -> Any: ...
+
 
 __all__ = ["run_figures", "cumulative", "daily_by_operator", "crowds", "stranded"]
 
@@ -156,6 +158,35 @@ def stranded(result: RunResult) -> Figure:
     return fig
 
 
+def limits_by_day(result: RunResult) -> Figure:
+    """Waiting hours by cause per day (mean of replications), the binding constraint written above."""
+    table = result.limits_by_day()
+    causes = [
+        ("evacuees", "aircraft waiting for passengers", "#e08214"),
+        ("staging", "aircraft waiting for staging room", "#762a83"),
+        ("ramp", "aircraft waiting for a spot", "#1b7837"),
+        ("runway", "aircraft waiting for the runway", "#4d4d4d"),
+        ("holding", "gate-hours stopped: holding area full", "#2166ac"),
+    ]
+    days = np.asarray(mdates.date2num([datetime.fromisoformat(d) for d in table.index]))
+    fig = Figure(figsize=(9, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    bottom = np.zeros(len(days))
+    for key, label, color in causes:
+        vals = table[key].to_numpy(dtype=float)
+        ax.bar(days, vals, bottom=bottom, width=0.8, color=color, label=label)
+        bottom += vals
+    top = max(float(bottom.max()), 1.0)
+    for x, y, b in zip(days, bottom, table["binding"]):
+        ax.text(x, min(y, top) + top * 0.01, b, rotation=90, ha="center", va="bottom", fontsize=7)
+    ax.set_ylim(0, top * 1.25)
+    ax.set_ylabel("hours waited (mean per replication)")
+    ax.set_title(f"{result.scenario.name}: what limited throughput, and the binding constraint of each day")
+    ax.legend(fontsize=7, loc="upper right")
+    _date_axis(ax)
+    return fig
+
+
 def run_figures(result: RunResult) -> dict[str, Figure]:
     """Every standard figure of a run, by file stem."""
     return {
@@ -163,6 +194,7 @@ def run_figures(result: RunResult) -> dict[str, Figure]:
         "daily_by_operator": daily_by_operator(result),
         "crowds_and_airfield": crowds(result),
         "stranded_by_cohort": stranded(result),
+        "limits_by_day": limits_by_day(result),
     }
 
 

@@ -31,7 +31,7 @@ def test_run_writes_outputs_and_prints_summary(small_path, tmp_path, capsys):
         "aircraft_on_ground",
     ):
         assert col in header
-    for png in ("cumulative_evacuated", "daily_by_operator", "crowds_and_airfield", "stranded_by_cohort"):
+    for png in ("cumulative_evacuated", "daily_by_operator", "crowds_and_airfield", "stranded_by_cohort", "limits_by_day"):
         assert (out / f"{png}.png").stat().st_size > 10_000
     row = (out / "timeseries.csv").read_text().splitlines()[1].split(",")
     assert row[header.index("time")] == "2021-08-14T00:00:00+04:30"
