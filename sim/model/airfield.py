@@ -66,10 +66,6 @@ class Holding:
     def fill_fraction(self) -> float:
         return self.people_inside / self.capacity
 
-    def eligible_people(self, cohorts: list[int]) -> int:
-        size = self.pop.size
-        return sum(size[g] for c in cohorts for g in self.queues[c])
-
     def has_eligible(self, cohorts: list[int]) -> bool:
         return any(self.queues[c] for c in cohorts)
 

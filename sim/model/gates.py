@@ -30,7 +30,7 @@ __all__ = ["Perimeter"]
 # event kinds, in the order they are processed at equal times
 _CHANGE, _DONE, _ATTEMPT, _ABANDON = 0, 1, 2, 3
 # statuses as plain ints on the hot path
-_IN_CROWD, _SCREENING, _GAVE_UP = int(Status.IN_CROWD), int(Status.SCREENING), int(Status.GAVE_UP)
+_IN_CROWD, _SCREENING = int(Status.IN_CROWD), int(Status.SCREENING)
 
 
 class _GateState:

@@ -29,10 +29,6 @@ class Ramp:
     def release(self, size_class: str, req: simpy.resources.resource.Request) -> None:
         self.spots[size_class].release(req)
 
-    def held(self) -> int:
-        """Spots reserved or occupied right now, all classes."""
-        return sum(r.count for r in self.spots.values())
-
     def waiting(self) -> int:
         """Aircraft waiting at their staging bases for a spot."""
         return sum(len(r.queue) for r in self.spots.values())

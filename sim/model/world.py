@@ -156,5 +156,7 @@ class World:
         )
         out["metrics"]["aircraft_on_ground_at_end"] = float(self.ramp.on_ground)
         out["metrics"]["holding_peak_people"] = float(self.holding.peak_people)
+        for name, base in self.bases.items():
+            out["metrics"][f"base.{name}.received"] = float(base.received)
         out["hourly"] = {k: np.asarray(v) for k, v in self.records.hourly.items()}
         return out
