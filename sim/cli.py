@@ -144,14 +144,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     total = args.replications
     bar = _progress(total, "replications")
     try:
-        result = experiment.run(
-            scenario,
-            args.replications,
-            args.seed,
-            precision=args.precision,
-            max_replications=args.max_replications,
-            progress=bar.update,
-        )
+        with experiment.make_executor(args.workers) as ex:
+            result = experiment.run(
+                scenario,
+                args.replications,
+                args.seed,
+                precision=args.precision,
+                max_replications=args.max_replications,
+                executor=ex,
+                progress=bar.update,
+            )
     finally:
         bar.close()
     out = Path(args.out) if args.out else Path("out") / scenario.name
@@ -183,7 +185,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     b = load_scenario(args.b or args.a, _overrides(args.set_b))
     bar = _progress(2 * args.replications, "replications")
     try:
-        res = experiment.compare(a, b, args.replications, args.seed, progress=bar.update)
+        with experiment.make_executor(args.workers) as ex:
+            res = experiment.compare(a, b, args.replications, args.seed, executor=ex, progress=bar.update)
     finally:
         bar.close()
     out = Path(args.out) if args.out else Path("out") / f"compare-{a.name}-{b.name}"
@@ -336,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="add replications until the 95%% half-width of stranded_total is within P of its mean",
     )
     r.add_argument("--max-replications", type=int, default=200, metavar="N", help="cap for --precision")
+    r.add_argument("--workers", type=int, metavar="N", help="run replications on N local processes")
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check scenario files without running them")
@@ -375,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--set-a", action="append", metavar="KEY=VALUE")
     c.add_argument("--set-b", action="append", metavar="KEY=VALUE")
     c.add_argument("--out", metavar="DIR")
+    c.add_argument("--workers", type=int, metavar="N", help="run replications on N local processes")
     c.set_defaults(func=cmd_compare)
     return p
 

@@ -8,19 +8,21 @@ run on any :class:`concurrent.futures.Executor`; results are identical whatever 
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioError
 from sim.stats import mean_ci
 
-__all__ = ["run_replication", "RunResult", "run", "compare", "CompareResult", "aggregate"]
+__all__ = ["run_replication", "RunResult", "run", "compare", "CompareResult", "aggregate", "make_executor"]
 
 Progress = Callable[[int], None]
 
@@ -39,20 +41,14 @@ def _task(args: tuple[Scenario, int, int]) -> dict[str, Any]:
 
 
 def _map(tasks: list[tuple[Scenario, int, int]], executor: Executor | None, progress: Progress | None) -> list[dict[str, Any]]:
-    if executor is None:
-        out = []
-        for t in tasks:
-            out.append(_task(t))
-            if progress:
-                progress(1)
-        return out
-    futures = [executor.submit(_task, t) for t in tasks]
-    results = []
-    for f in futures:
-        results.append(f.result())
+    """Run tasks in order (serially, or submitted all at once to an executor)."""
+    results = map(_task, tasks) if executor is None else (f.result() for f in [executor.submit(_task, t) for t in tasks])
+    out = []
+    for r in results:
+        out.append(r)
         if progress:
             progress(1)
-    return results
+    return out
 
 
 def aggregate(values_by_metric: Mapping[str, list[float]]) -> dict[str, dict[str, Any]]:
@@ -284,3 +280,47 @@ def compare(
         run(a, replications, seed, executor=executor, progress=progress),
         run(b, replications, seed, executor=executor, progress=progress),
     )
+
+
+def make_executor(workers: int | None = None, dask: str | None = None) -> AbstractContextManager[Executor | None]:
+    """A context manager yielding the Executor to run on, and closing it afterwards.
+
+    ``None`` (serial) unless ``workers > 1`` (a local process pool, ``forkserver`` start method)
+    or ``dask`` is given (``"local"`` for a ``LocalCluster`` of ``workers`` processes, or a
+    scheduler address); a Dask client serves through ``Client.get_executor()``.
+    """
+
+    @contextlib.contextmanager
+    def cm() -> Iterator[Executor | None]:
+        if dask:
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError:
+                raise ScenarioError("--dask", [("", "Dask is not installed: pip install 'airlift[dask]'")]) from None
+            if dask == "local":
+                with (
+                    LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+                    Client(cluster) as client,
+                ):
+                    yield client.get_executor(pure=False)
+            else:
+                with Client(dask) as client:
+                    yield client.get_executor(pure=False)
+        elif workers and workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            ex = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+            try:
+                yield ex
+            except BaseException:
+                # interrupted (Ctrl-C) or failed: drop queued tasks instead of running them all
+                ex.shutdown(wait=False, cancel_futures=True)
+                raise
+            else:
+                ex.shutdown(wait=True)
+        else:
+            yield None
+
+    return cm()

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiment import run_replication
+from sim.experiment import make_executor, run_replication
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, resolve_path
 from sim.stats import mean_ci, point_summary
 
@@ -37,6 +37,7 @@ __all__ = [
     "read_results",
     "capacity_curve",
     "point_summary",
+    "make_executor",
 ]
 
 RESULTS = "results.csv"
@@ -365,46 +366,6 @@ def capacity_curve(df, key: str = "security.end", metric: str = "evacuated_total
         "to": float(df[key].max()),
         "replications": len(slopes),
     }
-
-
-def make_executor(workers: int | None = None, dask: str | None = None):
-    """A context manager yielding an Executor (or None for serial), and closing it afterwards."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def cm():
-        if dask:
-            try:
-                from distributed import Client, LocalCluster
-            except ImportError:
-                raise ScenarioError("--dask", [("", "Dask is not installed: pip install 'airlift[dask]'")]) from None
-            if dask == "local":
-                with (
-                    LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
-                    Client(cluster) as client,
-                ):
-                    yield client.get_executor(pure=False)
-            else:
-                with Client(dask) as client:
-                    yield client.get_executor(pure=False)
-        elif workers and workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            ex = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
-            try:
-                yield ex
-            except BaseException:
-                # interrupted (Ctrl-C) or failed: drop queued tasks instead of running them all
-                ex.shutdown(wait=False, cancel_futures=True)
-                raise
-            else:
-                ex.shutdown(wait=True)
-        else:
-            yield None
-
-    return cm()
 
 
 def sweep(

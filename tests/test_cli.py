@@ -104,3 +104,9 @@ def test_python_dash_m_sim_is_the_same_program(small_path):
     assert out.returncode == 0 and ": ok" in out.stdout
     out = subprocess.run([sys.executable, "-m", "sim", "run", "/nonexistent.toml"], capture_output=True, text=True)
     assert out.returncode == 2 and "file not found" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_run_with_workers_gives_the_same_summary(small_path, tmp_path):
+    assert main(["run", str(small_path), "-n", "3", "--no-plots", "--out", str(tmp_path / "a")]) == 0
+    assert main(["run", str(small_path), "-n", "3", "--no-plots", "--workers", "2", "--out", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "a" / "summary.json").read_bytes() == (tmp_path / "b" / "summary.json").read_bytes()
