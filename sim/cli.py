@@ -312,7 +312,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not args.no_plots and len(df):
         from sim.plots import sweep_figures
 
-        for stem, fig in sweep_figures(df, keys, metrics).items():
+        start = sweep.read_manifest_start(out)
+        for stem, fig in sweep_figures(df, keys, metrics, start).items():
             save_png(out / f"{stem}.png", fig)
     print(f"written to {out}/ (results.csv, manifest.json, points.csv, plots)")
     return 1 if res.failures else 0

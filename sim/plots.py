@@ -202,10 +202,20 @@ def run_figures(result: RunResult) -> dict[str, Figure]:
 
 
 def _label(key: str) -> str:
-    return "security end (days after start)" if key == "security.end" else key
+    return "security end (days after start, and the date)" if key == "security.end" else key
 
 
-def sweep_metric(df: Any, key: str, metric: str) -> Figure:
+def _day_axis(ax: Any, key: str, start: datetime | None) -> None:
+    """With a start, label days of ``security.end`` with their dates too ("17 / 31 Aug")."""
+    if key != "security.end" or start is None:
+        return
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}\n{start + timedelta(days=float(x)):%d %b}"))
+
+
+def sweep_metric(df: Any, key: str, metric: str, start: datetime | None = None) -> Figure:
     """A metric against one swept key: mean over replications with its 95% interval."""
     ps = point_summary(df, [key], metric).sort_values(key)
     fig = Figure(figsize=(7, 4.2), layout="constrained")
@@ -217,6 +227,7 @@ def sweep_metric(df: Any, key: str, metric: str) -> Figure:
     ax.set_title(f"{metric} against {key} ({int(ps['n'].max())} replications per point)")
     ax.grid(alpha=0.3)
     ax.legend()
+    _day_axis(ax, key, start)
     return fig
 
 
@@ -237,7 +248,7 @@ def sweep_heatmap(df: Any, x: str, y: str, metric: str) -> Figure:
     return fig
 
 
-def stranded_by_cohort_vs(df: Any, key: str) -> Figure:
+def stranded_by_cohort_vs(df: Any, key: str, start: datetime | None = None) -> Figure:
     """The headline plot: people stranded, by cohort, against a swept key (e.g. the security end)."""
     cohorts = sorted(
         c[len("cohort.") : -len(".stranded")] for c in df.columns if c.startswith("cohort.") and c.endswith(".stranded")
@@ -254,18 +265,19 @@ def stranded_by_cohort_vs(df: Any, key: str) -> Figure:
     ax.set_title(f"People stranded by cohort against {key}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    _day_axis(ax, key, start)
     return fig
 
 
-def sweep_figures(df: Any, keys: list[str], metrics: list[str]) -> dict[str, Figure]:
-    """The standard figures of a sweep, by file stem."""
+def sweep_figures(df: Any, keys: list[str], metrics: list[str], start: datetime | None = None) -> dict[str, Figure]:
+    """The standard figures of a sweep, by file stem (``start``: the scenario start, for dates)."""
     figs: dict[str, Figure] = {}
     numeric = [k for k in keys if np.issubdtype(df[k].dtype, np.number)]
     if len(numeric) >= 1:
-        figs[f"stranded_by_cohort_vs_{numeric[0]}"] = stranded_by_cohort_vs(df, numeric[0])
+        figs[f"stranded_by_cohort_vs_{numeric[0]}"] = stranded_by_cohort_vs(df, numeric[0], start)
     if len(numeric) == 1:
         for m in metrics:
-            figs[f"{m}_vs_{numeric[0]}"] = sweep_metric(df, numeric[0], m)
+            figs[f"{m}_vs_{numeric[0]}"] = sweep_metric(df, numeric[0], m, start)
     elif len(numeric) >= 2:
         for m in metrics:
             figs[f"{m}_heatmap"] = sweep_heatmap(df, numeric[0], numeric[1], m)

@@ -18,6 +18,7 @@ import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +228,14 @@ class SweepResult:
     @property
     def table(self):  # -> pandas.DataFrame
         return read_results(self.out)
+
+
+def read_manifest_start(out: str | Path) -> datetime | None:
+    """The start of the swept scenario, from ``manifest.json`` (for dates on plots)."""
+    try:
+        return datetime.fromisoformat(json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))["scenario"]["start"])
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def read_results(out: str | Path):  # -> pandas.DataFrame
