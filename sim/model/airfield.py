@@ -9,6 +9,7 @@ come first served, among the cohorts the aircraft's operator may carry.
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from typing import Protocol
 
 from sim.model.population import Population, Status
@@ -81,7 +82,7 @@ class Holding:
                 if size[g] <= left:
                     q.popleft()
                 else:
-                    g = next((x for i, x in enumerate(q) if i <= self.FIT_SCAN and size[x] <= left), -1)
+                    g = next((x for x in islice(q, 1, self.FIT_SCAN + 1) if size[x] <= left), -1)
                     if g < 0:
                         break
                     q.remove(g)
