@@ -48,8 +48,10 @@ if whole:  # the same airlift, bigger: every capacity scales with the population
     o["runway.separation_day_min"] = s.runway.separation_day_min / k
     o["runway.separation_night_min"] = s.runway.separation_night_min / k
     o["retrograde.troops"] = int(s.retrograde.troops * k)
-    o["disruptions"] = [d.model_dump(mode="json") | ({"value": d.value * k} if d.kind in ("staging_capacity", "staging_outflow", "lanes") and d.value else {})
-                        for d in s.disruptions]
+    scaled = ("staging_capacity", "staging_outflow", "lanes")
+    o["disruptions"] = [
+        d.model_dump(mode="json") | ({"value": d.value * k} if d.kind in scaled and d.value else {}) for d in s.disruptions
+    ]
 s = s.with_overrides(o)
 times, events = [], 0
 for r in range(repeat):
@@ -85,36 +87,45 @@ print(json.dumps({"times": times, "events": events, "people": people,
 
 
 def measure(scale: float, repeat: int, naive: bool = False, whole: bool = False) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(scale), str(repeat), "1" if naive else "0", "1" if whole else "0"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(scale), str(repeat), "1" if naive else "0", "1" if whole else "0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--naive-scale", type=float, default=1.0,
-                    help="population scale for the per-person version (it is slow)")
+    ap.add_argument("--naive-scale", type=float, default=1.0, help="population scale for the per-person version (it is slow)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     for whole in (False, True):
         what = "population and every capacity scaled" if whole else "population scaled, capacities as in the reference"
         print(f"\n{what}")
-        print(f"{'scale':>6} {'people':>9} {'s/replication':>14} {'events':>10} {'events/person':>14} "
-              f"{'events/s':>10} {'peak MB':>8} {'s/person vs 1x':>15}")
+        print(
+            f"{'scale':>6} {'people':>9} {'s/replication':>14} {'events':>10} {'events/person':>14} "
+            f"{'events/s':>10} {'peak MB':>8} {'s/person vs 1x':>15}"
+        )
         base = None
         for scale in (1, 2, 4):
             m = measure(scale, args.repeat, whole=whole)
             sec = statistics.median(m["times"])
             per_person = sec / m["people"]
             base = base or per_person
-            print(f"{scale:>5}x {m['people']:>9,.0f} {sec:>14.3f} {m['events']:>10,} {m['events'] / m['people']:>14.3f} "
-                  f"{m['events'] / sec:>10,.0f} {m['maxrss_mb']:>8.0f} {per_person / base:>15.2f}")
+            print(
+                f"{scale:>5}x {m['people']:>9,.0f} {sec:>14.3f} {m['events']:>10,} {m['events'] / m['people']:>14.3f} "
+                f"{m['events'] / sec:>10,.0f} {m['maxrss_mb']:>8.0f} {per_person / base:>15.2f}"
+            )
     naive = measure(args.naive_scale, 1, naive=True)
     fast = measure(args.naive_scale, args.repeat)
     nsec, fsec = naive["times"][0], statistics.median(fast["times"])
-    print(f"\nper-person SimPy version at {args.naive_scale}x ({naive['people']:,.0f} people): {nsec:.2f} s, "
-          f"{naive['events']:,} SimPy events, peak {naive['maxrss_mb']:.0f} MB")
+    print(
+        f"\nper-person SimPy version at {args.naive_scale}x ({naive['people']:,.0f} people): {nsec:.2f} s, "
+        f"{naive['events']:,} SimPy events, peak {naive['maxrss_mb']:.0f} MB"
+    )
     print(f"this model at the same size: {fsec:.3f} s, {fast['events']:,} events, peak {fast['maxrss_mb']:.0f} MB")
     print(f"speed-up: {nsec / fsec:.1f}x   (total benchmark time {time.perf_counter() - t0:.0f} s)")
 

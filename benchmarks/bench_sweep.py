@@ -51,8 +51,10 @@ def main() -> None:
             sweeps.run_sweep(tiny_spec, Path(tmp), executor=ex)
             d_tiny = time.perf_counter() - t
         per_task = (d_tiny - s_tiny / 2) / 200
-        print(f"  Dask overhead   {per_task * 1000:6.1f} ms per task (200 tiny tasks: {d_tiny:.2f} s on Dask, "
-              f"{s_tiny:.2f} s serial, cluster start excluded)")
+        print(
+            f"  Dask overhead   {per_task * 1000:6.1f} ms per task (200 tiny tasks: {d_tiny:.2f} s on Dask, "
+            f"{s_tiny:.2f} s serial, cluster start excluded)"
+        )
 
 
 if __name__ == "__main__":
