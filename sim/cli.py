@@ -166,6 +166,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     bad = 0
     for path in args.scenarios:
         try:
+            if _is_sweep_file(path):
+                from sim import sweeps
+
+                spec = sweeps.load_sweep_file(path)
+                sweeps.validate_sweep(spec)
+                print(f"{path}: ok (sweep of {spec.source()}; {len(spec.points())} points x {spec.replications} replications)")
+                continue
             s = load_scenario(path)
         except ScenarioError as e:
             print(e, file=sys.stderr)
@@ -176,6 +183,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 f"{len(s.gates)} gates, {len(s.bases)} bases)"
             )
     return 2 if bad else 0
+
+
+def _is_sweep_file(path: str) -> bool:
+    """A sweep file, told by its content: a ``[vary]`` table or a ``scenario`` key (which no
+    scenario file has). A file that cannot be read is left to the scenario loader to report."""
+    import tomllib
+
+    p = Path(path) if Path(path).is_file() else resolve_path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(raw.get("vary"), dict) or isinstance(raw.get("scenario"), str)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from sim.catalog import metrics_text
+
+    print(metrics_text(load_scenario(args.scenario) if args.scenario else None), end="")
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -216,19 +243,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _sweep_spec(args: argparse.Namespace):
-    import tomllib
-
     from sim import sweeps as sweep
 
     target = args.target
     if target and not Path(target).is_file() and resolve_path(target).is_file():
         target = str(resolve_path(target))  # a bundled file, e.g. sweeps/security_window.toml
-    is_file = False
-    if target and Path(target).is_file():
-        try:
-            is_file = "vary" in tomllib.loads(Path(target).read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError:
-            is_file = False
+    is_file = bool(target) and _is_sweep_file(target)
     if is_file:
         spec = sweep.load_sweep_file(target)
         if args.vary:
@@ -244,6 +264,7 @@ def _sweep_spec(args: argparse.Namespace):
         spec.set.update(_overrides(args.set))
     if args.metric:
         spec.metrics = list(args.metric)
+        spec.metrics_source = "--metric"
     if spec.samples:
         bad = [k for k, v in spec.vary.items() if len(v) < 2 or not all(isinstance(x, int | float) for x in v)]
         if bad:
@@ -282,6 +303,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"sweep over {', '.join(keys)}: {points} points x {spec.replications} replications, seed {spec.seed}; "
         f"{res.ran} tasks run, {res.skipped} already done, {len(res.failures)} failed"
     )
+    written = ["results.csv", "manifest.json"]
     metrics = [m for m in spec.metrics if m in df.columns]
     summaries = {m: sweep.point_summary(df, keys, m) for m in metrics}
     if metrics:
@@ -300,6 +322,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
         table = pd.concat([summaries[m].assign(metric=m) for m in metrics], ignore_index=True)
         atomic_write(out / "points.csv", lambda fh: table.to_csv(fh, index=False))
+        written.append("points.csv")
     for key in keys:
         curve = sweep.capacity_curve(df, key, "evacuated_total")
         if curve:
@@ -313,9 +336,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         from sim.plots import sweep_figures
 
         start = sweep.read_manifest_start(out)
+        plots = 0
         for stem, fig in sweep_figures(df, keys, metrics, start).items():
             save_png(out / f"{stem}.png", fig)
-    print(f"written to {out}/ (results.csv, manifest.json, points.csv, plots)")
+            plots += 1
+        if plots:
+            written.append(f"{plots} plots")
+    print(f"written to {out}/ ({', '.join(written)})")
     return 1 if res.failures else 0
 
 
@@ -343,8 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, metavar="N", help="run replications on N local processes")
     r.set_defaults(func=cmd_run)
 
-    v = sub.add_parser("validate", help="check scenario files without running them")
-    v.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    v = sub.add_parser("validate", help="check scenario or sweep files without running them")
+    v.add_argument("scenarios", nargs="+", metavar="FILE")
     v.set_defaults(func=cmd_validate)
 
     w = sub.add_parser("sweep", help="run a parameter sweep (grid or Latin hypercube) on any executor")
@@ -368,6 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--resume", action="store_true", help="run only the tasks missing from DIR/results.csv")
     w.add_argument("--no-plots", action="store_true")
     w.set_defaults(func=cmd_sweep)
+
+    m = sub.add_parser("metrics", help="print every metric name with its meaning")
+    m.add_argument("scenario", nargs="?", help="also list the metric names of this scenario")
+    m.set_defaults(func=cmd_metrics)
 
     k = sub.add_parser("keys", help="print every scenario key with its type, default and meaning")
     k.set_defaults(func=lambda args: print(__import__("sim.keys").keys.keys_markdown(), end="") or 0)

@@ -29,13 +29,13 @@ def _type(ann: Any) -> str:
                 for op, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
                     v = getattr(attr, op, None)
                     if v is not None:
-                        bounds.append(f"{sym} {v}")
+                        bounds.append(f"{sym} {_num(v)}")
                 if getattr(attr, "min_length", None):
                     bounds.append(f"at least {attr.min_length}")
         return _type(base) + (f" ({', '.join(bounds)})" if bounds else "")
     if origin in (types.UnionType, typing.Union):
         parts = [a for a in args if a is not type(None)]
-        if set(parts) == {datetime, float}:
+        if {_bare(a) for a in parts} == {datetime, float}:
             s = "time"
         else:
             s = " or ".join(_type(a) for a in parts)
@@ -53,13 +53,26 @@ def _type(ann: Any) -> str:
     return {float: "number", int: "integer", str: "string", bool: "boolean", datetime: "datetime"}.get(ann, str(ann))
 
 
+def _num(v: Any) -> str:
+    """A bound for people: ``10,000,000``, ``0.5``."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        v = int(v)
+    return f"{v:,}" if isinstance(v, int) else f"{v:g}"
+
+
+def _bare(ann: Any) -> Any:
+    while typing.get_origin(ann) is typing.Annotated:
+        ann = typing.get_args(ann)[0]
+    return ann
+
+
 def _bounds(metadata: list[Any]) -> str:
     out = []
     for m in metadata:
         for op, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
             v = getattr(m, op, None)
             if v is not None:
-                out.append(f"{sym} {v}")
+                out.append(f"{sym} {_num(v)}")
     return f" ({', '.join(out)})" if out else ""
 
 
@@ -107,14 +120,19 @@ def keys_markdown() -> str:
 
 
 def update_readme(path: str) -> bool:
-    """Replace the table between the ``keys:start`` and ``keys:end`` markers; True if it changed."""
+    """Replace the tables between the ``keys:start``/``keys:end`` and ``metrics:start``/``metrics:end``
+    markers; True if anything changed."""
     from pathlib import Path
+
+    from sim.catalog import metrics_markdown
 
     p = Path(path)
     text = p.read_text(encoding="utf-8")
-    head, _, rest = text.partition("<!-- keys:start -->\n")
-    _, _, tail = rest.partition("<!-- keys:end -->")
-    new = f"{head}<!-- keys:start -->\n{keys_markdown()}<!-- keys:end -->{tail}"
+    new = text
+    for marker, table in (("keys", keys_markdown()), ("metrics", metrics_markdown())):
+        head, _, rest = new.partition(f"<!-- {marker}:start -->\n")
+        _, _, tail = rest.partition(f"<!-- {marker}:end -->")
+        new = f"{head}<!-- {marker}:start -->\n{table}<!-- {marker}:end -->{tail}"
     if new != text:
         p.write_text(new, encoding="utf-8")
     return new != text

@@ -15,12 +15,14 @@ from __future__ import annotations
 import copy
 import math
 import tomllib
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "Scenario",
@@ -33,12 +35,64 @@ __all__ = [
 
 DEFAULT_SCENARIO = "kabul_2021.toml"
 
-TimeSpec = datetime | float
+MAX_PEOPLE = 10_000_000
+"""Upper bound of every count of people (a cohort, a capacity, a rate a day, troops)."""
+MAX_AIRCRAFT = 1_000
+"""Upper bound of aircraft in one fleet (``count`` and ``count_schedule`` values)."""
+MAX_SPOTS = 10_000
+"""Upper bound of parking spots of one size class."""
+MAX_LANES = 10_000
+"""Upper bound of screening lanes at one gate (``lanes``, ``lane_schedule``, ``lanes`` disruptions)."""
+MAX_SEATS = 10_000
+"""Upper bound of seats of one aircraft."""
+MAX_FAMILY = 100
+"""Upper bound of a family's size (and of the mean size)."""
+MAX_DAYS = 3_660
+"""Times given as days lie within this many days of ``start`` (either side)."""
+MAX_WINDOW_DAYS = 366
+"""The security window (from ``start`` to ``security.end``) is at most this many days."""
+MAX_HOURS = MAX_WINDOW_DAYS * 24
+"""Upper bound of every duration in hours."""
+MAX_PATIENCE_HOURS = 1e9
+"""Upper bound of the patience means (a mean this long means: never gives up)."""
+MAX_MINUTES = 7 * 24 * 60
+"""Upper bound of every duration in minutes (a week)."""
+MAX_WEIGHT = 1e9
+"""Upper bound of relative weights."""
+
+
+def _not_bool(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise ValueError("expected a number, not a boolean")
+    return v
+
+
+def _not_number(v: Any) -> Any:
+    if isinstance(v, int | float):  # a number of days is never read as a Unix timestamp
+        raise ValueError("expected a datetime")
+    return v
+
+
+Number = Annotated[float, BeforeValidator(_not_bool), AllowInfNan(False)]
+"""A finite number (an integer is accepted, a boolean never)."""
+Whole = Annotated[int, BeforeValidator(_not_bool)]
+"""A whole number (never a boolean)."""
+
+Days = Annotated[Number, Field(ge=-MAX_DAYS, le=MAX_DAYS)]
+TimeSpec = Annotated[datetime, BeforeValidator(_not_number)] | Days
 """A point in time: an ISO datetime, or days after the scenario start."""
 
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[Number, Field(gt=0)]
+NonNegative = Annotated[Number, Field(ge=0)]
+Fraction = Annotated[Number, Field(ge=0, le=1)]
+Hours = Annotated[Number, Field(ge=0, le=MAX_HOURS)]
+PositiveHours = Annotated[Number, Field(gt=0, le=MAX_HOURS)]
+Minutes = Annotated[Number, Field(ge=0, le=MAX_MINUTES)]
+PositiveMinutes = Annotated[Number, Field(gt=0, le=MAX_MINUTES)]
+HourOfDay = Annotated[Number, Field(ge=0, lt=24)]
+Weight = Annotated[Number, Field(ge=0, le=MAX_WEIGHT)]
+People = Annotated[Whole, Field(ge=0, le=MAX_PEOPLE)]
+PeoplePerDay = Annotated[Number, Field(ge=0, le=MAX_PEOPLE)]
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
@@ -70,22 +124,22 @@ class Security(_Strict):
 
     end: TimeSpec
     """When the airport stops being secured: whoever is not airborne by then is stranded (datetime or days after start)."""
-    gate_close_lead_hours: NonNegative = 12.0
+    gate_close_lead_hours: Hours = 12.0
     """Gates stop admitting (screening no new group) this long before the end."""
-    last_landing_lead_hours: NonNegative = 4.0
+    last_landing_lead_hours: Hours = 4.0
     """No aircraft may land later than this before the end."""
-    last_takeoff_lead_hours: NonNegative = 0.5
+    last_takeoff_lead_hours: Hours = 0.5
     """Every aircraft must have taken off this long before the end (a margin for the runway queue)."""
 
 
 class Retrograde(_Strict):
     """The security force itself, flown out in the final hours ahead of evacuees."""
 
-    troops: Annotated[int, Field(ge=0)] = 0
+    troops: People = 0
     """Troops to fly out; they board ahead of every evacuee and need no staging room."""
     start: TimeSpec | None = None
     """When troops start to leave (or give ``hours_before_end``)."""
-    hours_before_end: NonNegative | None = None
+    hours_before_end: Hours | None = None
     """Troops start to leave this long before the security end, wherever the end is moved."""
     carriers: list[Name] = Field(default_factory=list)
     """Operators whose aircraft carry troops."""
@@ -94,9 +148,9 @@ class Retrograde(_Strict):
 class Airfield(_Strict):
     """The holding area inside the perimeter, and how passengers are brought to aircraft."""
 
-    holding_capacity_people: Annotated[int, Field(ge=1)]
+    holding_capacity_people: Annotated[Whole, Field(ge=1, le=MAX_PEOPLE)]
     """People the holding area inside the perimeter can take (including people in screening lanes)."""
-    chalk_interval_min: Positive = 15.0
+    chalk_interval_min: PositiveMinutes = 15.0
     """An aircraft still short of its departure load takes another chalk from holding this often."""
     surge_when_holding_over: Fraction = 0.5
     """Aircraft board up to their surge seats while holding is fuller than this fraction."""
@@ -105,20 +159,20 @@ class Airfield(_Strict):
 class Runway(_Strict):
     """One runway: every landing and take-off occupies it for a separation time."""
 
-    separation_day_min: Positive = 4.0
+    separation_day_min: PositiveMinutes = 4.0
     """Minutes one movement (landing or take-off) occupies the runway by day."""
-    separation_night_min: Positive = 6.0
+    separation_night_min: PositiveMinutes = 6.0
     """Minutes one movement occupies the runway by night."""
-    night_start_hour: Annotated[float, Field(ge=0, lt=24)] = 19.0
+    night_start_hour: HourOfDay = 19.0
     """Local hour when night separation starts."""
-    night_end_hour: Annotated[float, Field(ge=0, lt=24)] = 5.0
+    night_end_hour: HourOfDay = 5.0
     """Local hour when night separation ends."""
 
 
 class Ramp(_Strict):
     """Parking spots by size class; an aircraft holds its spot from clearance to take-off."""
 
-    spots: dict[Name, Annotated[int, Field(ge=0)]]
+    spots: dict[Name, Annotated[Whole, Field(ge=0, le=MAX_SPOTS)]]
     """Parking spots by size class, e.g. ``heavy = 14``; each fleet names its class."""
 
 
@@ -127,7 +181,7 @@ class Departure(_Strict):
 
     min_load_fraction: Fraction = 0.9
     """Leave as soon as the load reaches this fraction of the (normal) seats."""
-    max_ground_hours: Positive = 3.0
+    max_ground_hours: PositiveHours = 3.0
     """Leave after this long on the ground with whatever load (unless waiting for base room)."""
     wait_for_base_room: bool = True
     """If the destination base has no room, wait on the ground (holding the spot) rather than leave empty."""
@@ -139,24 +193,24 @@ class StepValue(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
     from_: TimeSpec = Field(alias="from")
     """From when (datetime or days after start); written ``from`` in TOML."""
-    value: NonNegative
+    value: Annotated[Number, Field(ge=0, le=MAX_PEOPLE)]
     """The value from then on."""
 
 
 class Base(_Strict):
     """A staging base: evacuees are flown there and flow onwards at a rate."""
 
-    flight_hours: Positive
+    flight_hours: PositiveHours
     """Flight time between the airport and this base, each way."""
-    capacity_people: Annotated[int, Field(ge=0)]
+    capacity_people: People
     """Evacuees the base can hold."""
-    outflow_per_day: NonNegative
+    outflow_per_day: PeoplePerDay
     """Evacuees a day flown onward from the base (continuous drain)."""
     outflow_schedule: list[StepValue] = Field(default_factory=list)
     """Later outflow rates (people per day), each from a date."""
     opens: TimeSpec | None = None
     """Before this time the base takes no evacuees."""
-    initial_people: Annotated[int, Field(ge=0)] = 0
+    initial_people: People = 0
     """Evacuees already at the base at the start."""
 
 
@@ -169,35 +223,35 @@ class Fleet(_Strict):
     """Aircraft type, for reports."""
     size_class: Name
     """Ramp size class (a key of ``ramp.spots``)."""
-    count: Annotated[int, Field(ge=0)]
+    count: Annotated[Whole, Field(ge=0, le=MAX_AIRCRAFT)]
     """Aircraft in the fleet at the start of its availability."""
     count_schedule: list[StepValue] = Field(default_factory=list)
     """Later aircraft counts, each ``{ from = ..., value = aircraft }``: aircraft join when the count
     rises and leave service (after their sortie) when it falls."""
     bases: Annotated[list[Name], Field(min_length=1)]
     """Staging bases in order of preference (home first)."""
-    seats: Annotated[int, Field(ge=1)]
+    seats: Annotated[Whole, Field(ge=1, le=MAX_SEATS)]
     """Normal evacuee load."""
-    surge_seats: Annotated[int, Field(ge=1)] | None = None
+    surge_seats: Annotated[Whole, Field(ge=1, le=MAX_SEATS)] | None = None
     """Surge load, used while the holding area is crowded (``airfield.surge_when_holding_over``); absent: no surge."""
     available_from: TimeSpec | None = None
     """First time the fleet can fly (datetime or days); absent: the start."""
     available_until: TimeSpec | None = None
     """Last landing at the airport (an ally ending its operation); absent: the security end."""
-    stagger_hours: NonNegative = 0.0
+    stagger_hours: Hours = 0.0
     """Aircraft enter service this far apart (aircraft k at ``available_from + k * stagger_hours``),
     so crews do not all reach their duty limit together."""
-    ground_fixed_min: NonNegative = 60.0
+    ground_fixed_min: Minutes = 60.0
     """Minutes on the ground before boarding can start (taxi, unload, checks)."""
-    boarding_min_per_person: NonNegative = 0.1
+    boarding_min_per_person: Annotated[Number, Field(ge=0, le=60)] = 0.1
     """Boarding minutes per person."""
-    turnaround_hours: NonNegative = 3.0
+    turnaround_hours: Hours = 3.0
     """Hours at the staging base between sorties."""
-    crew_duty_hours: Positive = 24.0
+    crew_duty_hours: PositiveHours = 24.0
     """Crew duty limit: a sortie that would end beyond it waits for crew rest first."""
-    crew_rest_hours: NonNegative = 12.0
+    crew_rest_hours: Hours = 12.0
     """Crew rest at the staging base when the duty limit is reached."""
-    crews_per_aircraft: Annotated[int, Field(ge=1)] = 1
+    crews_per_aircraft: Annotated[Whole, Field(ge=1, le=100)] = 1
     """Crews staged for each aircraft: when one reaches its duty limit a rested one takes over
     at the staging base; the aircraft waits only if none has finished its rest."""
 
@@ -213,13 +267,13 @@ class GroupSize(_Strict):
 
     distribution: Literal["poisson", "categorical"] = "poisson"
     """``poisson`` (1 + Poisson(mean - 1), capped at ``max``) or ``categorical`` (``sizes`` and ``weights``)."""
-    mean: Annotated[float, Field(ge=1)] = 4.0
+    mean: Annotated[Number, Field(ge=1, le=MAX_FAMILY)] = 4.0
     """Mean family size, for ``poisson``."""
-    max: Annotated[int, Field(ge=1)] = 15
+    max: Annotated[Whole, Field(ge=1, le=MAX_FAMILY)] = 15
     """Largest family, for ``poisson``."""
-    sizes: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)
+    sizes: list[Annotated[Whole, Field(ge=1, le=MAX_FAMILY)]] = Field(default_factory=list)
     """Family sizes, for ``categorical``."""
-    weights: list[NonNegative] = Field(default_factory=list)
+    weights: list[Weight] = Field(default_factory=list)
     """Relative frequencies of ``sizes``."""
 
     @model_validator(mode="after")
@@ -233,13 +287,13 @@ class GroupSize(_Strict):
 class Arrival(_Strict):
     """When groups first try to reach the gates, and what stops them getting there."""
 
-    profile: Annotated[list[tuple[TimeSpec, NonNegative]], Field(min_length=1)] = [(0.0, 1.0)]
+    profile: Annotated[list[tuple[TimeSpec, Weight]], Field(min_length=1)] = [(0.0, 1.0)]
     """Piecewise-constant relative intensity: ``[[from, weight], ...]``; the last holds until the end."""
     curfew_factor: Fraction = 1.0
     """Fraction of attempts made during curfew hours that get through to the gates."""
-    curfew_start_hour: Annotated[float, Field(ge=0, lt=24)] = 21.0
+    curfew_start_hour: HourOfDay = 21.0
     """Local hour the night curfew starts."""
-    curfew_end_hour: Annotated[float, Field(ge=0, lt=24)] = 5.0
+    curfew_end_hour: HourOfDay = 5.0
     """Local hour the night curfew ends."""
     curfew_until: TimeSpec | None = None
     """The curfew applies until then (datetime or days); absent: always."""
@@ -251,20 +305,20 @@ class Arrival(_Strict):
 class Patience(_Strict):
     """How long a group waits in a gate crowd, and whether it tries again."""
 
-    mean_hours: Positive = 12.0
+    mean_hours: Annotated[Number, Field(gt=0, le=MAX_PATIENCE_HOURS)] = 12.0
     """Mean time (exponential) a family waits in a gate crowd before giving up."""
     retry_probability: Fraction = 0.5
     """Chance that a family that gave up (or was turned back on the way) tries again."""
-    retry_after_hours: Positive = 12.0
+    retry_after_hours: Annotated[Number, Field(gt=0, le=MAX_PATIENCE_HOURS)] = 12.0
     """Mean time (exponential) before it tries again."""
 
 
 class Cohort(_Strict):
     """People with the same priority, eligibility and behaviour."""
 
-    people: Annotated[int, Field(ge=0)]
+    people: People
     """People in the cohort (counted exactly; families are cut to fit)."""
-    priority: Annotated[int, Field(ge=1)]
+    priority: Annotated[Whole, Field(ge=1, le=1_000)]
     """1 is served first at the gates and on board."""
     carriers: Annotated[list[Name], Field(min_length=1)] = ["any"]
     """Operators allowed to carry this cohort, or ``any``."""
@@ -279,21 +333,21 @@ class Cohort(_Strict):
 class Gate(_Strict):
     """A perimeter entrance with screening lanes."""
 
-    lanes: Annotated[int, Field(ge=0)]
+    lanes: Annotated[Whole, Field(ge=0, le=MAX_LANES)]
     """Screening lanes at the start."""
     lane_schedule: list[StepValue] = Field(default_factory=list)
     """Later lane counts, each ``{ from = ..., value = lanes }``."""
-    screening_base_min: NonNegative = 5.0
+    screening_base_min: Minutes = 5.0
     """Mean screening minutes per family, fixed part."""
-    screening_per_person_min: NonNegative = 2.0
+    screening_per_person_min: Minutes = 2.0
     """Mean screening minutes added per person in the family."""
     screening_distribution: Literal["exponential", "fixed", "lognormal"] = "exponential"
     """``exponential``, ``fixed`` or ``lognormal`` (with ``screening_cv``) around that mean."""
-    screening_cv: Positive = 0.5
+    screening_cv: Annotated[Number, Field(gt=0, le=10)] = 0.5
     """Coefficient of variation, for the lognormal distribution."""
     admits: Annotated[list[Name], Field(min_length=1)] = ["any"]
     """Cohorts this gate admits, or ``any``."""
-    weight: Positive = 1.0
+    weight: Annotated[Number, Field(gt=0, le=MAX_WEIGHT)] = 1.0
     """Relative chance that an arriving group picks this gate (see the README)."""
     closed: list[Window] = Field(default_factory=list)
     """Periods when the gate admits nobody, each ``{ start = ..., end = ... }``."""
@@ -319,10 +373,19 @@ class Disruption(_Strict):
     """When it ends; absent: until the security end."""
     target: str = "*"
     """A gate, ``runway``, a cohort, a base, or ``*`` for all (see the kind)."""
-    value: float | None = None
+    value: Number | None = None
     """Lanes, an arrival fraction (0-1), a capacity in people or an outflow in people a day."""
     description: str = ""
     """What happened, and the source."""
+
+
+_VALUE_LIMITS: dict[str, tuple[float, bool, str]] = {
+    "arrival_factor": (1.0, False, "an arrival factor is a fraction between 0 and 1"),
+    "lanes": (MAX_LANES, True, f"lanes are a whole number up to {MAX_LANES}"),
+    "staging_capacity": (MAX_PEOPLE, True, f"a capacity is a whole number of people up to {MAX_PEOPLE:,}"),
+    "staging_outflow": (MAX_PEOPLE, False, f"an outflow is at most {MAX_PEOPLE:,} people a day"),
+}
+"""Bounds of a disruption's ``value`` by kind: (largest, whole number?, what the value is)."""
 
 
 class Scenario(_Strict):
@@ -356,7 +419,7 @@ class Scenario(_Strict):
     """Perimeter gates by name."""
     disruptions: list[Disruption] = Field(default_factory=list)
     """Dated events, a list of tables ``[[disruptions]]``."""
-    reference: dict[str, float] = Field(default_factory=dict)
+    reference: dict[str, Number] = Field(default_factory=dict)
     """Published figures to print beside the results (free names, numbers)."""
 
     # -- time helpers -------------------------------------------------------------------
@@ -384,7 +447,7 @@ class Scenario(_Strict):
 
     def with_overrides(self, overrides: Mapping[str, Any], source: str = "overrides") -> Scenario:
         """A validated copy with dotted overrides applied (``{"gates.abbey.lanes": 6}``)."""
-        raw = self.model_dump(mode="python", by_alias=True)
+        raw = _thaw(self.model_dump(mode="python", by_alias=True))
         apply_overrides(raw, overrides, source)
         return validate(raw, source)
 
@@ -398,35 +461,46 @@ class Scenario(_Strict):
         end = self.end_hours
         if end <= 0:
             problems.append("security.end: must be after start")
+        elif end > MAX_WINDOW_DAYS * 24:
+            problems.append(f"security.end: the security window is at most {MAX_WINDOW_DAYS} days")
         operators = set(self.operators)
         for name, c in self.cohorts.items():
             for op in c.carriers:
                 if op != "any" and op not in operators:
-                    problems.append(f"cohorts.{name}.carriers: unknown operator {op!r} (known: {sorted(operators)})")
+                    problems.append(f"cohorts.{name}.carriers: unknown operator {op!r} (known: {_known([*operators, 'any'])})")
             admitted = [g for g, gate in self.gates.items() if "any" in gate.admits or name in gate.admits]
             if c.people > 0 and not admitted:
                 problems.append(f"cohorts.{name}: no gate admits this cohort")
         for name, g in self.gates.items():
             for co in g.admits:
                 if co != "any" and co not in self.cohorts:
-                    problems.append(f"gates.{name}.admits: unknown cohort {co!r}")
+                    problems.append(f"gates.{name}.admits: unknown cohort {co!r} (known: {_known([*self.cohorts, 'any'])})")
+            for i, sv in enumerate(g.lane_schedule):
+                if sv.value != int(sv.value) or sv.value > MAX_LANES:
+                    problems.append(f"gates.{name}.lane_schedule.{i}.value: lanes are a whole number up to {MAX_LANES}")
             for i, w in enumerate(g.closed):
                 if w.end is not None and self.hours(w.end) < self.hours(w.start):
                     problems.append(f"gates.{name}.closed.{i}.end: before its start")
         for name, f in self.fleets.items():
             for b in f.bases:
                 if b not in self.bases:
-                    problems.append(f"fleets.{name}.bases: unknown base {b!r} (known: {sorted(self.bases)})")
+                    problems.append(f"fleets.{name}.bases: unknown base {b!r} (known: {_known(self.bases)})")
+            for i, sv in enumerate(f.count_schedule):
+                if sv.value != int(sv.value) or sv.value > MAX_AIRCRAFT:
+                    problems.append(f"fleets.{name}.count_schedule.{i}.value: aircraft are a whole number up to {MAX_AIRCRAFT}")
+            most = max([f.count, *(sv.value for sv in f.count_schedule)])
             if f.size_class not in self.ramp.spots:
-                problems.append(f"fleets.{name}.size_class: no ramp.spots entry for {f.size_class!r}")
-            elif f.count > 0 and self.ramp.spots[f.size_class] == 0:
-                problems.append(f"ramp.spots.{f.size_class}: fleet {name} needs at least one spot")
+                problems.append(
+                    f"fleets.{name}.size_class: no ramp.spots entry for {f.size_class!r} (known: {_known(self.ramp.spots)})"
+                )
+            elif most > 0 and self.ramp.spots[f.size_class] == 0:
+                problems.append(f"ramp.spots.{f.size_class}: fleet {name} needs at least one spot (count or count_schedule > 0)")
             if f.available_from is not None and f.available_until is not None:
                 if self.hours(f.available_until) < self.hours(f.available_from):
                     problems.append(f"fleets.{name}.available_until: before available_from")
         for op in self.retrograde.carriers:
             if op not in operators:
-                problems.append(f"retrograde.carriers: unknown operator {op!r}")
+                problems.append(f"retrograde.carriers: unknown operator {op!r} (known: {_known(operators)})")
         r = self.retrograde
         if r.troops > 0 and ((r.start is None) == (r.hours_before_end is None) or not r.carriers):
             problems.append("retrograde: troops need one of start or hours_before_end, and at least one carrier")
@@ -443,12 +517,15 @@ class Scenario(_Strict):
                 "staging_outflow": list(self.bases),
             }
             if d.target not in targets[d.kind]:
-                problems.append(f"{where}.target: {d.target!r} is not a valid target for {d.kind}")
+                valid = ", ".join(targets[d.kind])
+                problems.append(f"{where}.target: {d.target!r} is not a valid target for {d.kind} (valid: {valid})")
             needs_value = d.kind in ("arrival_factor", "lanes", "staging_capacity", "staging_outflow")
             if needs_value and (d.value is None or d.value < 0 or not math.isfinite(d.value)):
                 problems.append(f"{where}.value: {d.kind} needs a value >= 0")
-            if d.kind == "arrival_factor" and d.value is not None and d.value > 1:
-                problems.append(f"{where}.value: an arrival factor is a fraction between 0 and 1")
+            elif d.value is not None and d.kind in _VALUE_LIMITS:
+                top, whole, what = _VALUE_LIMITS[d.kind]
+                if d.value > top or (whole and d.value != int(d.value)):
+                    problems.append(f"{where}.value: {what} ({d.kind})")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -533,7 +610,8 @@ def validate(raw: Mapping[str, Any], source: str) -> Scenario:
                         problems.append(key)
                 continue
             if "input" in err and err["type"] not in ("missing",) and not isinstance(err["input"], dict | list):
-                msg = f"{msg} (got {err['input']!r})"
+                got = repr(err["input"])
+                msg = f"{msg} (got {got if len(got) <= 40 else got[:30] + '...' + f' ({len(got)} characters)'})"
             if (field, msg) not in seen:
                 seen.add((field, msg))
                 problems.append((field, msg))
@@ -541,17 +619,24 @@ def validate(raw: Mapping[str, Any], source: str) -> Scenario:
 
 
 def _merge_time_errors(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """A bad time fails both branches of ``datetime | float``: say it once, plainly."""
+    """A bad time fails both branches of ``datetime | number``: say it once, plainly. A number
+    that is out of range or not finite fails only as a number: say that."""
     out: list[tuple[str, str]] = []
     for field, msg in problems:
         both = [m for f, m in problems if f == field]
-        if any("valid datetime" in m for m in both) and any("valid number" in m for m in both):
+        as_datetime = [m for m in both if "valid datetime" in m or "expected a datetime" in m]
+        if not as_datetime or len(as_datetime) == len(both):
+            out.append((field, msg))
+            continue
+        if any("valid number" in m for m in both):
             got = msg[msg.rfind(" (got ") :] if " (got " in msg else ""
             merged = (field, f"expected an ISO datetime or a number of days after start{got}")
-            if merged not in out:
-                out.append(merged)
+        elif msg in as_datetime:
+            continue
         else:
-            out.append((field, msg))
+            merged = (field, msg)
+        if merged not in out:
+            out.append(merged)
     return out
 
 
@@ -568,29 +653,131 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, parsed
 
 
+_NOUNS = {
+    "gates": "gate",
+    "bases": "base",
+    "fleets": "fleet",
+    "cohorts": "cohort",
+    "spots": "ramp size class",
+    "reference": "reference figure",
+    "uncertain": "uncertain key",
+    "disruptions": "disruption",
+}
+"""What one entry of each named collection (or list) is called in error messages."""
+
+
+def _node_kind(ann: Any) -> tuple[str, Any]:
+    """``("model", cls)``, ``("map", value type)``, ``("list", element type)`` or ``("value", None)``."""
+    while typing.get_origin(ann) is Annotated:
+        ann = typing.get_args(ann)[0]
+    if typing.get_origin(ann) in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        if len(args) != 1:
+            return "value", None
+        return _node_kind(args[0])
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return "model", ann
+    origin = typing.get_origin(ann)
+    if origin in (dict, Mapping):
+        return "map", typing.get_args(ann)[1]
+    if origin in (list, tuple):
+        return "list", typing.get_args(ann)[0]
+    return "value", None
+
+
+def _known(names: Iterable[Any]) -> str:
+    return ", ".join(sorted(str(n) for n in names)) or "none"
+
+
 def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], source: str = "--set") -> None:
-    """Set dotted keys in a raw scenario mapping in place (``disruptions.2.end`` indexes lists)."""
+    """Set dotted keys of a raw scenario mapping in place (``disruptions.2.end`` indexes lists).
+
+    Overrides change existing entries only: a key that is not in the schema, a name that is not
+    in ``raw`` (a gate, a base, a ramp size class...) or a list index out of range is a
+    :class:`ScenarioError` naming it and listing the known ones. A table given as a value
+    replaces the table whole; the names in it must exist already (names left out are removed).
+    New named entities belong in scenario files, where they are visible.
+    """
     for key, value in overrides.items():
-        parts = key.split(".")
-        node: Any = raw
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            if isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
-                    raise ScenarioError(source, [(key, f"no list element {part!r}")])
-                if last:
-                    node[int(part)] = value
-                else:
-                    node = node[int(part)]
-            elif isinstance(node, dict):
-                if last:
-                    node[part] = value
-                else:
-                    if part not in node or node[part] is None:
-                        node[part] = {}
-                    node = node[part]
-            else:
-                raise ScenarioError(source, [(key, f"{'.'.join(parts[:i])} is a value, not a table")])
+        _apply_one(raw, str(key), value, source)
+
+
+def _apply_one(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
+    parts = key.split(".")
+    kind, typ = "model", Scenario
+    node: Any = raw
+    noun = "name"
+    i = 0
+    while True:
+        where = ".".join(parts[:i]) or "the scenario"
+        if kind == "model":
+            fields = {f.alias or n: f for n, f in typ.model_fields.items()}
+            part = parts[i]
+            if part not in fields:
+                raise ScenarioError(source, [(key, f"unknown key {part!r} in {where} (known: {_known(fields)})")])
+            child_kind, child_typ = _node_kind(fields[part].annotation)
+            slot: Any = part
+            noun = _NOUNS.get(part, "name")
+            i += 1
+        elif kind == "map":
+            assert isinstance(node, dict)
+            j = next((j for j in range(len(parts), i, -1) if ".".join(parts[i:j]) in node), None)
+            if j is None:
+                raise ScenarioError(source, [(key, f"unknown {noun} {parts[i]!r} in {where} (known: {_known(node)})")])
+            slot = ".".join(parts[i:j])
+            child_kind, child_typ = _node_kind(typ)
+            i = j
+        elif kind == "list":
+            assert isinstance(node, list)
+            part = parts[i]
+            if not part.isdigit() or int(part) >= len(node):
+                have = f"indexes 0 to {len(node) - 1}" if node else "the list is empty"
+                what = noun if noun != "name" else "element"
+                raise ScenarioError(source, [(key, f"no {what} {part!r} in {where} ({have})")])
+            slot = int(part)
+            child_kind, child_typ = _node_kind(typ)
+            i += 1
+        else:
+            raise ScenarioError(source, [(key, f"{where} is a value, not a table")])
+        current = node[slot] if kind != "model" else node.get(slot)
+        if i == len(parts):
+            _check_table(value, current, child_kind, child_typ, key, source)
+            node[slot] = _thaw(value)
+            return
+        if current is None and child_kind == "model":
+            current = node[slot] = {}
+        elif isinstance(current, tuple):
+            current = node[slot] = list(current)
+        if (
+            child_kind in ("model", "map")
+            and not isinstance(current, dict)
+            or child_kind == "list"
+            and not isinstance(current, list)
+        ):
+            raise ScenarioError(source, [(key, f"{'.'.join(parts[:i])} is a value, not a table")])
+        node, kind, typ = current, child_kind, child_typ
+
+
+def _check_table(value: Any, current: Any, kind: str, typ: Any, key: str, source: str) -> None:
+    """A table given as a value replaces the table; every name in it must already exist there
+    (it may leave names out), and every key must be in the schema."""
+    if not isinstance(value, Mapping):
+        return
+    if kind == "map" and isinstance(current, dict):
+        for name, v in value.items():
+            if name not in current:
+                noun = _NOUNS.get(key.rsplit(".", 1)[-1], "name")
+                raise ScenarioError(source, [(f"{key}.{name}", f"unknown {noun} {name!r} in {key} (known: {_known(current)})")])
+            sub_kind, sub_typ = _node_kind(typ)
+            _check_table(v, current[name], sub_kind, sub_typ, f"{key}.{name}", source)
+    elif kind == "model":
+        fields = {f.alias or n: f for n, f in typ.model_fields.items()}
+        for name, v in value.items():
+            if name not in fields:
+                raise ScenarioError(source, [(f"{key}.{name}", f"unknown key {name!r} in {key} (known: {_known(fields)})")])
+            sub_kind, sub_typ = _node_kind(fields[name].annotation)
+            below = current.get(name) if isinstance(current, dict) else None
+            _check_table(v, below, sub_kind, sub_typ, f"{key}.{name}", source)
 
 
 def scenarios_dir() -> Path:
@@ -616,9 +803,18 @@ def load_scenario(path: str | Path | None = None, overrides: Mapping[str, Any] |
     a message naming the file and the dotted field for any problem.
     """
     p = resolve_path(path)
-    raw = _load_raw(p)
-    source = str(p)
+    scenario = validate(_load_raw(p), str(p))
     if overrides:
+        # resolved against the complete scenario, so keys with defaults exist even if the file omits them
         source = f"{p} (with {', '.join(f'{k}={v!r}' for k, v in overrides.items())})"
-        apply_overrides(raw, overrides, source)
-    return validate(raw, source)
+        scenario = scenario.with_overrides(overrides, source)
+    return scenario
+
+
+def _thaw(x: Any) -> Any:
+    """A mutable copy of a dumped scenario: tables as dicts, lists and tuples as lists."""
+    if isinstance(x, Mapping):
+        return {k: _thaw(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_thaw(v) for v in x]
+    return x

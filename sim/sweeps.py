@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.catalog import check_metrics
 from sim.experiment import make_executor, run_replication
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, resolve_path
 from sim.stats import mean_ci, point_summary
@@ -39,6 +40,7 @@ __all__ = [
     "capacity_curve",
     "point_summary",
     "make_executor",
+    "validate_sweep",
 ]
 
 RESULTS = "results.csv"
@@ -110,6 +112,8 @@ class SweepSpec:
     metrics: list[str] = field(default_factory=lambda: ["evacuated_total", "stranded_total"])
     base: Scenario | None = None
     """A scenario object to sweep instead of ``scenario_path`` (from the Python API)."""
+    metrics_source: str = "metrics"
+    """Where ``metrics`` came from, for error messages (a sweep file, ``--metric``)."""
 
     def points(self) -> list[dict[str, Any]]:
         if self.samples:
@@ -150,6 +154,9 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
     for k in ("replications", "seed", "samples"):
         if k in raw and (not isinstance(raw[k], int) or raw[k] < (0 if k == "seed" else 1)):
             problems.append((k, "must be a whole number" + ("" if k == "seed" else " >= 1")))
+    metrics = raw.get("metrics", ["evacuated_total", "stranded_total"])
+    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+        problems.append(("metrics", "must be a list of metric names (see `airlift metrics`)"))
     if problems:
         raise ScenarioError(str(p), problems)
     scen = raw["scenario"]
@@ -166,7 +173,8 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
         raw.get("seed", 0),
         raw.get("samples"),
         dict(raw.get("set", {})),
-        list(raw.get("metrics", ["evacuated_total", "stranded_total"])),
+        list(metrics),
+        metrics_source=str(p),
     )
 
 
@@ -180,16 +188,18 @@ def scenario_hash(s: Scenario) -> str:
     return hashlib.sha256(json.dumps(s.model_dump(mode="json", by_alias=True), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _validated_base(spec: SweepSpec, points: list[dict[str, Any]]) -> Scenario:
-    """The base scenario, after checking that every point makes a valid scenario (so a bad value
-    stops the sweep before anything runs). Point scenarios are not kept: memory stays flat."""
+def validate_sweep(spec: SweepSpec) -> Scenario:
+    """The base scenario, after checking that every point makes a valid scenario and every
+    metric named exists (so bad input stops the sweep before anything runs or is written).
+    Point scenarios are not kept: memory stays flat."""
     if spec.base is not None:
         base = spec.base.with_overrides(spec.set) if spec.set else spec.base
     else:
         base = load_scenario(spec.scenario_path, spec.set or None)
     where = spec.source()
-    for i, p in enumerate(points):
+    for i, p in enumerate(spec.points()):
         base.with_overrides(p, source=f"{where} (sweep point {i}: {p})")
+    check_metrics(spec.metrics, base, spec.metrics_source)
     return base
 
 
@@ -263,7 +273,7 @@ def run_sweep(
     """
     out = Path(out)
     points = spec.points()
-    base = _validated_base(spec, points)
+    base = validate_sweep(spec)
     manifest = {
         "sweep": spec.definition() | {"points": points},
         "scenario_hash": scenario_hash(base),

@@ -122,7 +122,7 @@ def test_gate_as_mmc_matches_erlang_c(small):
             }
         },
         "cohorts": {
-            "people_": {
+            "afghans": {
                 "people": int(lam * hours),
                 "priority": 1,
                 "group_size": {"distribution": "categorical", "sizes": [1], "weights": [1]},
@@ -133,7 +133,7 @@ def test_gate_as_mmc_matches_erlang_c(small):
         "retrograde.troops": 0,
         "fleets.us_c17.count": 0,
         "fleets.de_a400m.count": 0,
-        "airfield.holding_capacity_people": 10**9,
+        "airfield.holding_capacity_people": 10**7,
         "disruptions": [],
         "security.end": hours / 24 + 2,
         "security.gate_close_lead_hours": 0,
