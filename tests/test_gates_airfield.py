@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 import sim
-from sim.metrics import Records
 from sim.model.airfield import Holding
 from sim.model.gates import Perimeter
-from sim.model.population import Population, Status
+from sim.model.population import Population
 from sim.model.security import Timeline
+from sim.records import Records, Status
 from sim.rng import Streams
 
 H = 1 / 6  # ten minutes of screening
@@ -45,7 +45,9 @@ def one_gate(small, closed=(), holding=1000, lanes=1):
     pop.first_attempt = np.array([1.0, 1.05, 1.3, 0.95, 1.01, 1.02])
     rec = Records()
     hold = Holding(s.airfield.holding_capacity_people, pop)
-    return Perimeter(s, tl, pop, hold, rec, Streams(1, 0)), pop, hold, rec
+    perimeter = Perimeter(s, tl, pop, hold, rec, Streams(1, 0))
+    hold.upstream = perimeter
+    return perimeter, pop, hold, rec
 
 
 def starts(rec):
@@ -82,7 +84,7 @@ def test_full_holding_blocks_gates_and_boarding_reopens_them(small):
     per.advance_to(5.0)
     assert len(rec.screened) == 2  # 2 families of 2 fill the area; the gate waits
     assert hold.people_inside == 4 and per.blocked_gates() == 1
-    taken = hold.board(5.0, cohorts=[0, 1], seats=2)
+    taken, _ = hold.board(5.0, cohorts=[0, 1], seats=2)
     assert [pop.cohort[g] for g in taken] == [0]  # priority first
     per.advance_to(5.0)
     assert rec.screened[2][0] == pytest.approx(5.0)
@@ -93,10 +95,10 @@ def test_boarding_respects_priority_and_eligibility(small):
     per, pop, hold, rec = one_gate(small)
     per.advance_to(10.0)
     # an operator allowed to carry only Afghans (cohort 1) takes none of the US citizens
-    taken = hold.board(10.0, cohorts=[1], seats=100)
+    taken, _ = hold.board(10.0, cohorts=[1], seats=100)
     assert sorted(taken) == [3, 4, 5]
     # whole families only: 3 seats take one family of 2
-    taken = hold.board(10.0, cohorts=[0], seats=3)
+    taken, _ = hold.board(10.0, cohorts=[0], seats=3)
     assert len(taken) == 1 and pop.size[taken[0]] == 2
     assert hold.people_inside == 4
 

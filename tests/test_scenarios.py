@@ -79,7 +79,7 @@ def test_20_august_slowdown_emerges_from_staging():
             for d in w.records.departures
             if d.operator == "us" and opens + 2 <= d.takeoff < opens + 2 + (opens - start)
         )
-        return flown, after, w.records.waits["staging"]
+        return flown, after, w.records.wait_hours()["staging"]
 
     for rep in range(3):
         flown, after, staging_wait = us_evacuees(base, rep)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from sim.model.security import Steps, Timeline
+from sim.model.security import Steps, Timeline, windowed
 
 
 def test_steps_value_and_integral():
@@ -56,3 +56,69 @@ def test_deadlines_and_a_closure_over_the_end(small):
     assert math.isinf(Timeline.from_scenario(small.with_overrides({"retrograde.troops": 0})).retrograde_start)
     rel = small.with_overrides({"retrograde.start": None, "retrograde.hours_before_end": 6})
     assert Timeline.from_scenario(rel).retrograde_start == 42
+
+
+# -- one rule for overlapping windows and schedules: the latest-starting active disruption wins;
+#    the schedule applies when none is active --------------------------------------------------
+def test_windowed_rule_on_a_timeline():
+    # schedule: 10 until 5 h, then 20; disruption A (value 1) over [2, 8), B (value 2) over [4, 6)
+    s = windowed(10.0, [(5.0, 20.0)], [(2.0, 8.0, 1.0), (4.0, 6.0, 2.0)])
+    at = [0, 2, 4, 5, 6, 7.99, 8, 9]
+    assert [s(t) for t in at] == [10, 1, 2, 2, 1, 1, 20, 20]
+
+
+def test_windowed_rule_equal_starts_go_to_the_later_one_in_the_file():
+    s = windowed(10.0, [], [(2.0, 8.0, 1.0), (2.0, 4.0, 2.0)])
+    assert [s(1), s(2), s(4), s(8)] == [10, 2, 1, 10]
+
+
+def test_outflow_disruption_before_the_start_is_in_force_from_the_start(small):
+    s = small.with_overrides({"disruptions": [{"kind": "staging_outflow", "target": "qatar", "start": -0.5, "value": 0}]})
+    tl = Timeline.from_scenario(s)
+    assert tl.base_outflow["qatar"](0.0) == 0.0
+    assert tl.base_outflow["qatar"].integral(0.0, s.end_hours) == 0.0
+
+
+def test_schedule_step_inside_a_disruption_waits_for_its_end(small):
+    # outflow 1500/day stepping to 3000/day on day 5, cut to 240/day from day 1.75 to 8.75
+    o = {
+        "security.end": 10.0,
+        "bases.qatar.outflow_schedule": [{"from": 5.0, "value": 3000}],
+        "disruptions": [{"kind": "staging_outflow", "target": "qatar", "start": 1.75, "end": 8.75, "value": 240}],
+    }
+    out = Timeline.from_scenario(small.with_overrides(o)).base_outflow["qatar"]
+    assert [out(h * 24) * 24 for h in (1.0, 1.75, 5.0, 8.7, 8.75, 9.0)] == pytest.approx([1500, 240, 240, 240, 3000, 3000])
+
+
+def test_overlapping_capacity_cuts(small):
+    # qatar: cut to 500 from day 0.5 to 1.5 and to 100 from day 1.0 to 1.8: the later start wins
+    # while active, outlives the earlier one, then the base value returns. tashkent: a short cut
+    # inside a long one; when it ends the long one is back in force
+    o = {
+        "disruptions": [
+            {"kind": "staging_capacity", "target": "qatar", "start": 1.0, "end": 1.8, "value": 100},
+            {"kind": "staging_capacity", "target": "qatar", "start": 0.5, "end": 1.5, "value": 500},
+            {"kind": "staging_capacity", "target": "tashkent", "start": 0.2, "end": 1.5, "value": 50},
+            {"kind": "staging_capacity", "target": "tashkent", "start": 0.4, "end": 0.6, "value": 70},
+        ]
+    }
+    tl = Timeline.from_scenario(small.with_overrides(o))
+    cap = tl.base_capacity["qatar"]
+    assert [cap(d * 24) for d in (0.4, 0.5, 1.0, 1.49, 1.5, 1.79, 1.8)] == [3000, 500, 100, 100, 100, 100, 3000]
+    cap = tl.base_capacity["tashkent"]
+    assert [cap(d * 24) for d in (0.1, 0.2, 0.4, 0.6, 1.49, 1.5)] == [2000, 50, 70, 50, 50, 2000]
+
+
+def test_overlapping_lane_disruptions_and_schedule(small):
+    o = {
+        "gates.abbey.lane_schedule": [{"from": 0.5, "value": 5}],
+        "disruptions": [
+            {"kind": "lanes", "target": "abbey", "start": 0.25, "end": 1.0, "value": 1},
+            {"kind": "lanes", "target": "abbey", "start": 0.4, "end": 0.6, "value": 0},
+        ],
+    }
+    tl = Timeline.from_scenario(small.with_overrides(o))
+    lanes = tl.gate_lanes["abbey"]
+    assert [lanes(d * 24) for d in (0.1, 0.25, 0.4, 0.5, 0.6, 0.99, 1.0)] == [3, 1, 0, 0, 1, 1, 5]
+    # the perimeter re-reads the lanes at every change
+    assert {0.25 * 24, 0.4 * 24, 0.5 * 24, 0.6 * 24, 24.0} <= set(tl.change_times["abbey"])

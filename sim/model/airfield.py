@@ -12,9 +12,19 @@ from collections import deque
 from itertools import islice
 from typing import Protocol
 
-from sim.model.population import Population, Status
+__all__ = ["Families", "Holding", "Upstream"]
 
-__all__ = ["Holding", "Upstream"]
+
+class Families(Protocol):
+    """The population as the holding area sees it: family sizes and cohorts, and their status."""
+
+    size: list[int]
+    cohort: list[int]
+    cohort_names: list[str]
+
+    def admit_to_holding(self, group: int) -> None: ...
+
+    def board(self, groups: list[int]) -> None: ...
 
 
 class Upstream(Protocol):
@@ -31,10 +41,10 @@ class Holding:
     #: how far past an oversized family boarding looks for one that fits the seats left
     FIT_SCAN = 8
 
-    def __init__(self, capacity_people: int, population: Population):
+    def __init__(self, capacity_people: int, population: Families):
         self.capacity = capacity_people
         self.pop = population
-        self.queues: list[deque[int]] = [deque() for _ in population.cohorts]
+        self.queues: list[deque[int]] = [deque() for _ in population.cohort_names]
         self.people_inside = 0  # in the holding area
         self.reserved = 0  # in screening lanes, room kept for them
         self.troops_waiting = 0
@@ -56,7 +66,7 @@ class Holding:
         n = self.pop.size[group]
         self.reserved -= n
         self.people_inside += n
-        self.pop.status[group] = Status.HOLDING
+        self.pop.admit_to_holding(group)
         self.queues[self.pop.cohort[group]].append(group)
 
     # -- the aircraft side ---------------------------------------------------------------
@@ -70,11 +80,13 @@ class Holding:
     def has_eligible(self, cohorts: list[int]) -> bool:
         return any(self.queues[c] for c in cohorts)
 
-    def board(self, t: float, cohorts: list[int], seats: int) -> list[int]:
-        """Take whole families for up to ``seats`` people from ``cohorts`` (in priority order)."""
+    def board(self, t: float, cohorts: list[int], seats: int) -> tuple[list[int], int]:
+        """Take whole families for up to ``seats`` people from ``cohorts`` (in priority order).
+
+        Returns the families taken and the people in them."""
         taken: list[int] = []
         left = seats
-        size, status = self.pop.size, self.pop.status
+        size = self.pop.size
         for c in cohorts:
             q = self.queues[c]
             while q and left > 0:
@@ -88,15 +100,22 @@ class Holding:
                     q.remove(g)
                 taken.append(g)
                 left -= size[g]
-                status[g] = Status.BOARDED
             if left == 0:
                 break
+        self.pop.board(taken)
         n = seats - left
         if n:
             self.people_inside -= n
             if self.upstream is not None:
                 self.upstream.room_freed(t)
-        return taken
+        return taken, n
+
+    def troops_ready(self, troops: int) -> None:
+        """Troops awaiting retrograde join the front of the line."""
+        self.troops_waiting += troops
+
+    def has_troops(self) -> bool:
+        return self.troops_waiting > 0
 
     def board_troops(self, seats: int) -> int:
         n = min(seats, self.troops_waiting)

@@ -1,6 +1,6 @@
 """Aircraft and their sortie cycle: staging base -> airport -> staging base.
 
-Each aircraft is one SimPy process. A sortie: wait for crew rest if the crew's duty period
+Each aircraft is one SimPy process. A sortie: wait for a rested crew if the crew's duty period
 would run out; get a parking spot and a landing slot (leaving the base so as to land on the
 slot); land; unload and prepare (``ground_fixed_min``); board chalks of passengers until the
 departure rule says go; take off on a runway slot; fly to the staging base chosen at
@@ -10,8 +10,12 @@ ground, whichever comes first, and always in time to be airborne before the secu
 with ``departure.wait_for_base_room`` an aircraft that has people to take but nowhere to take
 them waits (see :mod:`sim.model.staging`).
 
-Records: ``records.departures`` (one row per take-off) and the waiting counters in
-``records.waits`` (aircraft-hours by cause).
+An aircraft deals with the ramp, the runway, the holding area, the population and its staging
+bases only through the narrow interfaces below (``world.py`` hands it the objects); it never
+changes their state itself.
+
+Records: ``records.departures`` (one row per take-off), ``records.boardings`` (one row per
+chalk) and ``records.waits`` (aircraft-hours by cause).
 """
 
 from __future__ import annotations
@@ -19,21 +23,81 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 
-from sim.metrics import Departure, Records
-from sim.model.airfield import Holding
-from sim.model.population import Status
-from sim.model.ramp import Ramp
-from sim.model.runway import Runway
 from sim.model.security import Timeline
-from sim.model.staging import StagingBase
+from sim.records import Boarding, Departure, MovementKind, Records
 from sim.scenario import Departure as DepartureRule
 from sim.scenario import Fleet
 
-__all__ = ["Aircraft", "FleetContext", "sortie_cycle"]
+__all__ = ["Aircraft", "FleetContext", "sortie_cycle", "CHALKS_PER_STAY"]
+
+CHALKS_PER_STAY = 60
+"""An aircraft calls at most this many chalks per ``max_ground_hours`` on the ground: the
+interval between chalks is at least ``max_ground_hours / CHALKS_PER_STAY``. That bounds the
+events per aircraft whatever ``airfield.chalk_interval_min`` is; the reference scenario (15 min
+over 3 h) is far from the bound."""
+
+
+class Spots(Protocol):
+    """The ramp: a parking spot from clearance to take-off."""
+
+    def request(self, size_class: str) -> simpy.Event: ...
+
+    def release(self, size_class: str, req: simpy.Event) -> None: ...
+
+    def landed(self) -> None: ...
+
+    def took_off(self) -> None: ...
+
+
+class Slots(Protocol):
+    """The runway: movement slots."""
+
+    def book(self, t: float, kind: MovementKind, aircraft: str) -> float: ...
+
+    def cancel(self, start: float, kind: MovementKind, aircraft: str) -> None: ...
+
+    def separation(self, t: float) -> float: ...
+
+    def forget_before(self, t: float) -> None: ...
+
+
+class Passengers(Protocol):
+    """The holding area: families and troops ready to board."""
+
+    def sync(self, t: float) -> None: ...
+
+    def fill_fraction(self) -> float: ...
+
+    def has_eligible(self, cohorts: list[int]) -> bool: ...
+
+    def board(self, t: float, cohorts: list[int], seats: int) -> tuple[list[int], int]: ...
+
+    def has_troops(self) -> bool: ...
+
+    def board_troops(self, seats: int) -> int: ...
+
+
+class Flown(Protocol):
+    """The population: families aboard an aircraft that took off."""
+
+    def fly(self, groups: tuple[int, ...] | list[int]) -> int: ...
+
+
+class Destination(Protocol):
+    """A staging base: room committed at boarding, people landed after the flight."""
+
+    name: str
+    flight_hours: float
+
+    def room(self, t: float) -> int: ...
+
+    def commit(self, n: int) -> None: ...
+
+    def arrive(self, n: int, t: float) -> None: ...
 
 
 @dataclass
@@ -46,8 +110,8 @@ class Aircraft:
     carries_troops: bool
     available_from: float
     last_landing: float
-    bases: list[StagingBase]
-    location: StagingBase = field(init=False)
+    bases: list[Destination]
+    location: Destination = field(init=False)
 
     def __post_init__(self) -> None:
         self.location = self.bases[0]
@@ -60,15 +124,51 @@ class FleetContext:
     env: simpy.Environment
     timeline: Timeline
     rule: DepartureRule
-    ramp: Ramp
-    runway: Runway
-    holding: Holding
+    ramp: Spots
+    runway: Slots
+    holding: Passengers
+    families: Flown
     records: Records
     chalk_interval_hours: float
     surge_when_holding_over: float
 
 
-def _pick_base(ac: Aircraft, t: float, wanted: int) -> StagingBase | None:
+@dataclass
+class Load:
+    """What an aircraft on the ground has taken aboard so far."""
+
+    groups: list[int] = field(default_factory=list)
+    evacuees: int = 0
+    troops: int = 0
+    dest: Destination | None = None
+
+    @property
+    def people(self) -> int:
+        return self.evacuees + self.troops
+
+
+class Crews:
+    """The crews of one aircraft: the one flying and its duty start, and when the others are rested."""
+
+    def __init__(self, now: float, spec: Fleet):
+        self.spec = spec
+        self.duty_start = now
+        self.rested_at = [now] * (spec.crews_per_aircraft - 1)
+
+    def wait_for_rested(self, now: float, sortie_hours: float) -> float | None:
+        """Hours to wait before the next sortie of ``sortie_hours``, or None if the crew on duty
+        can fly it. A tired crew goes to rest and the first rested crew (or itself) takes over."""
+        if not (now + sortie_hours - self.duty_start > self.spec.crew_duty_hours and now > self.duty_start):
+            return None
+        if not self.rested_at:
+            return self.spec.crew_rest_hours
+        i = min(range(len(self.rested_at)), key=self.rested_at.__getitem__)
+        ready = self.rested_at[i]
+        self.rested_at[i] = max(now, ready) + self.spec.crew_rest_hours
+        return max(0.0, ready - now)
+
+
+def _pick_base(ac: Aircraft, t: float, wanted: int) -> Destination | None:
     """The first base (in the fleet's order) with room for ``wanted`` people, else the roomiest."""
     rooms = [(b.room(t), b) for b in ac.bases]
     for room, b in rooms:
@@ -80,143 +180,164 @@ def _pick_base(ac: Aircraft, t: float, wanted: int) -> StagingBase | None:
 
 def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any, None]:
     """The life of one aircraft. Yields timeouts, spot requests and slot waits; emits records."""
-    env, tl, rule, rec = ctx.env, ctx.timeline, ctx.rule, ctx.records
-    spec = ac.spec
-    max_ground = rule.max_ground_hours
+    env, rec, spec = ctx.env, ctx.records, ac.spec
+    fixed = spec.ground_fixed_min / 60.0
     if ac.available_from > env.now:
         yield env.timeout(ac.available_from - env.now)
-    duty_start = env.now
-    # when each staged crew (other than the one flying) is rested and ready
-    rested_at = [env.now] * (spec.crews_per_aircraft - 1)
+    crews = Crews(env.now, spec)
     while True:
         flight = ac.location.flight_hours
         if env.now + flight > ac.last_landing:
             return
-        # crew duty: the next sortie must fit before the crew runs out of duty time
-        sortie = 2 * flight + spec.ground_fixed_min / 60.0 + max_ground
-        if env.now + sortie - duty_start > spec.crew_duty_hours and env.now > duty_start:
-            if rested_at:  # swap for the crew that is rested first; the tired one goes to rest
-                i = min(range(len(rested_at)), key=rested_at.__getitem__)
-                ready = rested_at[i]
-                rested_at[i] = max(env.now, ready) + spec.crew_rest_hours
-                if ready > env.now:
-                    yield env.timeout(ready - env.now)
-            else:
-                yield env.timeout(spec.crew_rest_hours)
-            duty_start = env.now
+        rest = crews.wait_for_rested(env.now, 2 * flight + fixed + ctx.rule.max_ground_hours)
+        if rest is not None:
+            # hours past the aircraft's last chance to land limited nothing
+            rec.wait(env.now, "crew", min(rest, max(0.0, ac.last_landing - flight - env.now)), ac.ident)
+            if rest > 0:
+                yield env.timeout(rest)
+            crews.duty_start = env.now
             continue
-        # clearance: a spot on the ramp, then a landing slot
-        asked = env.now
-        req = ctx.ramp.request(spec.size_class)
-        give_up = env.timeout(max(0.0, ac.last_landing - flight - env.now))
-        got = yield req | give_up
-        if req not in got:
-            req.cancel()
+        cleared = yield from _clearance(ac, ctx, flight)
+        if cleared is None:
             return
-        rec.waits["ramp"] += env.now - asked
-        land = ctx.runway.book(env.now + flight, "landing", ac.ident)
-        if land > ac.last_landing or land + spec.ground_fixed_min / 60.0 > tl.boarding_deadline:
-            ctx.runway.cancel(land, ac.ident)
-            ctx.ramp.release(spec.size_class, req)
-            return
-        rec.waits["runway"] += land - (env.now + flight)
+        spot, land = cleared
         yield env.timeout(land - env.now)  # waits at the base, then flies in on its slot
-        ctx.ramp.on_ground += 1
-        yield env.timeout(spec.ground_fixed_min / 60.0)
-        groups, troops, dest = yield from _board(ac, ctx, land, max_ground)
-        ctx.runway.forget_before(env.now)
-        takeoff = ctx.runway.book(env.now, "takeoff", ac.ident)
-        rec.waits["runway"] += takeoff - env.now
-        yield env.timeout(takeoff - env.now)
-        ctx.ramp.on_ground -= 1
-        ctx.ramp.release(spec.size_class, req)
-        status = ctx.holding.pop.status
-        evacuees = 0
-        for g in groups:
-            status[g] = Status.FLOWN
-            evacuees += ctx.holding.pop.size[g]
-        rec.departures.append(
-            Departure(
-                takeoff,
-                ac.ident,
-                ac.fleet,
-                spec.operator,
-                dest.name if dest else "",
-                evacuees,
-                troops,
-                spec.seats,
-                land,
-                tuple(groups),
-            )
-        )
-        target = dest or ac.location
+        ctx.ramp.landed()
+        yield env.timeout(fixed)
+        load = yield from _board(ac, ctx, land)
+        yield from _take_off(ac, ctx, spot, land, load)
+        target = load.dest or ac.location
         yield env.timeout(target.flight_hours)
-        if dest is not None:
-            dest.arrive(evacuees, env.now)
+        if load.dest is not None:
+            load.dest.arrive(load.evacuees, env.now)
         ac.location = target
         yield env.timeout(spec.turnaround_hours)
 
 
-def _board(
-    ac: Aircraft, ctx: FleetContext, land: float, max_ground: float
-) -> Generator[simpy.Event, Any, tuple[list[int], int, StagingBase | None]]:
-    """Board chalks until the departure rule releases the aircraft.
+def _clearance(ac: Aircraft, ctx: FleetContext, flight: float) -> Generator[simpy.Event, Any, tuple[simpy.Event, float] | None]:
+    """A spot on the ramp, then a landing slot: returns the spot and the landing time, or None
+    when the aircraft can no longer land in time (it then leaves service).
 
-    Returns the families aboard, the troops aboard and the staging base they are bound for."""
-    env, tl, rule, holding, rec = ctx.env, ctx.timeline, ctx.rule, ctx.holding, ctx.records
+    A landing must leave the runway, and the aircraft finish its fixed ground time, by the
+    boarding deadline: after it the runway is kept for the take-offs of those on the ground."""
+    env, tl, rec, spec = ctx.env, ctx.timeline, ctx.records, ac.spec
+    asked = env.now
+    spot = ctx.ramp.request(spec.size_class)
+    give_up = env.timeout(max(0.0, ac.last_landing - flight - env.now))
+    got = yield spot | give_up
+    if spot not in got:
+        ctx.ramp.release(spec.size_class, spot)
+        return None
+    rec.wait(asked, "ramp", env.now - asked, ac.ident)
+    land = ctx.runway.book(env.now + flight, "landing", ac.ident)
+    busy = max(spec.ground_fixed_min / 60.0, ctx.runway.separation(land))
+    if land > ac.last_landing or land + busy > tl.boarding_deadline:
+        ctx.runway.cancel(land, "landing", ac.ident)
+        ctx.ramp.release(spec.size_class, spot)
+        return None
+    rec.wait(env.now, "runway", land - (env.now + flight), ac.ident)
+    return spot, land
+
+
+def _take_off(ac: Aircraft, ctx: FleetContext, spot: simpy.Event, land: float, load: Load) -> Generator[simpy.Event, Any, None]:
+    """Book the next take-off slot, leave on it and give the spot back; records the departure."""
+    env, spec = ctx.env, ac.spec
+    ctx.runway.forget_before(env.now)
+    takeoff = ctx.runway.book(env.now, "takeoff", ac.ident)
+    ctx.records.wait(env.now, "runway", takeoff - env.now, ac.ident)
+    yield env.timeout(takeoff - env.now)
+    ctx.ramp.took_off()
+    ctx.ramp.release(spec.size_class, spot)
+    evacuees = ctx.families.fly(load.groups)
+    ctx.records.departures.append(
+        Departure(
+            takeoff=takeoff,
+            aircraft=ac.ident,
+            fleet=ac.fleet,
+            operator=spec.operator,
+            base=load.dest.name if load.dest else "",
+            evacuees=evacuees,
+            troops=load.troops,
+            seats=spec.seats,
+            landed=land,
+            groups=tuple(load.groups),
+            size_class=spec.size_class,
+        )
+    )
+
+
+def _seats_now(ac: Aircraft, ctx: FleetContext, load: Load, now: float) -> int:
+    """Seats usable now: surge seats while holding is crowded, and no more people than can
+    board before the boarding deadline."""
+    spec = ac.spec
+    seats = spec.seats
+    if spec.surge_seats and ctx.holding.fill_fraction() > ctx.surge_when_holding_over:
+        seats = spec.surge_seats
+    per_person = spec.boarding_min_per_person / 60.0
+    if per_person > 0:
+        room_in_time = (ctx.timeline.boarding_deadline - now) / per_person
+        if room_in_time < seats - load.people:
+            seats = load.people + max(0, int(room_in_time))
+    return seats
+
+
+def _board_chalk(ac: Aircraft, ctx: FleetContext, load: Load, seats: int, now: float) -> tuple[int, bool]:
+    """Take one chalk aboard: troops first (once the retrograde has started), then families.
+
+    Returns the people taken and whether room at the staging base, not a lack of passengers,
+    kept the aircraft from filling up."""
+    holding = ctx.holding
+    troops = 0
+    if ac.carries_troops and now >= ctx.timeline.retrograde_start and holding.has_troops():
+        troops = holding.board_troops(seats - load.people)
+        load.troops += troops
+    if load.people >= seats or not holding.has_eligible(ac.cohorts):
+        boarded, blocked = 0, False
+    else:
+        if load.dest is None:
+            load.dest = _pick_base(ac, now, seats - load.people)
+        room = load.dest.room(now) if load.dest is not None else 0
+        boarded = 0
+        if load.dest is not None and room > 0:
+            taken, boarded = holding.board(now, ac.cohorts, min(seats - load.people, room))
+            load.dest.commit(boarded)
+            load.groups.extend(taken)
+            load.evacuees += boarded
+        blocked = load.people < seats and room - boarded <= 0 and holding.has_eligible(ac.cohorts)
+    if troops or boarded:
+        base = load.dest.name if load.dest is not None else ""
+        ctx.records.boardings.append(Boarding(now, ac.ident, boarded, troops, base))
+    return troops + boarded, blocked
+
+
+def _board(ac: Aircraft, ctx: FleetContext, land: float) -> Generator[simpy.Event, Any, Load]:
+    """Board chalks until the departure rule releases the aircraft; returns what is aboard."""
+    env, rule = ctx.env, ctx.rule
     spec = ac.spec
     per_person = spec.boarding_min_per_person / 60.0
     # the latest the aircraft may board; a take-off slot before the last take-off time is then certain
-    deadline = tl.boarding_deadline
-    groups: list[int] = []
-    load = troops = 0
-    dest: StagingBase | None = None
+    deadline = ctx.timeline.boarding_deadline
+    max_ground = rule.max_ground_hours
+    interval = max(ctx.chalk_interval_hours, max_ground / CHALKS_PER_STAY)
     full_at = math.ceil(rule.min_load_fraction * spec.seats)
+    load = Load()
     while True:
-        now = env.now
-        holding.sync(now)
-        seats = spec.seats
-        if spec.surge_seats and holding.fill_fraction() > ctx.surge_when_holding_over:
-            seats = spec.surge_seats
-        # time left lets only so many more people board
-        if per_person > 0:
-            room_in_time = (deadline - now) / per_person
-            if room_in_time < seats - load:
-                seats = load + max(0, int(room_in_time))
-        took = 0
-        if ac.carries_troops and now >= tl.retrograde_start and holding.troops_waiting:
-            t = holding.board_troops(seats - load)
-            troops += t
-            load += t
-            took += t
-        blocked_by_base = False
-        if load < seats and holding.has_eligible(ac.cohorts):
-            if dest is None:
-                dest = _pick_base(ac, now, seats - load)
-            room = dest.room(now) if dest is not None else 0
-            boarded = 0
-            if dest is not None and room > 0:
-                taken = holding.board(now, ac.cohorts, min(seats - load, room))
-                boarded = sum(holding.pop.size[g] for g in taken)
-                dest.commit(boarded)
-                groups.extend(taken)
-                load += boarded
-                took += boarded
-            # the base, not the passengers, is what keeps this aircraft from filling up
-            blocked_by_base = load < seats and room - boarded <= 0 and holding.has_eligible(ac.cohorts)
+        ctx.holding.sync(env.now)
+        seats = _seats_now(ac, ctx, load, env.now)
+        took, blocked_by_base = _board_chalk(ac, ctx, load, seats, env.now)
         if took and per_person > 0:
             yield env.timeout(took * per_person)
         now = env.now
         on_ground = now - land
-        if now >= deadline or load >= full_at or load >= seats and not blocked_by_base:
+        if now >= deadline or load.people >= full_at or load.people >= seats and not blocked_by_base:
             break
         if on_ground >= max_ground and not (blocked_by_base and rule.wait_for_base_room):
             break
-        wait = min(ctx.chalk_interval_hours, deadline - now)
+        wait = min(interval, deadline - now)
         if on_ground < max_ground:
             wait = min(wait, land + max_ground - now)
         if wait <= 0:
             break
-        rec.waits["staging" if blocked_by_base else "evacuees"] += wait
+        ctx.records.wait(now, "staging" if blocked_by_base else "evacuees", wait, ac.ident)
         yield env.timeout(wait)
-    return groups, troops, dest
+    return load

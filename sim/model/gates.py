@@ -15,17 +15,26 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from typing import Protocol
 
 import numpy as np
 
-from sim.metrics import Records
-from sim.model.airfield import Holding
-from sim.model.population import Population, Status
+from sim.model.population import Population
 from sim.model.security import Timeline
+from sim.records import Records, Screened, Status
 from sim.rng import Streams
 from sim.scenario import Gate, Scenario
 
-__all__ = ["Perimeter"]
+__all__ = ["Perimeter", "Admission"]
+
+
+class Admission(Protocol):
+    """The holding area as the perimeter sees it: room kept for a family in screening, then entry."""
+
+    def reserve(self, n: int) -> bool: ...
+
+    def admit(self, group: int) -> None: ...
+
 
 # event kinds, in the order they are processed at equal times
 _CHANGE, _DONE, _ATTEMPT, _ABANDON = 0, 1, 2, 3
@@ -57,7 +66,7 @@ class Perimeter:
         scenario: Scenario,
         timeline: Timeline,
         pop: Population,
-        holding: Holding,
+        holding: Admission,
         records: Records,
         streams: Streams,
     ):
@@ -99,7 +108,6 @@ class Perimeter:
         self._arrivals_t: list[float] = reached[order].tolist()
         self._arrivals_g: list[int] = order.tolist()
         self._next_arrival = 0
-        holding.upstream = self
 
     # -- calendar -----------------------------------------------------------------------------
     def _push(self, t: float, kind: int, a: int, b: int) -> None:
@@ -252,7 +260,7 @@ class Perimeter:
             status[gid] = _SCREENING
             g.busy += 1
             wait = t - self._joined[gid]
-            self.records.screened.append((t, wait, n, g.idx, pop.cohort[gid]))
+            self.records.screened.append(Screened(t, wait, n, g.idx, pop.cohort[gid]))
             self._push(t + self._screening_hours(g, gid), _DONE, g.idx, gid)
 
     def _done(self, gi: int, gid: int, t: float) -> None:

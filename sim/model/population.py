@@ -9,27 +9,15 @@ arrival profile. Group state (where each group is) lives in plain lists owned by
 from __future__ import annotations
 
 import math
-from enum import IntEnum
 
 import numpy as np
 
 from sim.model.security import Timeline, in_hours_window
+from sim.records import Status
 from sim.rng import Streams
 from sim.scenario import Cohort, Scenario
 
 __all__ = ["Population", "Status", "DrawBuffer"]
-
-
-class Status(IntEnum):
-    """Where a group is. The end-of-run split of stranded people reads these."""
-
-    NOT_ARRIVED = 0  # has not reached a gate yet (or was turned back on the way and will retry)
-    IN_CROWD = 1  # waiting in a gate crowd
-    SCREENING = 2  # in a screening lane
-    GAVE_UP = 3  # left a gate crowd (may come back)
-    HOLDING = 4  # inside the airfield holding area
-    BOARDED = 5  # on an aircraft still on the ground
-    FLOWN = 6  # on an aircraft that took off
 
 
 class DrawBuffer:
@@ -187,3 +175,23 @@ class Population:
         out = np.zeros((len(self.cohorts), len(Status)), dtype=np.int64)
         np.add.at(out, (self.cohort_arr, status), self.size_arr)
         return out
+
+    # -- status changes after the gates: the population is the only writer of ``status`` -------
+    def admit_to_holding(self, group: int) -> None:
+        """A screened family enters the holding area."""
+        self.status[group] = Status.HOLDING
+
+    def board(self, groups: list[int]) -> None:
+        """Families walk onto an aircraft that is still on the ground."""
+        status = self.status
+        for g in groups:
+            status[g] = Status.BOARDED
+
+    def fly(self, groups: tuple[int, ...] | list[int]) -> int:
+        """Families on an aircraft that took off; returns the people aboard."""
+        status, size = self.status, self.size
+        n = 0
+        for g in groups:
+            status[g] = Status.FLOWN
+            n += size[g]
+        return n

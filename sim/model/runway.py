@@ -6,21 +6,24 @@ closure. Separation depends on whether the start is by day or by night. Bookings
 or after the current time, so landings can be booked ahead when an aircraft is cleared at its
 staging base (it then leaves the base at the time that makes it arrive on its slot).
 
-Records: ``records.movements`` gets ``(start, end, kind, aircraft)`` for each movement flown.
+Times are sums of many separations, so two occupancies that touch may differ by rounding:
+overlaps shorter than ``EPS`` hours (a few microseconds) are not conflicts.
+
+Records: ``records.movements`` gets a :class:`~sim.records.Movement` for each booking, and a
+second one with ``cancelled=True`` when a booking is given back.
 """
 
 from __future__ import annotations
 
 import bisect
-from typing import Literal
 
-from sim.metrics import Records
 from sim.model.security import Timeline, in_hours_window
+from sim.records import Movement, MovementKind, Records
 from sim.scenario import Runway as RunwaySpec
 
-__all__ = ["Runway"]
+__all__ = ["Runway", "EPS"]
 
-Movement = Literal["landing", "takeoff"]
+EPS = 1e-9
 
 
 class Runway:
@@ -46,40 +49,37 @@ class Runway:
             moved = False
             end = t + self.separation(t)
             for a, b in self.tl.runway_closures:
-                if a < end and t < b:
+                if a < end - EPS and t < b:
                     t, moved = b, True
                     break
             if moved:
                 continue
             i = bisect.bisect_right(ends, t)  # bookings ending after t
             # occupancy is non-overlapping and sorted, so one look at the next booking suffices
-            while i < len(starts) and starts[i] < end:
+            while i < len(starts) and starts[i] < end - EPS:
                 t, moved = ends[i], True
                 i += 1
                 end = t + self.separation(t)
             if not moved:
                 return t
 
-    def book(self, t: float, kind: Movement, aircraft: str) -> float:
+    def book(self, t: float, kind: MovementKind, aircraft: str) -> float:
         """Book the earliest slot at or after ``t``; returns its start (hours)."""
         start = self.earliest(t)
         end = start + self.separation(start)
         i = bisect.bisect_left(self._starts, start)
         self._starts.insert(i, start)
         self._ends.insert(i, end)
-        self.records.movements.append((start, end, kind, aircraft))
+        self.records.movements.append(Movement(start, end, kind, aircraft))
         return start
 
-    def cancel(self, start: float, aircraft: str) -> None:
-        """Give back a booked slot that will not be flown."""
+    def cancel(self, start: float, kind: MovementKind, aircraft: str) -> None:
+        """Give back a booked slot that will not be flown (recorded as cancelled)."""
         i = bisect.bisect_left(self._starts, start)
+        end = self._ends[i]
         del self._starts[i]
         del self._ends[i]
-        for j in range(len(self.records.movements) - 1, -1, -1):
-            m = self.records.movements[j]
-            if m[0] == start and m[3] == aircraft:
-                del self.records.movements[j]
-                break
+        self.records.movements.append(Movement(start, end, kind, aircraft, cancelled=True))
 
     def forget_before(self, t: float) -> None:
         """Drop bookings that ended before ``t`` (they can no longer conflict)."""

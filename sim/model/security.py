@@ -11,9 +11,9 @@ import bisect
 import math
 from dataclasses import dataclass, field
 
-from sim.scenario import Scenario, StepValue
+from sim.scenario import Disruption, Scenario, StepValue, Window
 
-__all__ = ["Steps", "Timeline", "in_hours_window"]
+__all__ = ["Steps", "Timeline", "in_hours_window", "windowed"]
 
 INF = math.inf
 
@@ -63,6 +63,29 @@ def _intervals(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return [(a, b) for a, b in out]
 
 
+def windowed(initial: float, schedule: list[tuple[float, float]], windows: list[tuple[float, float, float]]) -> Steps:
+    """The value in force over time under a step schedule and overlapping disruption windows.
+
+    The one composition rule for every windowed kind (lanes, staging capacity, staging
+    outflow): at time ``t`` the disruption active at ``t`` (``start <= t < end``) that started
+    latest is in force (on equal starts, the later one in the list); when none is active, the
+    schedule is: its last step at or before ``t``, else ``initial``. A disruption that started
+    before the scenario start is in force from the start.
+    """
+    sched = Steps(initial, schedule)
+    times = sorted({t for t, _ in schedule} | {x for a, z, _ in windows for x in (a, z)})
+
+    def at(t: float) -> float:
+        best: tuple[float, int] | None = None
+        value = sched(t)
+        for k, (a, z, v) in enumerate(windows):
+            if a <= t < z and (best is None or (a, k) >= best):
+                best, value = (a, k), v
+        return value
+
+    return Steps(initial, [(t, at(t)) for t in times])
+
+
 def in_intervals(t: float, spans: list[tuple[float, float]]) -> bool:
     return any(a <= t < b for a, b in spans)
 
@@ -107,71 +130,27 @@ class Timeline:
     def from_scenario(cls, s: Scenario) -> Timeline:
         end = s.end_hours
         h = s.hours
-
-        def span(start, stop) -> tuple[float, float]:
-            return (h(start), h(stop) if stop is not None else end)
-
-        def steps(initial: float, schedule: list[StepValue]) -> list[tuple[float, float]]:
-            return [(h(sv.from_), sv.value) for sv in schedule]
-
-        runway = [span(d.start, d.end) for d in s.disruptions if d.kind == "runway_closure"]
-        gate_closures = {}
-        gate_lanes = {}
-        change_times = {}
-        for g, gate in s.gates.items():
-            closed = [span(w.start, w.end) for w in gate.closed]
-            closed += [span(d.start, d.end) for d in s.disruptions if d.kind == "gate_closure" and d.target in (g, "*")]
-            gate_closures[g] = _intervals(closed)
-            lane_changes = steps(float(gate.lanes), gate.lane_schedule)
-            for d in s.disruptions:
-                if d.kind == "lanes" and d.target == g:
-                    a, z = span(d.start, d.end)
-                    assert d.value is not None
-                    before = Steps(float(gate.lanes), lane_changes)(z)
-                    lane_changes = [c for c in lane_changes if not a <= c[0] < z]
-                    lane_changes += [(a, d.value), (z, before)]
-            gate_lanes[g] = Steps(float(gate.lanes), lane_changes)
-            ts = {t for t, _ in lane_changes} | {x for iv in gate_closures[g] for x in iv}
-            change_times[g] = sorted(t for t in ts if 0 <= t <= end)
+        closures = _intervals([_span(s, d) for d in s.disruptions if d.kind == "runway_closure"])
+        gate_closures, gate_lanes, change_times = _gate_schedules(s)
+        base_capacity, base_outflow = _base_schedules(s)
+        last_takeoff, deadline = _deadlines(s, closures)
+        retro = s.retrograde
+        if retro.troops == 0:
+            retrograde_start = INF
+        elif retro.start is not None:
+            retrograde_start = h(retro.start)
+        else:
+            retrograde_start = end - (retro.hours_before_end or 0.0)
         factors: dict[str, list[tuple[float, float, float]]] = {c: [] for c in s.cohorts}
         for d in s.disruptions:
             if d.kind == "arrival_factor":
                 assert d.value is not None
                 for c in s.cohorts if d.target == "*" else [d.target]:
-                    factors[c].append((*span(d.start, d.end), d.value))
-        base_capacity: dict[str, Steps] = {}
-        base_outflow: dict[str, Steps] = {}
-        for b, base in s.bases.items():
-            cap: list[tuple[float, float]] = []
-            out = [(t, v / 24.0) for t, v in steps(base.outflow_per_day, base.outflow_schedule)]
-            for d in s.disruptions:
-                if d.target != b or d.value is None:
-                    continue
-                a, z = span(d.start, d.end)
-                if d.kind == "staging_capacity":
-                    cap += [(a, d.value), (z, float(base.capacity_people))]
-                elif d.kind == "staging_outflow":
-                    before = Steps(base.outflow_per_day / 24.0, out)(z)
-                    out += [(a, d.value / 24.0), (z, before)]
-            base_capacity[b] = Steps(float(base.capacity_people), cap)
-            base_outflow[b] = Steps(base.outflow_per_day / 24.0, out)
-        sec = s.security
-        retro = s.retrograde
-        closures = _intervals(runway)
-        # the last take-off must not fall in a closure; all aircraft on the ramp (one per
-        # spot at most) must fit in the runway between the boarding deadline and it
-        last_takeoff = end - sec.last_takeoff_lead_hours
-        queue = sum(s.ramp.spots.values()) * max(s.runway.separation_day_min, s.runway.separation_night_min) / 60
-        while True:
-            deadline = last_takeoff - queue
-            hit = [a for a, z in closures if a < last_takeoff and z > deadline]
-            if not hit:
-                break
-            last_takeoff = min(hit)
+                    factors[c].append((*_span(s, d), d.value))
         return cls(
             end=end,
-            gate_close=end - sec.gate_close_lead_hours,
-            last_landing=end - sec.last_landing_lead_hours,
+            gate_close=end - s.security.gate_close_lead_hours,
+            last_landing=end - s.security.last_landing_lead_hours,
             last_takeoff=last_takeoff,
             boarding_deadline=deadline,
             start_hour_of_day=s.start.hour + s.start.minute / 60.0,
@@ -181,10 +160,76 @@ class Timeline:
             arrival_factors=factors,
             base_capacity=base_capacity,
             base_outflow=base_outflow,
-            retrograde_start=INF
-            if retro.troops == 0
-            else h(retro.start)
-            if retro.start is not None
-            else end - (retro.hours_before_end or 0.0),
+            retrograde_start=retrograde_start,
             change_times=change_times,
         )
+
+
+def _span(s: Scenario, w: Disruption | Window) -> tuple[float, float]:
+    """A dated window in hours; no end means until the security end."""
+    return (s.hours(w.start), s.hours(w.end) if w.end is not None else s.end_hours)
+
+
+def _schedule(s: Scenario, schedule: list[StepValue], scale: float = 1.0) -> list[tuple[float, float]]:
+    return [(s.hours(sv.from_), sv.value * scale) for sv in schedule]
+
+
+def _windows(s: Scenario, kind: str, target: str, scale: float = 1.0) -> list[tuple[float, float, float]]:
+    """The ``kind`` disruptions of ``target`` as ``(start, end, value)``, in file order."""
+    out = []
+    for d in s.disruptions:
+        if d.kind == kind and d.target == target:
+            assert d.value is not None
+            out.append((*_span(s, d), d.value * scale))
+    return out
+
+
+def _gate_schedules(s: Scenario) -> tuple[dict[str, list[tuple[float, float]]], dict[str, Steps], dict[str, list[float]]]:
+    """Per gate: closed intervals, lanes in force, and every time either may change."""
+    closures, lanes, change_times = {}, {}, {}
+    for g, gate in s.gates.items():
+        closed = [_span(s, w) for w in gate.closed]
+        closed += [_span(s, d) for d in s.disruptions if d.kind == "gate_closure" and d.target in (g, "*")]
+        closures[g] = _intervals(closed)
+        lanes[g] = windowed(float(gate.lanes), _schedule(s, gate.lane_schedule), _windows(s, "lanes", g))
+        ts = set(lanes[g].times) | {x for iv in closures[g] for x in iv}
+        change_times[g] = sorted(t for t in ts if 0 <= t <= s.end_hours)
+    return closures, lanes, change_times
+
+
+def _base_schedules(s: Scenario) -> tuple[dict[str, Steps], dict[str, Steps]]:
+    """Per staging base: capacity in force (people) and outflow in force (people per hour)."""
+    capacity, outflow = {}, {}
+    for b, base in s.bases.items():
+        # a base has no capacity schedule: only disruptions change it
+        capacity[b] = windowed(float(base.capacity_people), [], _windows(s, "staging_capacity", b))
+        per_hour = 1 / 24.0
+        outflow[b] = windowed(
+            base.outflow_per_day * per_hour,
+            _schedule(s, base.outflow_schedule, per_hour),
+            _windows(s, "staging_outflow", b, per_hour),
+        )
+    return capacity, outflow
+
+
+def _deadlines(s: Scenario, closures: list[tuple[float, float]]) -> tuple[float, float]:
+    """The last take-off time and the boarding deadline before it.
+
+    After the boarding deadline nothing lands and nothing boards; every aircraft then on the
+    ground needs one take-off, each occupying the runway at most the longer separation. At
+    most ``min(spots, aircraft)`` aircraft of a class can be on the ground at once, so the
+    deadline leaves that many take-offs before the last take-off time, which itself must not
+    fall in (or be squeezed by) a runway closure.
+    """
+    most = {cls: 0 for cls in s.ramp.spots}
+    for f in s.fleets.values():
+        most[f.size_class] = most.get(f.size_class, 0) + int(max([f.count, *(x.value for x in f.count_schedule)]))
+    on_ground = sum(min(n, most.get(cls, 0)) for cls, n in s.ramp.spots.items())
+    queue = on_ground * max(s.runway.separation_day_min, s.runway.separation_night_min) / 60
+    last_takeoff = s.end_hours - s.security.last_takeoff_lead_hours
+    while True:
+        deadline = last_takeoff - queue
+        hit = [a for a, z in closures if a < last_takeoff and z > deadline]
+        if not hit:
+            return last_takeoff, deadline
+        last_takeoff = min(hit)

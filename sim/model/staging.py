@@ -1,9 +1,18 @@
 """Staging bases: room for evacuees, and their onward outflow.
 
 A base's population drains continuously at its outflow rate (people per day, which may step
-on dates). Room is committed when an aircraft boards people for the base, so the base can
-never be over-full; an aircraft whose bases are all full waits on the ground. This is how the
-20 August 2021 pause emerges: Qatar fills faster than it empties until more bases open.
+on dates). Room is committed when an aircraft boards people for the base, so the base is never over-full
+under the capacity in force when a load was committed; an aircraft whose bases are all full
+waits on the ground. This is how the 20 August 2021 pause emerges: Qatar fills faster than it
+empties until more bases open.
+
+A capacity cut (a ``staging_capacity`` disruption) stops new commitments at once, but committed
+loads are honoured: aircraft already boarded for the base land their people there, so the level
+may exceed the cut by what was committed before it, and never exceeds the capacity in force at
+the base's last commitment (or at the arrival, if higher).
+
+Records: ``records.arrivals`` gets an :class:`~sim.records.Arrival` (with the level after it)
+for every load landed at the base.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from __future__ import annotations
 import math
 
 from sim.model.security import Steps, Timeline
+from sim.records import Arrival, Records
 from sim.scenario import Base
 
 __all__ = ["StagingBase"]
@@ -19,8 +29,9 @@ __all__ = ["StagingBase"]
 class StagingBase:
     """Occupancy as a level that drains at a rate, updated lazily when read."""
 
-    def __init__(self, name: str, spec: Base, timeline: Timeline, opens_hours: float):
+    def __init__(self, name: str, spec: Base, timeline: Timeline, opens_hours: float, records: Records):
         self.name = name
+        self.records = records
         self.spec = spec
         self.flight_hours = spec.flight_hours
         self.capacity: Steps = timeline.base_capacity[name]
@@ -29,7 +40,6 @@ class StagingBase:
         self.people = float(spec.initial_people)
         self.committed = 0  # people aboard aircraft bound here, or boarding for here
         self.received = 0
-        self.peak_over_capacity = 0.0  # most people above the capacity in force, on arrival (should stay 0)
         self._t = 0.0
 
     def _update(self, t: float) -> None:
@@ -56,4 +66,4 @@ class StagingBase:
         self.committed -= n
         self.people += n
         self.received += n
-        self.peak_over_capacity = max(self.peak_over_capacity, self.people - self.capacity(t))
+        self.records.arrivals.append(Arrival(t, self.name, n, self.people))

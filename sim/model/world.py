@@ -1,7 +1,8 @@
 """Composition root: builds every actor from a Scenario and wires them together.
 
-Leaf actors never import each other; this module hands each the ones it deals with. It also
-owns the hourly recorder (a SimPy process) and the end-of-run accounting. It builds and
+Leaf actors never import each other: each declares the narrow interface (a ``Protocol``) it needs
+of the others, and this module hands it objects that satisfy it. It also owns the hourly
+recorder (a SimPy process) and the end-of-run accounting. It builds and
 reports; :mod:`sim.experiment` decides when to run.
 """
 
@@ -11,10 +12,9 @@ import math
 from collections.abc import Generator
 from typing import Any
 
-import numpy as np
 import simpy
 
-from sim.metrics import LIMIT_CAUSES, Records, summarise
+from sim.metrics import summarise
 from sim.model.airfield import Holding
 from sim.model.fleet import Aircraft, FleetContext, sortie_cycle
 from sim.model.gates import Perimeter
@@ -23,6 +23,7 @@ from sim.model.ramp import Ramp
 from sim.model.runway import Runway
 from sim.model.security import Timeline
 from sim.model.staging import StagingBase
+from sim.records import LIMIT_CAUSES, Hourly, Records
 from sim.rng import Streams
 from sim.scenario import Scenario
 
@@ -55,10 +56,12 @@ class World:
         self.population = pop = Population(s, tl, streams)
         self.holding = Holding(s.airfield.holding_capacity_people, pop)
         self.perimeter = Perimeter(s, tl, pop, self.holding, self.records, streams)
+        self.holding.upstream = self.perimeter
         self.runway = Runway(s.runway, tl, self.records)
         self.ramp = Ramp(self.env, s.ramp.spots)
         self.bases = {
-            n: StagingBase(n, b, tl, s.hours(b.opens) if b.opens is not None else -math.inf) for n, b in s.bases.items()
+            n: StagingBase(n, b, tl, s.hours(b.opens) if b.opens is not None else -math.inf, self.records)
+            for n, b in s.bases.items()
         }
         ctx = FleetContext(
             env=self.env,
@@ -67,6 +70,7 @@ class World:
             ramp=self.ramp,
             runway=self.runway,
             holding=self.holding,
+            families=pop,
             records=self.records,
             chalk_interval_hours=s.airfield.chalk_interval_min / 60.0,
             surge_when_holding_over=s.airfield.surge_when_holding_over,
@@ -103,35 +107,42 @@ class World:
     def _retrograde(self, troops: int) -> Generator[simpy.Event, Any, None]:
         """Troops become ready to board, ahead of every evacuee, when the retrograde starts."""
         yield self.env.timeout(max(0.0, self.timeline.retrograde_start))
-        self.holding.troops_waiting += troops
+        self.holding.troops_ready(troops)
 
     def _record_hourly(self) -> Generator[simpy.Event, Any, None]:
-        """Samples levels on the hour (times 0, 1, ... up to the security end)."""
-        h = self.records.hourly
-        evac = deps = 0
-        seen = 0
+        """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``.
+
+        Gate-hours stopped by a full holding area are counted here, one sample an hour."""
+        rec = self.records
+        evac = deps = seen_deps = seen_waits = 0
+        waited = dict.fromkeys(LIMIT_CAUSES, 0.0)
         while True:
             now = self.env.now
             self.perimeter.advance_to(now)
-            d = self.records.departures
-            while seen < len(d):
-                evac += d[seen].evacuees
+            for d in rec.departures[seen_deps:]:
+                evac += d.evacuees
                 deps += 1
-                seen += 1
+            seen_deps = len(rec.departures)
             blocked = self.perimeter.blocked_gates()
-            self.records.waits["holding"] += blocked
-            h["hours"].append(now)
-            h["evacuated_cumulative"].append(evac)
-            h["departures_cumulative"].append(deps)
-            h["gate_queue_people"].append(self.perimeter.crowd_people())
-            h["screening_people"].append(self.holding.reserved)
-            h["airfield_people"].append(self.holding.people_inside)
-            h["aircraft_on_ground"].append(self.ramp.on_ground)
-            h["aircraft_waiting_for_spot"].append(self.ramp.waiting())
-            h["staging_people"].append(round(sum(b.level(now) for b in self.bases.values())))
-            h["gates_blocked"].append(blocked)
-            for cause in LIMIT_CAUSES:
-                h[f"limit_{cause}_hours"].append(self.records.waits[cause])
+            rec.wait(now, "holding", float(blocked))
+            for w in rec.waits[seen_waits:]:
+                waited[w.cause] += w.hours
+            seen_waits = len(rec.waits)
+            rec.hourly.append(
+                Hourly(
+                    hours=now,
+                    evacuated_cumulative=evac,
+                    departures_cumulative=deps,
+                    gate_queue_people=self.perimeter.crowd_people(),
+                    screening_people=self.holding.reserved,
+                    airfield_people=self.holding.people_inside,
+                    aircraft_on_ground=self.ramp.on_ground,
+                    aircraft_waiting_for_spot=self.ramp.waiting(),
+                    staging_people=round(sum(b.level(now) for b in self.bases.values())),
+                    gates_blocked=blocked,
+                    limit_hours=tuple(waited.values()),
+                )
+            )
             if now + 1.0 > self.timeline.end + 1e-9:
                 return
             yield self.env.timeout(1.0)
@@ -158,5 +169,5 @@ class World:
         out["metrics"]["holding_peak_people"] = float(self.holding.peak_people)
         for name, base in self.bases.items():
             out["metrics"][f"base.{name}.received"] = float(base.received)
-        out["hourly"] = {k: np.asarray(v) for k, v in self.records.hourly.items()}
+        out["hourly"] = self.records.hourly_columns()
         return out

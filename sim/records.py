@@ -1,0 +1,209 @@
+"""The model's shared vocabulary: where a family is, the facts a replication records, why aircraft wait.
+
+Both the model (:mod:`sim.model`) and the pure summaries (:mod:`sim.metrics`) import this module;
+it imports neither, nor SimPy. Records are append-only facts with named fields: a row, once
+appended, is never changed or deleted (a cancelled runway slot is a second row saying so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Literal, NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "Status",
+    "STATUS_NAMES",
+    "LIMIT_CAUSES",
+    "HOURLY_COLUMNS",
+    "Departure",
+    "Movement",
+    "MovementKind",
+    "Screened",
+    "Boarding",
+    "Arrival",
+    "Wait",
+    "Hourly",
+    "Records",
+]
+
+
+class Status(IntEnum):
+    """Where a family is. Only :class:`sim.model.population.Population` changes it."""
+
+    NOT_ARRIVED = 0  # has not reached a gate yet (or was turned back on the way and will retry)
+    IN_CROWD = 1  # waiting in a gate crowd
+    SCREENING = 2  # in a screening lane
+    GAVE_UP = 3  # left a gate crowd, or was turned back on the way (may come back)
+    HOLDING = 4  # inside the airfield holding area
+    BOARDED = 5  # on an aircraft still on the ground
+    FLOWN = 6  # on an aircraft that took off
+
+
+STATUS_NAMES = tuple(s.name.lower() for s in Status)
+
+LIMIT_CAUSES: dict[str, str] = {
+    "evacuees": "aircraft waiting for passengers they may carry (too few through the gates, or not theirs)",
+    "staging": "aircraft waiting for room at a staging base",
+    "ramp": "aircraft waiting at their base for a parking spot",
+    "runway": "aircraft waiting for a runway slot, or for a closed runway to reopen",
+    "holding": "gates stopped because the holding area was full",
+    "crew": "aircraft waiting at their base for a rested crew",
+}
+"""Why throughput was limited. Every cause but ``holding`` is aircraft-hours spent waiting;
+``holding`` is gate-hours stopped. Metric ``limit.<cause>_hours``, hourly column ``limit_<cause>_hours``."""
+
+HOURLY_COLUMNS: tuple[str, ...] = (
+    "evacuated_cumulative",
+    "departures_cumulative",
+    "gate_queue_people",
+    "screening_people",
+    "airfield_people",
+    "aircraft_on_ground",
+    "aircraft_waiting_for_spot",
+    "staging_people",
+    "gates_blocked",
+    *(f"limit_{c}_hours" for c in LIMIT_CAUSES),
+)
+"""Hourly levels; the ``limit_*`` columns are cumulative waiting hours by cause (see LIMIT_CAUSES)."""
+
+
+class Departure(NamedTuple):
+    """One take-off with its load; ``landed`` is when the aircraft landed for this sortie."""
+
+    takeoff: float
+    aircraft: str
+    fleet: str
+    operator: str
+    base: str
+    evacuees: int
+    troops: int
+    seats: int
+    landed: float
+    groups: tuple[int, ...]
+    size_class: str = ""
+
+
+MovementKind = Literal["landing", "takeoff"]
+
+
+class Movement(NamedTuple):
+    """One runway booking, occupying ``[start, end)``. A booking that is given back is followed
+    by a second row with the same ``start``, ``kind`` and ``aircraft`` and ``cancelled=True``."""
+
+    start: float
+    end: float
+    kind: MovementKind
+    aircraft: str
+    cancelled: bool = False
+
+
+class Screened(NamedTuple):
+    """A family starts screening at ``start`` after ``wait_hours`` in a gate crowd."""
+
+    start: float
+    wait_hours: float
+    people: int
+    gate: int
+    cohort: int
+
+
+class Boarding(NamedTuple):
+    """A chalk boards an aircraft at ``at``: ``people`` evacuees bound for ``base``, and troops."""
+
+    at: float
+    aircraft: str
+    people: int
+    troops: int
+    base: str
+
+
+class Arrival(NamedTuple):
+    """A load of ``people`` lands at staging ``base``; ``level_after`` is the base's people then."""
+
+    at: float
+    base: str
+    people: int
+    level_after: float
+
+
+class Wait(NamedTuple):
+    """An aircraft (or, for ``holding``, the gates) waits ``hours`` from ``start`` for ``cause``
+    (a key of LIMIT_CAUSES). Rows are appended when the wait is known, in time order of that."""
+
+    start: float
+    cause: str
+    hours: float
+    aircraft: str = ""
+
+
+class Hourly(NamedTuple):
+    """Levels sampled on the hour; ``limit_hours`` are cumulative waits in LIMIT_CAUSES order."""
+
+    hours: float
+    evacuated_cumulative: int
+    departures_cumulative: int
+    gate_queue_people: int
+    screening_people: int
+    airfield_people: int
+    aircraft_on_ground: int
+    aircraft_waiting_for_spot: int
+    staging_people: int
+    gates_blocked: int
+    limit_hours: tuple[float, ...]
+
+
+@dataclass
+class Records:
+    """Everything one replication leaves behind, appended to as it runs (never rewritten)."""
+
+    departures: list[Departure] = field(default_factory=list)
+    movements: list[Movement] = field(default_factory=list)
+    screened: list[Screened] = field(default_factory=list)
+    boardings: list[Boarding] = field(default_factory=list)
+    arrivals: list[Arrival] = field(default_factory=list)
+    waits: list[Wait] = field(default_factory=list)
+    hourly: list[Hourly] = field(default_factory=list)
+
+    def wait(self, start: float, cause: str, hours: float, aircraft: str = "") -> None:
+        """Record a wait (zero-length waits are not recorded)."""
+        if hours > 0:
+            self.waits.append(Wait(start, cause, hours, aircraft))
+
+    def wait_hours(self) -> dict[str, float]:
+        """Total waiting hours by cause, every cause present."""
+        out = dict.fromkeys(LIMIT_CAUSES, 0.0)
+        for w in self.waits:
+            out[w.cause] += w.hours
+        return out
+
+    def movements_flown(self) -> list[Movement]:
+        """Bookings not given back, in booking order."""
+        gone: dict[tuple[float, str, str], int] = {}
+        for m in self.movements:
+            if m.cancelled:
+                key = (m.start, m.kind, m.aircraft)
+                gone[key] = gone.get(key, 0) + 1
+        out = []
+        for m in self.movements:
+            if m.cancelled:
+                continue
+            key = (m.start, m.kind, m.aircraft)
+            if gone.get(key, 0):
+                gone[key] -= 1
+                continue
+            out.append(m)
+        return out
+
+    def hourly_columns(self) -> dict[str, np.ndarray]:
+        """The hourly samples as columns: ``hours`` and every name in HOURLY_COLUMNS."""
+        rows = self.hourly
+        levels = [name for name in Hourly._fields if name != "limit_hours"]
+        out = {
+            name: np.asarray([getattr(r, name) for r in rows], dtype=float if name == "hours" else np.int64) for name in levels
+        }
+        for i, cause in enumerate(LIMIT_CAUSES):
+            out[f"limit_{cause}_hours"] = np.asarray([r.limit_hours[i] for r in rows], dtype=float)
+        return out

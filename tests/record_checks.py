@@ -1,0 +1,134 @@
+"""Invariants of a finished replication, checked from its records and its scenario only.
+
+Nothing here reads a counter the model keeps about itself: capacities, conservation and the
+disruptions in force are recomputed from the append-only records (:mod:`sim.records`) and the
+scenario's description (the compiled :class:`~sim.model.security.Timeline`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sim.model.runway import EPS
+from sim.model.world import World
+from sim.records import Movement, Status
+
+TOL = 1e-6
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """Most half-open intervals ``[a, b)`` covering one instant."""
+    events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals], key=lambda e: (e[0], e[1]))
+    level = peak = 0
+    for _, step in events:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def check_conservation(w: World) -> None:
+    """Everyone is evacuated or stranded; the evacuated are exactly the people on departures."""
+    s, rec = w.scenario, w.records
+    m = w.summary()["metrics"]
+    total = 0
+    for c, cohort in s.cohorts.items():
+        parts = [m[f"cohort.{c}.{k}"] for k in ("evacuated", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")]
+        assert sum(parts) == cohort.people, c
+        assert m[f"cohort.{c}.evacuated"] + m[f"cohort.{c}.stranded"] == cohort.people, c
+        total += cohort.people
+    assert m["population_total"] == total == m["evacuated_total"] + m["stranded_total"]
+    flown = [g for d in rec.departures for g in d.groups]
+    assert len(flown) == len(set(flown)), "a family flew twice"
+    assert m["evacuated_total"] == sum(d.evacuees for d in rec.departures)
+    assert sum(w.population.size[g] for g in flown) == m["evacuated_total"]
+    assert all(w.population.status[g] == Status.FLOWN for g in flown)
+    assert m["troops_flown"] + m["troops_stranded"] == (s.retrograde.troops if w.timeline.retrograde_start < float("inf") else 0)
+
+
+def check_holding(w: World) -> None:
+    """People in the holding area or in screening (room kept) never exceed its capacity.
+
+    A family takes room when it starts screening and gives it back when it boards; at equal
+    times boarding frees room first (the gates start screening on room freed)."""
+    rec = w.records
+    changes = [(b.at, 0, -b.people) for b in rec.boardings] + [(s.start, 1, s.people) for s in rec.screened]
+    level = 0
+    for _, _, n in sorted(changes):
+        level += n
+        assert 0 <= level <= w.scenario.airfield.holding_capacity_people
+
+
+def _ground_stays(flown: list[Movement]) -> dict[str, list[tuple[float, float]]]:
+    """Per aircraft, ``(landing, take-off)`` pairs; an aircraft still on the ground has ``inf``."""
+    stays: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    landed: dict[str, float] = {}
+    for m in sorted(flown, key=lambda m: (m.start, m.kind == "landing")):
+        if m.kind == "landing":
+            assert m.aircraft not in landed, f"{m.aircraft} landed twice"
+            landed[m.aircraft] = m.start
+        else:
+            stays[m.aircraft].append((landed.pop(m.aircraft), m.start))
+    for ac, t in landed.items():
+        stays[ac].append((t, float("inf")))
+    return stays
+
+
+def check_runway_and_ramp(w: World) -> None:
+    """Movements never overlap or touch a closure; nothing lands after the last landing time or
+    leaves after the last take-off time; nothing is on the ground at the end; the aircraft on the
+    ground never exceed the spots of their class."""
+    tl, rec, s = w.timeline, w.records, w.scenario
+    flown = rec.movements_flown()
+    occupied = sorted((m.start, m.end) for m in flown)
+    assert all(nxt[0] >= cur[1] - EPS for cur, nxt in zip(occupied, occupied[1:]))
+    for a, b in tl.runway_closures:
+        assert not any(start < b and end - EPS > a for start, end in occupied), (a, b)
+    assert all(m.start <= tl.last_landing + TOL for m in flown if m.kind == "landing")
+    assert all(m.start <= tl.last_takeoff + TOL for m in flown if m.kind == "takeoff")
+    stays = _ground_stays(flown)
+    assert all(off < float("inf") for v in stays.values() for _, off in v), "an aircraft is on the ground at the end"
+    size_class = {ac.ident: ac.spec.size_class for ac in w.aircraft}
+    for cls, spots in s.ramp.spots.items():
+        ground = [iv for ac, v in stays.items() if size_class[ac] == cls for iv in v]
+        assert max_overlap(ground) <= spots, cls
+    # departures agree with the runway's take-offs
+    assert sorted(d.takeoff for d in rec.departures) == sorted(m.start for m in flown if m.kind == "takeoff")
+
+
+def check_staging(w: World) -> None:
+    """Committed loads are honoured and nothing else exceeds a base's capacity: after each
+    arrival the base holds no more than the capacity in force at the arrival, or at the base's
+    last commitment (a chalk boarded for it) before the arrival, whichever is higher."""
+    rec, tl = w.records, w.timeline
+    commits: dict[str, list[float]] = defaultdict(list)
+    for b in rec.boardings:
+        if b.people:
+            commits[b.base].append(b.at)
+    for a in rec.arrivals:
+        if a.people == 0:
+            continue
+        before = [t for t in commits[a.base] if t <= a.at]
+        assert before, f"{a.base}: an arrival with nothing committed"
+        cap = tl.base_capacity[a.base]
+        allowed = max(cap(a.at), cap(before[-1]))
+        assert a.level_after <= allowed + TOL, (a, allowed)
+    for name in w.scenario.bases:
+        landed = sum(a.people for a in rec.arrivals if a.base == name)
+        flown = sum(d.evacuees for d in rec.departures if d.base == name)
+        assert landed <= flown  # the rest are still in the air at the end
+
+
+def check_gate_closures(w: World) -> None:
+    """No family starts screening at a gate while it is closed (closures and the gate close time)."""
+    tl = w.timeline
+    names = list(w.scenario.gates)
+    for s in w.records.screened:
+        assert tl.gate_open(names[s.gate], s.start), s
+
+
+def check_all(w: World) -> None:
+    check_conservation(w)
+    check_holding(w)
+    check_runway_and_ramp(w)
+    check_staging(w)
+    check_gate_closures(w)
