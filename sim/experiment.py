@@ -139,7 +139,7 @@ class RunResult:
         staging room, for a spot, for the runway; gate-hours stopped by a full holding area,
         ``holding``), ``holding_people`` (mean people waiting inside), and ``binding``:
 
-        - ``staging``, ``ramp``, ``runway`` or ``crew`` when that wait is the largest aircraft wait and at
+        - ``staging``, ``ramp`` or ``runway`` when that wait is the largest aircraft wait and at
           least five aircraft-hours;
         - else ``airlift`` when people waited inside for aircraft (on average at least 5% of the
           holding capacity): they were through the gates, the airlift could not take them faster;
@@ -162,7 +162,7 @@ class RunResult:
         crowded = 0.05 * self.scenario.airfield.holding_capacity_people
 
         def binding(row) -> str:
-            top = max(("staging", "ramp", "runway", "crew"), key=lambda c: row[c])
+            top = max(("staging", "ramp", "runway"), key=lambda c: row[c])
             if row[top] >= max(row["evacuees"], 5.0):
                 return top
             if row["holding_people"] >= crowded:
