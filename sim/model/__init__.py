@@ -9,5 +9,8 @@ An aircraft's sortie (:mod:`fleet`): crew duty at the staging base, a parking sp
 :mod:`ramp`, a landing slot from :mod:`runway`, chalks of passengers from :mod:`airfield`,
 room at a staging base from :mod:`staging`, a take-off slot, the flight out and the
 turnaround. :mod:`security` compiles the window, the lead times and every disruption into
-schedules the others read. Only :mod:`world` knows all of them.
+schedules the others read. Only :mod:`world` knows all of them: each actor declares what it needs
+of another as a ``Protocol`` and ``world`` hands it the object. The population owns each family's
+status (the perimeter sets the crowd and screening steps on its hot path; the population's own
+methods do the rest); every actor appends facts to the shared records of :mod:`sim.records`.
 """

@@ -75,34 +75,41 @@ class World:
             chalk_interval_hours=s.airfield.chalk_interval_min / 60.0,
             surge_when_holding_over=s.airfield.surge_when_holding_over,
         )
+        self.aircraft = self._build_aircraft()
+        for ac in self.aircraft:
+            self.env.process(sortie_cycle(ac, ctx))
+        if tl.retrograde_start < math.inf:
+            self.env.process(self._retrograde(s.retrograde.troops))
+        self.env.process(self._record_hourly())
+
+    def _build_aircraft(self) -> list[Aircraft]:
+        """Every aircraft any fleet ever has in service, with when it joins and leaves."""
+        s, tl, pop = self.scenario, self.timeline, self.population
         by_priority = sorted(range(len(pop.cohorts)), key=lambda i: (pop.cohorts[i].priority, i))
-        self.aircraft: list[Aircraft] = []
+        out: list[Aircraft] = []
         for name, f in s.fleets.items():
             cohorts = [i for i in by_priority if {"any", f.operator} & set(pop.cohorts[i].carriers)]
             last = tl.last_landing
             if f.available_until is not None:
                 last = min(last, s.hours(f.available_until))
             first = s.hours(f.available_from) if f.available_from is not None else 0.0
-            schedule = [(s.hours(x.from_), x.value) for x in f.count_schedule]
-            periods = _service_periods(f.count, schedule)
+            periods = _service_periods(f.count, [(s.hours(x.from_), x.value) for x in f.count_schedule])
             for k, (joins, leaves) in enumerate(periods):
                 # aircraft joining at the same time arrive stagger_hours apart
                 rank = sum(1 for j, _ in periods[:k] if j == joins)
-                ac = Aircraft(
-                    ident=f"{name}-{k + 1}",
-                    fleet=name,
-                    spec=f,
-                    cohorts=cohorts,
-                    carries_troops=f.operator in s.retrograde.carriers,
-                    available_from=max(first, joins) + rank * f.stagger_hours,
-                    last_landing=min(last, leaves),
-                    bases=[self.bases[b] for b in f.bases],
+                out.append(
+                    Aircraft(
+                        ident=f"{name}-{k + 1}",
+                        fleet=name,
+                        spec=f,
+                        cohorts=cohorts,
+                        carries_troops=f.operator in s.retrograde.carriers,
+                        available_from=max(first, joins) + rank * f.stagger_hours,
+                        last_landing=min(last, leaves),
+                        bases=[self.bases[b] for b in f.bases],
+                    )
                 )
-                self.aircraft.append(ac)
-                self.env.process(sortie_cycle(ac, ctx))
-        if tl.retrograde_start < math.inf:
-            self.env.process(self._retrograde(s.retrograde.troops))
-        self.env.process(self._record_hourly())
+        return out
 
     def _retrograde(self, troops: int) -> Generator[simpy.Event, Any, None]:
         """Troops become ready to board, ahead of every evacuee, when the retrograde starts."""
