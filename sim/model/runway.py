@@ -6,8 +6,9 @@ closure. Separation depends on whether the start is by day or by night. Bookings
 or after the current time, so landings can be booked ahead when an aircraft is cleared at its
 staging base (it then leaves the base at the time that makes it arrive on its slot).
 
-Times are sums of many separations, so two occupancies that touch may differ by rounding:
-overlaps shorter than ``EPS`` hours (a few microseconds) are not conflicts.
+Times are sums of many separations, so a movement that should end exactly when a closure starts
+may overrun it by rounding: overlaps with a closure shorter than ``EPS`` hours (a few
+microseconds) are not conflicts.
 
 Records: ``records.movements`` gets a :class:`~sim.records.Movement` for each booking, and a
 second one with ``cancelled=True`` when a booking is given back.
@@ -56,7 +57,7 @@ class Runway:
                 continue
             i = bisect.bisect_right(ends, t)  # bookings ending after t
             # occupancy is non-overlapping and sorted, so one look at the next booking suffices
-            while i < len(starts) and starts[i] < end - EPS:
+            while i < len(starts) and starts[i] < end:
                 t, moved = ends[i], True
                 i += 1
                 end = t + self.separation(t)
