@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import simpy
 
+import sim
+
 from sim.model.fleet import CHALKS_PER_STAY
 from sim.model.ramp import Ramp
 from sim.model.runway import Runway
@@ -204,6 +206,18 @@ def test_boarding_deadline_counts_the_aircraft_that_can_be_on_the_ground(small):
     # aircraft a count schedule brings in count too
     sched = {"fleets.us_c17.count_schedule": [{"from": 1.0, "value": 7}], "ramp.spots.heavy": 100}
     assert deadline(**sched) == pytest.approx(last_takeoff - 9 * sep)
+
+
+def test_a_larger_ramp_keeps_the_reference_boarding_deadline_near_the_end():
+    # Kabul with 1,000 heavy and 1,000 medium spots once stopped boarding days early
+    kabul = sim.load_scenario("kabul_2021.toml")
+    huge = kabul.with_overrides({"ramp.spots.heavy": 1000, "ramp.spots.medium": 1000})
+    # one take-off for each of the 46 aircraft, not for each of 2,000 spots (which was 7 days)
+    aircraft = sum(max([f.count, *(x.value for x in f.count_schedule)]) for f in kabul.fleets.values())
+    sep = max(kabul.runway.separation_day_min, kabul.runway.separation_night_min) / 60
+    tl = Timeline.from_scenario(huge)
+    assert tl.boarding_deadline == pytest.approx(tl.last_takeoff - aircraft * sep)
+    assert tl.last_takeoff - tl.boarding_deadline < 4.0
 
 
 def test_chalks_per_stay_are_bounded(small):
