@@ -6,7 +6,6 @@ import pytest
 import simpy
 
 import sim
-
 from sim.model.fleet import CHALKS_PER_STAY
 from sim.model.ramp import Ramp
 from sim.model.runway import Runway
