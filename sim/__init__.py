@@ -6,17 +6,29 @@ The public API, the same functions the ``airlift`` command uses::
     s = sim.load_scenario()                       # the Kabul 2021 reference scenario
     s2 = s.with_overrides({"security.end": 20})   # a validated copy, dotted names
     r = sim.run(s2, replications=10, seed=1)      # RunResult: .metrics, .summary(), .timeseries(), .figures()
-    c = sim.compare(s, s2, replications=10)        # paired differences with 95% intervals
+    c = sim.compare(s, s2, replications=10)        # c.differences(): DataFrame of paired differences
     df = sim.sweep(s, {"security.end": [15, 17, 19]}, replications=5)   # DataFrame, one row per task
+    sim.point_summary(df, ["security.end"], "stranded_total")            # mean and 95% interval per point
+    sim.capacity_curve(df, "security.end")         # marginal gains, where it flattens; .figure()
+    sim.sweep_figures(df, ["security.end"])        # the standard sweep plots, by file stem
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
+from sim.capacity import CapacityCurve, capacity_curve
 from sim.experiment import CompareResult, RunResult, compare, run, run_replication
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.stats import point_summary
 from sim.sweeps import sweep
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 try:
     __version__ = version("airlift")
@@ -33,5 +45,22 @@ __all__ = [
     "compare",
     "CompareResult",
     "sweep",
+    "point_summary",
+    "capacity_curve",
+    "CapacityCurve",
+    "sweep_figures",
     "__version__",
 ]
+
+
+def sweep_figures(
+    table: pd.DataFrame,
+    keys: Sequence[str],
+    metrics: Sequence[str] = ("evacuated_total", "stranded_total"),
+    start: datetime | None = None,
+) -> dict[str, Figure]:
+    """The standard figures of a sweep table (what ``airlift sweep`` saves), by file stem;
+    ``start`` (e.g. ``scenario.start``) labels days of ``security.end`` with their dates."""
+    from sim.plots import sweep_figures as figures
+
+    return figures(table, list(keys), list(metrics), start)

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sim import experiment
+from sim.results import FORMATS
 from sim.scenario import ScenarioError, load_scenario, parse_override, resolve_path
+from sim.stats import interval_available
 
 __all__ = ["main"]
 
@@ -41,9 +43,16 @@ def _fmt(x: float) -> str:
 
 
 def _ci(stats: dict[str, Any]) -> str:
+    if not interval_available(stats["ci95_low"], stats["ci95_high"]):
+        return f"{_fmt(stats['mean'])}  (95% CI n/a: one replication)"
     if stats["ci95_high"] == stats["ci95_low"]:
         return _fmt(stats["mean"])
     return f"{_fmt(stats['mean'])}  (95% CI {_fmt(stats['ci95_low'])}–{_fmt(stats['ci95_high'])})"
+
+
+def _fmt_ci(low: float, high: float) -> str:
+    """``low to high``, or ``n/a`` when the interval is unavailable (one replication)."""
+    return f"{_fmt(low)} to {_fmt(high)}" if interval_available(low, high) else "n/a"
 
 
 def print_run(result: experiment.RunResult, out: Path | None) -> None:
@@ -76,8 +85,10 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
         f"  mean load factor     {m['mean_load_factor']['mean']:.0%}   "
         f"(mean {m['mean_evacuees_per_departure']['mean']:.0f} evacuees per departure)"
     )
-    peak = max(result.daily(), key=lambda d: d["evacuated"])
-    p(f"  peak day             {peak['date']}: {_fmt(peak['evacuated'])} evacuated, {peak['departures']:.0f} departures")
+    daily = result.daily()
+    peak_day = daily["evacuated"].idxmax()
+    peak = daily.loc[peak_day]
+    p(f"  peak day             {peak_day:%Y-%m-%d}: {_fmt(peak['evacuated'])} evacuated, {peak['departures']:.0f} departures")
     p(f"  gate wait            mean {m['gate_wait_mean_hours']['mean']:.1f} h, p95 {m['gate_wait_p95_hours']['mean']:.1f} h")
     if m["troops_flown"]["mean"] or m["troops_stranded"]["mean"]:
         p(f"  retrograde troops    {_fmt(m['troops_flown']['mean'])} flown, {_fmt(m['troops_stranded']['mean'])} left")
@@ -104,10 +115,11 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
         unit = "gate-hours" if cause == "holding" else "aircraft-hours"
         share = f"{hours / total:6.0%}" if total and cause != "holding" else "      "
         p(f"    {share} {hours:>9,.0f} {unit:<15}{LIMIT_CAUSES[cause]}")
-    spans = _binding_spans(result)
+    spans, named = _binding_spans(result)
     if spans:
-        p("  binding constraint by day: " + "; ".join(spans))
-        p("    (gates: aircraft waited for passengers; airlift: people waited inside for aircraft allowed to carry them)")
+        p("  binding constraint by day (the cause with the most waiting hours that day): " + "; ".join(spans))
+        for cause in named:
+            p(f"    {cause}: {LIMIT_CAUSES.get(cause, 'no cause reached an hour of waiting')}")
     if s.reference:
         p("")
         p("  compared with published figures     model (mean)    published")
@@ -119,13 +131,12 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
         p(f"  written to {out}/ (summary.json, timeseries.csv, plots)")
 
 
-def _binding_spans(result: experiment.RunResult) -> list[str]:
-    """Runs of consecutive days with the same binding constraint, e.g. ``gates 14-20 Aug``."""
-    from datetime import date
-
+def _binding_spans(result: experiment.RunResult) -> tuple[list[str], list[str]]:
+    """Runs of consecutive days with the same binding constraint, e.g. ``evacuees 14-20 Aug``,
+    and the causes named, in order of first appearance."""
     spans: list[list] = []
     for day, binding in result.limits_by_day()["binding"].items():
-        d = date.fromisoformat(str(day))
+        d = day.date()
         if spans and spans[-1][0] == binding and (d - spans[-1][2]).days == 1:
             spans[-1][2] = d
         else:
@@ -134,7 +145,7 @@ def _binding_spans(result: experiment.RunResult) -> list[str]:
     for binding, a, b in spans:
         when = f"{a:%d %b}" if a == b else f"{a:%d}-{b:%d %b}" if a.month == b.month else f"{a:%d %b}-{b:%d %b}"
         out.append(f"{binding} {when}")
-    return out
+    return out, list(dict.fromkeys(b for b, _, _ in spans))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -144,7 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     total = args.replications
     bar = _progress(total, "replications")
     try:
-        with experiment.make_executor(args.workers) as ex:
+        with experiment.make_executor(args.workers, args.dask) as ex:
             result = experiment.run(
                 scenario,
                 args.replications,
@@ -157,7 +168,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     out = Path(args.out) if args.out else Path("out") / scenario.name
-    write_run(result, out, plots=not args.no_plots)
+    write_run(result, out, plots=not args.no_plots, fmt=args.format)
     print_run(result, out)
     return 0
 
@@ -205,41 +216,109 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested dump of a scenario as ``{dotted name: value}``."""
+    if isinstance(tree, dict):
+        return {k: v for key, sub in tree.items() for k, v in _flat(sub, f"{prefix}{key}.").items()}
+    if isinstance(tree, list) and tree and all(isinstance(x, dict) for x in tree):
+        return {k: v for i, sub in enumerate(tree) for k, v in _flat(sub, f"{prefix}{i}.").items()}
+    return {prefix[:-1]: tree}
+
+
+def _what_differs(args: argparse.Namespace, a: Any, b: Any) -> list[str]:
+    """Lines saying which files and overrides make A and B, and every resolved key that differs."""
+    file_a = str(resolve_path(args.a))
+    file_b = str(resolve_path(args.b)) if args.b else f"{file_a} (A's file again)"
+    lines = [f"  A: {file_a}", *(f"       --set-a {x}" for x in args.set_a or []), f"  B: {file_b}"]
+    lines += [f"       --set-b {x}" for x in args.set_b or []]
+    fa = _flat(a.model_dump(mode="json", by_alias=True))
+    fb = _flat(b.model_dump(mode="json", by_alias=True))
+    keys = [k for k in sorted(fa.keys() | fb.keys()) if fa.get(k, "(absent)") != fb.get(k, "(absent)")]
+    if not keys:
+        lines.append("  the resolved scenarios are identical: every difference below is exactly zero")
+        return lines
+    lines.append(f"  resolved keys that differ ({len(keys)}):")
+    limit = 20
+    for k in keys[:limit]:
+        lines.append(f"    {k}: {fa.get(k, '(absent)')!s} -> {fb.get(k, '(absent)')!s}")
+    if len(keys) > limit:
+        lines.append(f"    ... and {len(keys) - limit} more (compare.json holds both scenarios)")
+    return lines
+
+
+def _compare_folder(args: argparse.Namespace, a: Any, b: Any) -> Path:
+    """``out/compare-<A>-<B>-<hash>``: the hash (8 hex digits) of both files and every override,
+    so each comparison gets its own folder and re-running the same one reuses it."""
+    import hashlib
+    import json
+
+    what = {
+        "a": [str(resolve_path(args.a)), list(args.set_a or [])],
+        "b": [str(resolve_path(args.b or args.a)), list(args.set_b or [])],
+    }
+    digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
+    return Path("out") / f"compare-{a.name}-{b.name}-{digest}"
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.results import write_json
+    from sim.results import write_json, write_table
 
     a = load_scenario(args.a, _overrides(args.set_a))
     b = load_scenario(args.b or args.a, _overrides(args.set_b))
     bar = _progress(2 * args.replications, "replications")
     try:
-        with experiment.make_executor(args.workers) as ex:
+        with experiment.make_executor(args.workers, args.dask) as ex:
             res = experiment.compare(a, b, args.replications, args.seed, executor=ex, progress=bar.update)
     finally:
         bar.close()
-    out = Path(args.out) if args.out else Path("out") / f"compare-{a.name}-{b.name}"
+    out = Path(args.out) if args.out else _compare_folder(args, a, b)
     summary = res.summary()
+    diffs = res.differences()
+    from sim import __version__
+
+    meta = {"a_scenario": summary["a"]["scenario"], "b_scenario": summary["b"]["scenario"], "seed": args.seed}
+    table = write_table(
+        out / "differences", diffs, args.format, meta | {"version": __version__, "replications": args.replications}
+    )
+    written = [table.name]
+    if not args.no_plots:
+        written.append(_write_compare_plot(out, summary["differences"]))
     write_json(out / "compare.json", summary)
-    keys = [
-        "evacuated_total",
-        "stranded_total",
-        "stranded_never_arrived",
-        "stranded_at_gates",
-        "stranded_airfield",
-        "departures_total",
-        "mean_load_factor",
-        "gate_wait_mean_hours",
-    ]
-    keys += [k for k in summary["differences"] if k.startswith("cohort.") and k.endswith(".stranded")]
+    written.append("compare.json")
+    keys = list(experiment.HEADLINE) + [k for k in diffs.index if k.startswith("cohort.") and k.endswith(".stranded")]
     print(f"A = {a.name}   B = {b.name}   ({args.replications} paired replications, seed {args.seed})")
-    print(f"  {'metric':<34}{'A':>12}{'B':>12}{'B - A':>12}   95% CI of the difference")
+    print("\n".join(_what_differs(args, a, b)))
+    print("")
+    print(
+        f"  {'metric':<34}{'A':>12}{'B':>12}{'B - A':>12}   {'95% CI of the difference':<26}"
+        f"{'SE paired':>11}{'unpaired':>11}  variance removed by pairing"
+    )
     for k in keys:
-        d = summary["differences"][k]
+        d = diffs.loc[k]
+        removed = "n/a" if d["variance_reduction"] != d["variance_reduction"] else f"{d['variance_reduction']:.0%}"
         print(
             f"  {k:<34}{_fmt(d['a_mean']):>12}{_fmt(d['b_mean']):>12}{_fmt(d['difference_mean']):>12}"
-            f"   {_fmt(d['ci95_low'])} to {_fmt(d['ci95_high'])}"
+            f"   {_fmt_ci(d['ci95_low'], d['ci95_high']):<26}"
+            f"{_fmt_se(d['se_paired']):>11}{_fmt_se(d['se_unpaired']):>11}  {removed}"
         )
-    print(f"\n  written to {out}/compare.json")
+    print(
+        "  (SE: standard error of B - A; 'unpaired' is what independent runs of the same size would give;"
+        " common random numbers remove the rest)"
+    )
+    print(f"\n  written to {out}/ ({', '.join(written)})")
     return 0
+
+
+def _fmt_se(x: float) -> str:
+    return "n/a" if x != x else _fmt(x)
+
+
+def _write_compare_plot(out: Path, differences: dict[str, Any]) -> str:
+    from sim.plots import compare_differences
+    from sim.results import save_png
+
+    save_png(out / "differences.png", compare_differences(differences))
+    return "differences.png"
 
 
 def _sweep_spec(args: argparse.Namespace):
@@ -316,34 +395,48 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
             for m in metrics:
                 r = summaries[m].iloc[i]
-                cells += f"{r['mean']:>14,.0f} ({r['ci95_low']:,.0f}–{r['ci95_high']:,.0f})".rjust(30)
+                ok = interval_available(r["ci95_low"], r["ci95_high"])
+                ci = f"{r['ci95_low']:,.0f}–{r['ci95_high']:,.0f}" if ok else "CI n/a"
+                cells += f"{r['mean']:>14,.0f} ({ci})".rjust(30)
             print(cells)
         import pandas as pd
 
         table = pd.concat([summaries[m].assign(metric=m) for m in metrics], ignore_index=True)
         atomic_write(out / "points.csv", lambda fh: table.to_csv(fh, index=False))
         written.append("points.csv")
-    for key in keys:
-        curve = sweep.capacity_curve(df, key, "evacuated_total")
-        if curve:
-            unit = "extra day of security" if key == "security.end" else f"unit of {key}"
-            print(
-                f"capacity curve: each {unit} evacuates {curve['per_unit']:,.0f} more people "
-                f"(95% CI {curve['ci95_low']:,.0f} to {curve['ci95_high']:,.0f}) between {curve['from']:g} and "
-                f"{curve['to']:g}; paired over {curve['replications']} replications"
-            )
+    curves = _capacity_curves(df, keys, out)
+    if curves:
+        written.append("capacity_curve.json")
     if not args.no_plots and len(df):
-        from sim.plots import sweep_figures
+        from sim.plots import capacity_curve_figure, sweep_figures
 
         start = sweep.read_manifest_start(out)
         plots = 0
         for stem, fig in sweep_figures(df, keys, metrics, start).items():
             save_png(out / f"{stem}.png", fig)
             plots += 1
+        for curve in curves:
+            save_png(out / f"capacity_curve_{curve.key}.png", capacity_curve_figure(curve, start))
+            plots += 1
         if plots:
             written.append(f"{plots} plots")
     print(f"written to {out}/ ({', '.join(written)})")
     return 1 if res.failures else 0
+
+
+def _capacity_curves(df: Any, keys: list[str], out: Path) -> list[Any]:
+    """Print the capacity curve of ``evacuated_total`` along each swept key and write them all
+    to ``capacity_curve.json`` (marginal gains, where it flattens, a slope only if straight)."""
+    from sim.capacity import CRITERIA, capacity_curve
+    from sim.results import write_json
+
+    curves = [c for c in (capacity_curve(df, key, "evacuated_total") for key in keys) if c is not None]
+    for curve in curves:
+        print("\n".join(curve.describe("extra day of security" if curve.key == "security.end" else None)))
+    if curves:
+        print(f"  ({CRITERIA})")
+        write_json(out / "capacity_curve.json", {c.key: c.summary() for c in curves})
+    return curves
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -367,7 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="add replications until the 95%% half-width of stranded_total is within P of its mean",
     )
     r.add_argument("--max-replications", type=int, default=200, metavar="N", help="cap for --precision")
-    r.add_argument("--workers", type=int, metavar="N", help="run replications on N local processes")
+    r.add_argument(
+        "--workers", type=int, metavar="N", help="run replications on N local processes (or Dask LocalCluster workers)"
+    )
+    r.add_argument("--dask", metavar="ADDRESS", help="run on a dask.distributed scheduler at ADDRESS, or 'local'")
+    r.add_argument("--format", choices=FORMATS, default="csv", help="table format: csv (default) or parquet (needs pyarrow)")
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check scenario or sweep files without running them")
@@ -410,8 +507,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0, metavar="S")
     c.add_argument("--set-a", action="append", metavar="KEY=VALUE")
     c.add_argument("--set-b", action="append", metavar="KEY=VALUE")
-    c.add_argument("--out", metavar="DIR")
-    c.add_argument("--workers", type=int, metavar="N", help="run replications on N local processes")
+    c.add_argument("--out", metavar="DIR", help="output folder (default: out/compare-<A>-<B>-<hash of files and overrides>)")
+    c.add_argument(
+        "--workers", type=int, metavar="N", help="run replications on N local processes (or Dask LocalCluster workers)"
+    )
+    c.add_argument("--dask", metavar="ADDRESS", help="run on a dask.distributed scheduler at ADDRESS, or 'local'")
+    c.add_argument("--format", choices=FORMATS, default="csv", help="table format: csv (default) or parquet (needs pyarrow)")
+    c.add_argument("--no-plots", action="store_true", help="skip differences.png")
     c.set_defaults(func=cmd_compare)
     return p
 

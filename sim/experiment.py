@@ -8,23 +8,51 @@ run on any :class:`concurrent.futures.Executor`; results are identical whatever 
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.scenario import Scenario, ScenarioError
-from sim.stats import mean_ci
+from sim.executors import ExecutorLike, as_executor, make_executor
+from sim.scenario import Scenario
+from sim.stats import NO_INTERVAL, mean_ci, sem
 
-__all__ = ["run_replication", "RunResult", "run", "compare", "CompareResult", "aggregate", "make_executor"]
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "run_replication",
+    "RunResult",
+    "run",
+    "compare",
+    "CompareResult",
+    "aggregate",
+    "make_executor",
+    "as_executor",
+    "BINDING_MIN_HOURS",
+    "HEADLINE",
+]
 
 Progress = Callable[[int], None]
+
+BINDING_MIN_HOURS = 1.0
+"""A day's binding constraint is ``none`` unless its largest waiting cause reached this many hours."""
+
+HEADLINE = (
+    "evacuated_total",
+    "stranded_total",
+    "stranded_never_arrived",
+    "stranded_at_gates",
+    "stranded_airfield",
+    "departures_total",
+    "mean_load_factor",
+    "gate_wait_mean_hours",
+)
+"""The headline metrics, in the order ``run`` and ``compare`` print them."""
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> dict[str, Any]:
@@ -62,7 +90,8 @@ def aggregate(values_by_metric: Mapping[str, list[float]]) -> dict[str, dict[str
 
 @dataclass
 class RunResult:
-    """Replications of one scenario. ``summary()`` is what ``summary.json`` holds."""
+    """Replications of one scenario. ``summary()`` is what ``summary.json`` holds; the other
+    methods give the same results as tidy DataFrames."""
 
     scenario: Scenario
     seed: int
@@ -72,7 +101,7 @@ class RunResult:
 
     @property
     def metrics(self) -> dict[str, dict[str, Any]]:
-        """Each metric's mean, 95% interval and per-replication values."""
+        """Each metric's mean, 95% interval (NaN with one replication) and per-replication values."""
         if self._metrics is None:
             names = list(self.replications[0]["metrics"])
             self._metrics = aggregate({n: [r["metrics"][n] for r in self.replications] for n in names})
@@ -81,24 +110,48 @@ class RunResult:
     def mean(self, name: str) -> float:
         return float(self.metrics[name]["mean"])
 
-    def daily(self) -> list[dict[str, Any]]:
-        """Mean evacuated and departures per local calendar day, and evacuated by operator."""
+    def metrics_frame(self) -> pd.DataFrame:
+        """Every metric of every replication in long form: columns ``replication, metric, value``."""
+        import pandas as pd
+
+        rows = [(r, name, float(v)) for r, rep in enumerate(self.replications) for name, v in rep["metrics"].items()]
+        return pd.DataFrame(rows, columns=["replication", "metric", "value"])
+
+    def _day_index(self, dates: Iterable[str]) -> pd.DatetimeIndex:
+        """Local calendar days as a timezone-aware index (midnight in the scenario's offset)."""
+        import pandas as pd
+
+        tz = self.scenario.start.tzinfo
+        return pd.DatetimeIndex([pd.Timestamp(d).tz_localize(tz) for d in dates], name="date")
+
+    def daily(self) -> pd.DataFrame:
+        """Per local calendar day (index ``date``): mean ``evacuated`` and ``departures`` over
+        replications with their 95% intervals (``*_ci95_low``, ``*_ci95_high``), and mean
+        evacuated by operator (``operator.<o>.evacuated``)."""
+        import pandas as pd
+
         reps = self.replications
+        ops = sorted({op for r in reps for d in r["daily"] for op in d["by_operator"]})
         rows = []
-        for i, day in enumerate(reps[0]["daily"]):
-            ops: dict[str, float] = {}
-            for r in reps:
-                for op, v in r["daily"][i]["by_operator"].items():
-                    ops[op] = ops.get(op, 0.0) + v / len(reps)
-            rows.append(
-                {
-                    "date": day["date"],
-                    "evacuated": float(np.mean([r["daily"][i]["evacuated"] for r in reps])),
-                    "departures": float(np.mean([r["daily"][i]["departures"] for r in reps])),
-                    "by_operator": dict(sorted(ops.items())),
-                }
+        for i in range(len(reps[0]["daily"])):
+            row: dict[str, float] = {}
+            for col in ("evacuated", "departures"):
+                row[col], row[f"{col}_ci95_low"], row[f"{col}_ci95_high"] = mean_ci([float(r["daily"][i][col]) for r in reps])
+            for op in ops:
+                row[f"operator.{op}.evacuated"] = float(np.mean([r["daily"][i]["by_operator"].get(op, 0) for r in reps]))
+            rows.append(row)
+        return pd.DataFrame(rows, index=self._day_index(d["date"] for d in reps[0]["daily"]))
+
+    def _daily_json(self) -> list[dict[str, Any]]:
+        """``daily()`` as ``summary.json`` holds it: one dict per day, operators nested."""
+        out = []
+        for day, row in self.daily().iterrows():
+            ops = {k.split(".")[1]: v for k, v in row.items() if str(k).startswith("operator.") and v}
+            out.append(
+                {"date": day.date().isoformat(), "evacuated": row["evacuated"], "departures": row["departures"]}
+                | {"by_operator": ops}
             )
-        return rows
+        return out
 
     def summary(self) -> dict[str, Any]:
         from sim import __version__
@@ -111,14 +164,17 @@ class RunResult:
             "metrics": self.metrics,
             "by_cohort": _nested(self.metrics, "cohort."),
             "by_operator": _nested(self.metrics, "operator."),
-            "daily": self.daily(),
+            "daily": self._daily_json(),
         }
+        if len(self.replications) < 2:
+            out["intervals"] = NO_INTERVAL
         if self.precision:
             out["precision"] = self.precision
         return out
 
-    def timeseries(self):  # -> pandas.DataFrame
-        """One row per replication per simulated hour (see the README for the columns)."""
+    def timeseries(self) -> pd.DataFrame:
+        """One row per replication per simulated hour (see the README for the columns); ``time``
+        is a timezone-aware datetime in the scenario's UTC offset."""
         import pandas as pd
 
         frames = []
@@ -128,51 +184,39 @@ class RunResult:
             df.insert(0, "replication", r)
             frames.append(df)
         df = pd.concat(frames, ignore_index=True)
-        start = pd.Timestamp(self.scenario.start)
-        df.insert(1, "time", [(start + pd.Timedelta(hours=float(x))).isoformat() for x in df["hours"]])
+        df.insert(1, "time", pd.Timestamp(self.scenario.start) + pd.to_timedelta(df["hours"], unit="h"))
         return df
 
-    def limits_by_day(self):  # -> pandas.DataFrame
-        """Which constraint bound throughput when, per local day (mean over replications).
+    def limits_by_day(self) -> pd.DataFrame:
+        """What limited throughput on each local day (index ``date``; means over replications).
 
-        Columns: hours spent waiting by cause (aircraft-hours for passengers ``evacuees``, for
-        staging room, for a spot, for the runway; gate-hours stopped by a full holding area,
-        ``holding``), ``holding_people`` (mean people waiting inside), and ``binding``:
-
-        - ``staging``, ``ramp`` or ``runway`` when that wait is the largest aircraft wait and at
-          least five aircraft-hours;
-        - else ``airlift`` when people waited inside for aircraft (on average at least 5% of the
-          holding capacity): they were through the gates, the airlift could not take them faster;
-        - else ``gates`` when aircraft waited for passengers: people could not get through;
-        - else ``none``.
+        Columns: one per cause of :data:`sim.metrics.LIMIT_CAUSES`, in hours (aircraft-hours
+        spent waiting for passengers, staging room, a spot, the runway, ...; gate-hours stopped by a
+        full holding area for ``holding``), ``holding_people`` (mean people waiting inside), and
+        ``binding``: the cause with the most waiting hours that day, i.e. the tallest segment of the
+        day's bar in ``limits_by_day.png`` (ties go to the cause listed first), or ``none`` when no
+        cause reached :data:`BINDING_MIN_HOURS`. The label never contradicts the bars under it.
         """
         from sim.metrics import LIMIT_CAUSES
 
         ts = self.timeseries()
-        # a sample on the hour closes the hour before it: count it on that hour's day
-        start = self.scenario.start
-        ts["date"] = [(start + timedelta(hours=h - 1)).date().isoformat() for h in ts["hours"]]
+        # a sample on the hour closes the hour before it: count it on that hour's local day
+        ts["date"] = (ts["time"] - np.timedelta64(1, "h")).dt.floor("D")
         ts = ts[ts["hours"] > 0]
-        cols = [f"limit_{c}_hours" for c in LIMIT_CAUSES]
+        causes = list(LIMIT_CAUSES)
+        cols = [f"limit_{c}_hours" for c in causes]
         last = ts.groupby(["replication", "date"])[cols].max()
         per_rep = last.groupby(level="replication").diff().fillna(last.groupby(level="replication").head(1))
         daily = per_rep.groupby(level="date").mean()
-        daily.columns = list(LIMIT_CAUSES)
+        daily.columns = causes
         daily["holding_people"] = ts.groupby("date")["airfield_people"].mean()
-        crowded = 0.05 * self.scenario.airfield.holding_capacity_people
-
-        def binding(row) -> str:
-            top = max(("staging", "ramp", "runway"), key=lambda c: row[c])
-            if row[top] >= max(row["evacuees"], 5.0):
-                return top
-            if row["holding_people"] >= crowded:
-                return "airlift"
-            return "gates" if row["evacuees"] > 0 else "none"
-
-        daily["binding"] = daily.apply(binding, axis=1)
+        hours = daily[causes].to_numpy(dtype=float)
+        top = hours.argmax(axis=1)
+        daily["binding"] = [causes[i] if hours[j, i] >= BINDING_MIN_HOURS else "none" for j, i in enumerate(top)]
+        daily.index.name = "date"
         return daily
 
-    def figures(self) -> dict[str, Any]:
+    def figures(self) -> dict[str, Figure]:
         """The standard plots as matplotlib figures, by file stem."""
         from sim.plots import run_figures
 
@@ -195,7 +239,7 @@ def run(
     *,
     precision: float | None = None,
     max_replications: int = 200,
-    executor: Executor | None = None,
+    executor: ExecutorLike | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run replications ``0..n-1`` of a scenario.
@@ -203,9 +247,12 @@ def run(
     With ``precision`` (relative, e.g. 0.05), keep adding replications (at least
     ``replications``, at most ``max_replications``) until the 95% half-width of
     ``stranded_total`` is within ``precision`` of its mean.
+
+    ``executor``: any :class:`concurrent.futures.Executor`, or a ``dask.distributed.Client``.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
+    executor = as_executor(executor)
     reps = _map([(scenario, seed, r) for r in range(replications)], executor, progress)
     info = None
     if precision is not None:
@@ -237,33 +284,69 @@ class CompareResult:
     a: RunResult
     b: RunResult
 
-    def differences(self, names: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-        names = list(names) if names is not None else [n for n in self.a.metrics if n in self.b.metrics]
-        out = {}
-        for n in names:
-            diffs = [rb["metrics"][n] - ra["metrics"][n] for ra, rb in zip(self.a.replications, self.b.replications)]
-            mean, lo, hi = mean_ci(diffs)
-            out[n] = {
-                "a_mean": self.a.mean(n),
-                "b_mean": self.b.mean(n),
-                "difference_mean": mean,
-                "ci95_low": lo,
-                "ci95_high": hi,
-                "values": diffs,
-            }
-        return out
+    def _names(self, names: Iterable[str] | None) -> list[str]:
+        return list(names) if names is not None else [n for n in self.a.metrics if n in self.b.metrics]
+
+    def paired_values(self, name: str) -> list[float]:
+        """B - A of one metric, per replication."""
+        return [float(rb["metrics"][name] - ra["metrics"][name]) for ra, rb in zip(self.a.replications, self.b.replications)]
+
+    def differences(self, names: Iterable[str] | None = None) -> pd.DataFrame:
+        """One row per metric (index ``metric``): ``a_mean``, ``b_mean``, ``difference_mean`` and its
+        paired 95% interval ``ci95_low``/``ci95_high``; ``se_paired`` (standard error of the paired
+        differences), ``se_unpaired`` (what it would be with independent runs: the two sides'
+        standard errors combined) and ``variance_reduction`` (``1 - se_paired² / se_unpaired²``: the
+        share of the variance that common random numbers removed). Intervals and standard errors
+        are NaN with one replication."""
+        import pandas as pd
+
+        rows = []
+        for n in self._names(names):
+            mean, lo, hi = mean_ci(self.paired_values(n))
+            se_p = sem(self.paired_values(n))
+            se_u = math.hypot(sem(self.a.metrics[n]["values"]), sem(self.b.metrics[n]["values"]))
+            reduction = 1 - (se_p / se_u) ** 2 if se_u > 0 else math.nan
+            rows.append(
+                {
+                    "metric": n,
+                    "a_mean": self.a.mean(n),
+                    "b_mean": self.b.mean(n),
+                    "difference_mean": mean,
+                    "ci95_low": lo,
+                    "ci95_high": hi,
+                    "se_paired": se_p,
+                    "se_unpaired": se_u,
+                    "variance_reduction": reduction,
+                }
+            )
+        return pd.DataFrame(rows).set_index("metric")
+
+    def figure(self, names: Iterable[str] | None = None) -> Figure:
+        """The paired differences with their 95% intervals (the headline and per-cohort stranded
+        metrics unless ``names`` are given), as a matplotlib figure."""
+        from sim.plots import compare_differences
+
+        d = self.summary()["differences"]
+        return compare_differences(d, list(names) if names is not None else None)
 
     def summary(self) -> dict[str, Any]:
         from sim import __version__
 
-        return {
+        diffs = self.differences()
+        out: dict[str, Any] = {
             "version": __version__,
             "seed": self.a.seed,
             "replications": len(self.a.replications),
             "a": {"scenario": self.a.scenario.model_dump(mode="json", by_alias=True)},
             "b": {"scenario": self.b.scenario.model_dump(mode="json", by_alias=True)},
-            "differences": self.differences(),
+            "differences": {
+                str(n): {k: float(v) for k, v in row.items()} | {"values": self.paired_values(str(n))}
+                for n, row in diffs.iterrows()
+            },
         }
+        if len(self.a.replications) < 2:
+            out["intervals"] = NO_INTERVAL
+        return out
 
 
 def compare(
@@ -272,55 +355,15 @@ def compare(
     replications: int = 10,
     seed: int = 0,
     *,
-    executor: Executor | None = None,
+    executor: ExecutorLike | None = None,
     progress: Progress | None = None,
 ) -> CompareResult:
-    """Run two scenarios on the same seeds and replications (common random numbers)."""
+    """Run two scenarios on the same seeds and replications (common random numbers).
+
+    ``executor``: any :class:`concurrent.futures.Executor`, or a ``dask.distributed.Client``.
+    """
+    executor = as_executor(executor)
     return CompareResult(
         run(a, replications, seed, executor=executor, progress=progress),
         run(b, replications, seed, executor=executor, progress=progress),
     )
-
-
-def make_executor(workers: int | None = None, dask: str | None = None) -> AbstractContextManager[Executor | None]:
-    """A context manager yielding the Executor to run on, and closing it afterwards.
-
-    ``None`` (serial) unless ``workers > 1`` (a local process pool, ``forkserver`` start method)
-    or ``dask`` is given (``"local"`` for a ``LocalCluster`` of ``workers`` processes, or a
-    scheduler address); a Dask client serves through ``Client.get_executor()``.
-    """
-
-    @contextlib.contextmanager
-    def cm() -> Iterator[Executor | None]:
-        if dask:
-            try:
-                from distributed import Client, LocalCluster
-            except ImportError:
-                raise ScenarioError("--dask", [("", "Dask is not installed: pip install 'airlift[dask]'")]) from None
-            if dask == "local":
-                with (
-                    LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
-                    Client(cluster) as client,
-                ):
-                    yield client.get_executor(pure=False)
-            else:
-                with Client(dask) as client:
-                    yield client.get_executor(pure=False)
-        elif workers and workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            ex = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
-            try:
-                yield ex
-            except BaseException:
-                # interrupted (Ctrl-C) or failed: drop queued tasks instead of running them all
-                ex.shutdown(wait=False, cancel_futures=True)
-                raise
-            else:
-                ex.shutdown(wait=True)
-        else:
-            yield None
-
-    return cm()

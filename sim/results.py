@@ -10,11 +10,31 @@ import json
 import math
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
-__all__ = ["atomic_write", "write_json", "write_run", "save_png"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "atomic_write",
+    "write_json",
+    "write_table",
+    "write_run",
+    "save_png",
+    "current_umask",
+    "TableFormat",
+    "FORMATS",
+    "read_metadata",
+    "run_metadata",
+]
+
+TableFormat = Literal["csv", "parquet"]
+FORMATS: tuple[TableFormat, ...] = ("csv", "parquet")
+
+_UMASK_LOCK = threading.Lock()
 
 
 def atomic_write(path: Path, write: Callable[[IO[Any]], None], binary: bool = False) -> None:
@@ -22,6 +42,8 @@ def atomic_write(path: Path, write: Callable[[IO[Any]], None], binary: bool = Fa
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp creates the file 0600; give it the mode any new file would get (0644 under umask 022)
+        os.fchmod(fd, 0o666 & ~current_umask())
         fh: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
         with fh:
             write(fh)
@@ -31,6 +53,14 @@ def atomic_write(path: Path, write: Callable[[IO[Any]], None], binary: bool = Fa
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process umask (read by setting it and putting it back: there is no getter)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def _clean(obj: Any) -> Any:
@@ -56,13 +86,73 @@ def save_png(path: Path, fig: Any, dpi: int = 110) -> None:
     atomic_write(path, write, binary=True)
 
 
-def write_run(result: Any, out: Path, plots: bool = True) -> list[Path]:
-    """Write ``timeseries.csv``, the plots and, last, ``summary.json`` into ``out``."""
+def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
+    """Timezone-aware datetimes as ISO 8601 text with the offset (``2021-08-14T00:00:00+04:30``)."""
+    import pandas as pd
+
+    out = df.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = [t.isoformat() for t in out[col]]
+    if isinstance(out.index, pd.DatetimeIndex):
+        out.index = pd.Index([t.date().isoformat() for t in out.index], name=out.index.name)
+    return out
+
+
+def write_table(path: Path, df: pd.DataFrame, fmt: TableFormat = "csv", metadata: dict[str, Any] | None = None) -> Path:
+    """Write a table as ``path`` with the suffix of ``fmt``, atomically; returns the file written.
+
+    CSV keeps datetimes as ISO 8601 text. Parquet keeps the column types (timezone included) and
+    carries ``metadata`` (e.g. the scenario, seed and version) in the file's key-value metadata,
+    each value as JSON under ``airlift.<key>``. A named index is written as a column.
+    """
+    path = Path(path).with_suffix(f".{fmt}")
+    keep_index = df.index.name is not None
+    if fmt == "csv":
+        table = _csv_ready(df)
+        atomic_write(path, lambda fh: table.to_csv(fh, index=keep_index, float_format="%.6g"))
+        return path
+    if fmt != "parquet":
+        raise ValueError(f"unknown table format {fmt!r} (known: {', '.join(FORMATS)})")
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        from sim.scenario import ScenarioError
+
+        raise ScenarioError("--format", [("", "Parquet needs pyarrow: pip install 'airlift[parquet]'")]) from None
+    arrow = pa.Table.from_pandas(df, preserve_index=keep_index)
+    extra = {f"airlift.{k}".encode(): json.dumps(_clean(v)).encode() for k, v in (metadata or {}).items()}
+    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), **extra})
+    atomic_write(path, lambda fh: pq.write_table(arrow, fh), binary=True)
+    return path
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """The ``airlift.*`` metadata of a Parquet file written by :func:`write_table`."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    return {k.decode()[len("airlift.") :]: json.loads(v) for k, v in meta.items() if k.startswith(b"airlift.")}
+
+
+def run_metadata(result: Any) -> dict[str, Any]:
+    """What makes a table reproducible: the resolved scenario, its name, the seed, the version."""
+    from sim import __version__
+
+    return {
+        "scenario_name": result.scenario.name,
+        "scenario": result.scenario.model_dump(mode="json", by_alias=True),
+        "seed": result.seed,
+        "replications": len(result.replications),
+        "version": __version__,
+    }
+
+
+def write_run(result: Any, out: Path, plots: bool = True, fmt: TableFormat = "csv") -> list[Path]:
+    """Write ``timeseries.csv`` (or ``.parquet``), the plots and, last, ``summary.json`` into ``out``."""
     out = Path(out)
-    written = []
-    ts = result.timeseries()
-    atomic_write(out / "timeseries.csv", lambda fh: ts.to_csv(fh, index=False, float_format="%.6g"))
-    written.append(out / "timeseries.csv")
+    written = [write_table(out / "timeseries", result.timeseries(), fmt, run_metadata(result))]
     if plots:
         for stem, fig in result.figures().items():
             p = out / f"{stem}.png"

@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.capacity import CapacityCurve, capacity_curve
 from sim.catalog import check_metrics
-from sim.experiment import make_executor, run_replication
+from sim.experiment import as_executor, make_executor, run_replication
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, resolve_path
-from sim.stats import mean_ci, point_summary
+from sim.stats import point_summary
 
 __all__ = [
     "SweepSpec",
@@ -38,6 +39,7 @@ __all__ = [
     "SweepResult",
     "read_results",
     "capacity_curve",
+    "CapacityCurve",
     "point_summary",
     "make_executor",
     "validate_sweep",
@@ -360,33 +362,6 @@ def _version() -> str:
     return __version__
 
 
-def capacity_curve(df, key: str = "security.end", metric: str = "evacuated_total") -> dict[str, Any] | None:
-    """People per unit of ``key`` (a day, for ``security.end``): the least-squares slope fitted per
-    replication across points (paired by common random numbers), with a 95% interval."""
-    if key not in df.columns or df[key].nunique() < 2:
-        return None
-    slopes = []
-    for _, grp in df.groupby("replication"):
-        x = grp[key].astype(float).to_numpy()
-        y = grp[metric].astype(float).to_numpy()
-        if len(np.unique(x)) < 2:
-            continue
-        slopes.append(float(np.polyfit(x, y, 1)[0]))
-    if not slopes:
-        return None
-    m, lo, hi = mean_ci(slopes)
-    return {
-        "key": key,
-        "metric": metric,
-        "per_unit": m,
-        "ci95_low": lo,
-        "ci95_high": hi,
-        "from": float(df[key].min()),
-        "to": float(df[key].max()),
-        "replications": len(slopes),
-    }
-
-
 def sweep(
     scenario: Scenario | str | Path | None,
     vary: Mapping[str, Sequence[Any]],
@@ -395,7 +370,7 @@ def sweep(
     *,
     samples: int | None = None,
     out: str | Path | None = None,
-    executor: Executor | None = None,
+    executor: Executor | Any | None = None,
 ):  # -> pandas.DataFrame
     """Run a sweep and return its table (one row per point and replication) as a DataFrame.
 
@@ -408,7 +383,7 @@ def sweep(
     path = None if scenario is None or base is not None else str(scenario)
     spec = SweepSpec(path, {k: list(v) for k, v in vary.items()}, replications, seed, samples, base=base)
     with tempfile.TemporaryDirectory() as tmp:
-        res = run_sweep(spec, Path(out) if out is not None else Path(tmp), executor=executor)
+        res = run_sweep(spec, Path(out) if out is not None else Path(tmp), executor=as_executor(executor))
         if res.failures:
             raise RuntimeError(f"{len(res.failures)} sweep task(s) failed, first: {res.failures[0]}")
         return res.table

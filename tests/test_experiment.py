@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import sim
 from sim.experiment import run_replication
+from sim.metrics import LIMIT_CAUSES
 from sim.results import write_run
 from sim.stats import mean_ci, t975
 
@@ -93,14 +97,16 @@ def test_reference_longer_window_never_strands_more():
 def test_compare_is_paired(small):
     more = small.with_overrides({"gates.abbey.lanes": 6})
     c = sim.compare(small, more, replications=6, seed=2)
-    d = c.differences(["evacuated_total"])["evacuated_total"]
+    d = c.differences(["evacuated_total"]).loc["evacuated_total"]
     va = c.a.metrics["evacuated_total"]["values"]
     vb = c.b.metrics["evacuated_total"]["values"]
-    assert d["values"] == [b - a for a, b in zip(va, vb)]
+    assert c.paired_values("evacuated_total") == [b - a for a, b in zip(va, vb)]
+    assert d["difference_mean"] == pytest.approx(np.mean(vb) - np.mean(va))
     assert d["ci95_low"] <= d["difference_mean"] <= d["ci95_high"]
     # comparing a scenario with itself gives exactly zero differences (common random numbers)
-    same = sim.compare(small, small, replications=3, seed=2).differences(["stranded_total"])["stranded_total"]
-    assert same["values"] == [0, 0, 0]
+    same = sim.compare(small, small, replications=3, seed=2)
+    assert same.paired_values("stranded_total") == [0, 0, 0]
+    assert same.differences(["stranded_total"]).loc["stranded_total", "se_paired"] == 0
 
 
 def test_precision_adds_replications_until_reached(small):
@@ -116,7 +122,110 @@ def test_precision_adds_replications_until_reached(small):
 
 
 def test_mean_ci_student_t():
-    assert t975(1) == pytest.approx(12.706)
+    assert t975(1) == pytest.approx(12.706, abs=1e-3)
     assert t975(1000) == pytest.approx(1.9623, abs=1e-3)
     m, lo, hi = mean_ci([1.0, 2.0, 3.0])
-    assert m == 2.0 and hi - m == pytest.approx(4.303 * 1 / 3**0.5, rel=1e-4)
+    assert m == 2.0 and hi - m == pytest.approx(4.303 * 1 / 3**0.5, rel=1e-3)
+
+
+def test_one_value_has_no_interval():
+    """One replication says nothing about the spread: the interval is unavailable, not zero-width."""
+    m, lo, hi = mean_ci([5.0])
+    assert m == 5.0 and math.isnan(lo) and math.isnan(hi)
+
+
+def test_one_replication_reports_intervals_as_unavailable(small, tmp_path):
+    r = sim.run(small, replications=1, seed=3)
+    st = r.metrics["stranded_total"]
+    assert math.isnan(st["ci95_low"]) and math.isnan(st["ci95_high"])
+    write_run(r, tmp_path, plots=False)
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["metrics"]["stranded_total"]["ci95_low"] is None and data["metrics"]["stranded_total"]["ci95_high"] is None
+    assert "one replication" in data["intervals"]
+    c = sim.compare(small, small.with_overrides({"gates.abbey.lanes": 6}), replications=1, seed=3).summary()
+    assert c["differences"]["evacuated_total"]["ci95_low"] != c["differences"]["evacuated_total"]["ci95_low"]  # NaN
+    assert "one replication" in c["intervals"]
+
+
+# -- tidy, typed results ---------------------------------------------------------------------------
+
+
+def test_timeseries_time_is_timezone_aware_local_time(small):
+    r = sim.run(small, replications=2, seed=4)
+    ts = r.timeseries()
+    assert isinstance(ts["time"].dtype, pd.DatetimeTZDtype)
+    assert ts["time"].iloc[0] == pd.Timestamp(small.start)
+    assert ts["time"].iloc[0].utcoffset() == small.start.utcoffset()
+    assert (ts["time"] - pd.Timestamp(small.start) == pd.to_timedelta(ts["hours"], unit="h")).all()
+
+
+def test_daily_and_limits_by_day_have_a_date_index(small):
+    r = sim.run(small, replications=3, seed=4)
+    for frame in (r.daily(), r.limits_by_day()):
+        assert isinstance(frame.index, pd.DatetimeIndex) and frame.index.name == "date"
+        assert frame.index.tz is not None and frame.index[0].utcoffset() == small.start.utcoffset()
+        assert [d.date().isoformat() for d in frame.index] == ["2021-08-14", "2021-08-15"]
+        assert (frame.index == frame.index.normalize()).all()  # local midnights
+    daily = r.daily()
+    per_rep = [[d["evacuated"] for d in rep["daily"]] for rep in r.replications]
+    assert daily["evacuated"].tolist() == pytest.approx(np.mean(per_rep, axis=0).tolist())
+    lo, hi = daily["evacuated_ci95_low"], daily["evacuated_ci95_high"]
+    assert (lo <= daily["evacuated"]).all() and (daily["evacuated"] <= hi).all()
+    ops = [c for c in daily.columns if c.startswith("operator.")]
+    assert daily[ops].sum(axis=1).tolist() == pytest.approx(daily["evacuated"].tolist())
+    assert [d["date"] for d in r.summary()["daily"]] == ["2021-08-14", "2021-08-15"]
+
+
+def test_metrics_frame_is_long_form(small):
+    r = sim.run(small, replications=2, seed=4)
+    mf = r.metrics_frame()
+    assert list(mf.columns) == ["replication", "metric", "value"]
+    assert len(mf) == 2 * len(r.metrics)
+    wide = mf.pivot(index="replication", columns="metric", values="value")
+    assert wide["evacuated_total"].tolist() == r.metrics["evacuated_total"]["values"]
+
+
+def test_compare_differences_frame_reports_what_pairing_removed(small):
+    c = sim.compare(small, small.with_overrides({"gates.abbey.lanes": 6}), replications=6, seed=2)
+    d = c.differences()
+    assert d.index.name == "metric" and "evacuated_total" in d.index
+    assert {
+        "a_mean",
+        "b_mean",
+        "difference_mean",
+        "ci95_low",
+        "ci95_high",
+        "se_paired",
+        "se_unpaired",
+        "variance_reduction",
+    } <= set(d.columns)
+    row = d.loc["evacuated_total"]
+    a, b = c.a.metrics["evacuated_total"]["values"], c.b.metrics["evacuated_total"]["values"]
+    assert row["se_unpaired"] == pytest.approx(math.sqrt(np.var(a, ddof=1) / 6 + np.var(b, ddof=1) / 6))
+    assert row["se_paired"] == pytest.approx(np.std(np.subtract(b, a), ddof=1) / math.sqrt(6))
+    assert row["variance_reduction"] == pytest.approx(1 - (row["se_paired"] / row["se_unpaired"]) ** 2)
+    # common random numbers make the replications of A and B move together: pairing removes variance
+    assert row["se_paired"] < row["se_unpaired"]
+
+
+def test_binding_constraint_is_the_tallest_bar_of_its_day(small):
+    """The label over each day's bars names the cause with the most waiting hours that day."""
+    for variant in (small, small.with_overrides({"ramp.spots.heavy": 1})):
+        limits = sim.run(variant, replications=2, seed=1).limits_by_day()
+        causes = list(LIMIT_CAUSES)
+        assert set(causes) <= set(limits.columns)
+        for day, row in limits.iterrows():
+            hours = row[causes].astype(float)
+            expected = hours.idxmax() if hours.max() >= sim.experiment.BINDING_MIN_HOURS else "none"
+            assert row["binding"] == expected, (day, row.to_dict())
+
+
+def test_executor_may_be_a_dask_client(small):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            on_dask = sim.run(small, replications=2, seed=6, executor=client)
+            cmp = sim.compare(small, small, replications=2, seed=6, executor=client)
+    serial = sim.run(small, replications=2, seed=6)
+    assert on_dask.summary() == serial.summary()
+    assert cmp.paired_values("evacuated_total") == [0, 0]
