@@ -117,7 +117,8 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
         p(f"    {share} {hours:>9,.0f} {unit:<15}{LIMIT_CAUSES[cause]}")
     spans, named = _binding_spans(result)
     if spans:
-        p("  binding constraint by day (the cause with the most waiting hours that day): " + "; ".join(spans))
+        p("  binding constraint by day: " + "; ".join(spans))
+        p("    (each day, the cause with the most waiting hours, the tallest bar in limits_by_day.png)")
         for cause in named:
             p(f"    {cause}: {LIMIT_CAUSES.get(cause, 'no cause reached an hour of waiting')}")
     if s.reference:

@@ -189,8 +189,8 @@ def test_a_sweep_says_only_what_it_wrote(small_path, tmp_path, capsys):
     argv = ["sweep", str(small_path), "--vary", "gates.abbey.lanes=2,3", "-n", "1", "--no-plots", "--out", str(out)]
     assert main(argv) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last == f"written to {out}/ (results.csv, manifest.json, points.csv)"
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "points.csv", "results.csv"]
+    assert last == f"written to {out}/ (results.csv, manifest.json, points.csv, capacity_curve.json)"
+    assert sorted(p.name for p in out.iterdir()) == ["capacity_curve.json", "manifest.json", "points.csv", "results.csv"]
 
 
 def test_validate_accepts_sweep_files(capsys):

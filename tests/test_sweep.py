@@ -184,7 +184,7 @@ def test_ci_sweep_longer_window_never_strands_more(tmp_path, capsys):
     """The small sweep CI runs: stranded people never increase with a longer security window."""
     out = tmp_path / "ci"
     assert main(["sweep", str(ROOT / "scenarios" / "sweeps" / "ci_security_window.toml"), "--out", str(out)]) == 0
-    assert "capacity curve: each extra day of security evacuates" in capsys.readouterr().out
+    assert "capacity curve of evacuated_total against security.end" in capsys.readouterr().out
     means = pd.read_csv(out / "results.csv").groupby("security.end")["stranded_total"].mean().sort_index()
     assert means.is_monotonic_decreasing, means
     assert (out / "stranded_by_cohort_vs_security.end.png").stat().st_size > 10_000
