@@ -190,7 +190,7 @@ class RunResult:
     def limits_by_day(self) -> pd.DataFrame:
         """What limited throughput on each local day (index ``date``; means over replications).
 
-        Columns: one per cause of :data:`sim.metrics.LIMIT_CAUSES`, in hours (aircraft-hours
+        Columns: one per cause of :data:`sim.records.LIMIT_CAUSES`, in hours (aircraft-hours
         spent waiting for passengers, staging room, a spot, the runway, ...; gate-hours stopped by a
         full holding area for ``holding``), ``holding_people`` (mean people waiting inside), and
         ``binding``: the cause with the most waiting hours that day, i.e. the tallest segment of the
