@@ -315,7 +315,7 @@ def _fmt_se(x: float) -> str:
 
 
 def _write_compare_plot(out: Path, differences: dict[str, Any]) -> str:
-    from sim.plots import compare_differences
+    from sim.curve_plots import compare_differences
     from sim.results import save_png
 
     save_png(out / "differences.png", compare_differences(differences))
@@ -409,7 +409,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if curves:
         written.append("capacity_curve.json")
     if not args.no_plots and len(df):
-        from sim.plots import capacity_curve_figure, sweep_figures
+        from sim.curve_plots import capacity_curve_figure
+        from sim.plots import sweep_figures
 
         start = sweep.read_manifest_start(out)
         plots = 0

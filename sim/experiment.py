@@ -324,7 +324,7 @@ class CompareResult:
     def figure(self, names: Iterable[str] | None = None) -> Figure:
         """The paired differences with their 95% intervals (the headline and per-cohort stranded
         metrics unless ``names`` are given), as a matplotlib figure."""
-        from sim.plots import compare_differences
+        from sim.curve_plots import compare_differences
 
         d = self.summary()["differences"]
         return compare_differences(d, list(names) if names is not None else None)
