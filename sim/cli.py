@@ -353,8 +353,11 @@ def _sweep_spec(args: argparse.Namespace):
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    import json
+
+    from sim import __version__
     from sim import sweeps as sweep
-    from sim.results import atomic_write, save_png
+    from sim.results import save_png, write_table
 
     spec = _sweep_spec(args)
     out = Path(args.out) if args.out else Path("out") / "sweep"
@@ -403,8 +406,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         import pandas as pd
 
         table = pd.concat([summaries[m].assign(metric=m) for m in metrics], ignore_index=True)
-        atomic_write(out / "points.csv", lambda fh: table.to_csv(fh, index=False))
-        written.append("points.csv")
+        manifest = json.loads((out / sweep.MANIFEST).read_text(encoding="utf-8"))
+        meta = {"scenario": manifest.get("scenario"), "seed": spec.seed, "version": __version__}
+        written.append(write_table(out / "points", table, args.format, meta).name)
     curves = _capacity_curves(df, keys, out)
     if curves:
         written.append("capacity_curve.json")
@@ -493,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--dask", metavar="ADDRESS", help="a dask.distributed scheduler address, or 'local'")
     w.add_argument("--resume", action="store_true", help="run only the tasks missing from DIR/results.csv")
     w.add_argument("--no-plots", action="store_true")
+    w.add_argument("--format", choices=FORMATS, default="csv", help="points table format: csv (default) or parquet")
     w.set_defaults(func=cmd_sweep)
 
     m = sub.add_parser("metrics", help="print every metric name with its meaning")

@@ -375,7 +375,8 @@ def sweep(
     """Run a sweep and return its table (one row per point and replication) as a DataFrame.
 
     ``scenario`` is a Scenario, a file path, or ``None`` for the reference. Without ``out``
-    the rows go to a temporary folder. Raises :class:`RuntimeError` listing failed tasks.
+    the rows go to a temporary folder. ``executor``: any :class:`concurrent.futures.Executor`,
+    or a ``dask.distributed.Client``. Raises :class:`RuntimeError` listing failed tasks.
     """
     import tempfile
 

@@ -226,6 +226,8 @@ def test_executor_may_be_a_dask_client(small):
         with distributed.Client(cluster) as client:
             on_dask = sim.run(small, replications=2, seed=6, executor=client)
             cmp = sim.compare(small, small, replications=2, seed=6, executor=client)
+            table = sim.sweep(small, {"security.end": [1.5, 2.0]}, replications=2, seed=6, executor=client)
     serial = sim.run(small, replications=2, seed=6)
     assert on_dask.summary() == serial.summary()
     assert cmp.paired_values("evacuated_total") == [0, 0]
+    pd.testing.assert_frame_equal(table, sim.sweep(small, {"security.end": [1.5, 2.0]}, replications=2, seed=6))

@@ -132,3 +132,26 @@ def test_run_and_compare_on_dask_local(small_path, tmp_path):
         ["compare", str(small_path), "-n", "2", "--no-plots", "--dask", "local", "--workers", "1", "--out", str(tmp_path / "c")]
     )
     assert code == 0 and (tmp_path / "c" / "compare.json").exists()
+
+
+def test_sweep_points_as_parquet(small_path, tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "sw"
+    argv = [
+        "sweep",
+        str(small_path),
+        "--vary",
+        "security.end=1.5,2",
+        "-n",
+        "2",
+        "--no-plots",
+        "--format",
+        "parquet",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    points = pd.read_parquet(out / "points.parquet")
+    assert set(points["metric"]) == {"evacuated_total", "stranded_total"} and len(points) == 4
+    meta = read_metadata(out / "points.parquet")
+    assert meta["seed"] == 0 and meta["version"] == sim.__version__ and meta["scenario"]["name"] == "small"
