@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
+
 from sim.model.runway import EPS
 from sim.model.world import World
 from sim.records import Movement, Status
@@ -112,10 +114,23 @@ def check_staging(w: World) -> None:
         cap = tl.base_capacity[a.base]
         allowed = max(cap(a.at), cap(before[-1]))
         assert a.level_after <= allowed + TOL, (a, allowed)
+    check_staging_outflow(w)
     for name in w.scenario.bases:
         landed = sum(a.people for a in rec.arrivals if a.base == name)
         flown = sum(d.evacuees for d in rec.departures if d.base == name)
         assert landed <= flown  # the rest are still in the air at the end
+
+
+def check_staging_outflow(w: World) -> None:
+    """Between arrivals a base drains at the outflow in force (never below empty): the level
+    before each arrival is the level after the one before it, less the outflow in between."""
+    tl = w.timeline
+    for name, base in w.scenario.bases.items():
+        t, level = 0.0, float(base.initial_people)
+        for a in (a for a in w.records.arrivals if a.base == name):
+            expected = max(0.0, level - tl.base_outflow[name].integral(t, a.at))
+            assert a.level_after - a.people == pytest.approx(expected, rel=1e-9, abs=1e-6), (a, expected)
+            t, level = a.at, a.level_after
 
 
 def check_gate_closures(w: World) -> None:
