@@ -161,13 +161,17 @@ def stranded(result: RunResult) -> Figure:
 def limits_by_day(result: RunResult) -> Figure:
     """Waiting hours by cause per day (mean of replications), the binding constraint written above."""
     table = result.limits_by_day()
-    causes = [
-        ("evacuees", "aircraft waiting for passengers", "#e08214"),
-        ("staging", "aircraft waiting for staging room", "#762a83"),
-        ("ramp", "aircraft waiting for a spot", "#1b7837"),
-        ("runway", "aircraft waiting for the runway", "#4d4d4d"),
-        ("holding", "gate-hours stopped: holding area full", "#2166ac"),
-    ]
+    known = {
+        "evacuees": ("aircraft waiting for passengers", "#e08214"),
+        "staging": ("aircraft waiting for staging room", "#762a83"),
+        "ramp": ("aircraft waiting for a spot", "#1b7837"),
+        "runway": ("aircraft waiting for the runway", "#4d4d4d"),
+        "crew": ("aircraft waiting for a rested crew", "#c51b7d"),
+        "holding": ("gate-hours stopped: holding area full", "#2166ac"),
+    }
+    # every cause column is drawn (the binding label may name any of them)
+    spare = (matplotlib.colormaps["tab10"](i) for i in range(10))
+    causes = [(c, *known.get(c, (f"{c} (hours)", next(spare)))) for c in table.columns if c not in ("binding", "holding_people")]
     days = np.asarray(mdates.date2num([d.to_pydatetime() for d in table.index]))
     fig = Figure(figsize=(9, 4.8), layout="constrained")
     ax = fig.add_subplot()

@@ -231,3 +231,14 @@ def test_executor_may_be_a_dask_client(small):
     assert on_dask.summary() == serial.summary()
     assert cmp.paired_values("evacuated_total") == [0, 0]
     pd.testing.assert_frame_equal(table, sim.sweep(small, {"security.end": [1.5, 2.0]}, replications=2, seed=6))
+
+
+def test_limits_figure_draws_every_cause_it_may_name(small):
+    """The binding label names a cause; the figure under it draws a bar segment for each cause."""
+    from sim.plots import limits_by_day
+
+    r = sim.run(small, replications=1, seed=1)
+    fig = limits_by_day(r)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert len(labels) >= len(LIMIT_CAUSES)
+    assert any("crew" in label for label in labels)
