@@ -7,6 +7,7 @@ arguments), 1 anything else.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any, NoReturn
 
 from sim import experiment
 from sim.results import FORMATS
-from sim.scenario import ScenarioError, load_scenario, parse_override, resolve_path
+from sim.scenario import ScenarioError, load_scenario, parse_override, resolve_path, slug
 from sim.stats import interval_available
 
 __all__ = ["main"]
@@ -28,6 +29,24 @@ class _Parser(argparse.ArgumentParser):
 
 def _overrides(items: Sequence[str] | None) -> dict[str, Any]:
     return dict(parse_override(x) for x in items or [])
+
+
+def _usable_out(given: str | None, default: Path) -> Path:
+    """The output folder, checked before anything runs: it must be a folder (or not exist yet)
+    that this user can write into (or create)."""
+    out = Path(given) if given else default
+    if out.exists() and not out.is_dir():
+        raise ScenarioError("--out", [(str(out), "exists and is not a folder")])
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ScenarioError("--out", [(str(out), f"{probe} is not a folder")])
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ScenarioError("--out", [(str(out), f"cannot write into {probe}")])
+    return out
 
 
 def _progress(total: int, label: str):
@@ -153,6 +172,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.results import write_run
 
     scenario = load_scenario(args.scenario, _overrides(args.set))
+    out = _usable_out(args.out, Path("out") / slug(scenario.name))
     total = args.replications
     bar = _progress(total, "replications")
     try:
@@ -168,7 +188,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
     finally:
         bar.close()
-    out = Path(args.out) if args.out else Path("out") / scenario.name
     write_run(result, out, plots=not args.no_plots, fmt=args.format)
     print_run(result, out)
     return 0
@@ -181,7 +200,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if _is_sweep_file(path):
                 from sim import sweeps
 
-                spec = sweeps.load_sweep_file(path)
+                spec = sweeps.load_sweep_file(path if Path(path).is_file() else resolve_path(path))
                 sweeps.validate_sweep(spec)
                 print(f"{path}: ok (sweep of {spec.source()}; {len(spec.points())} points x {spec.replications} replications)")
                 continue
@@ -199,14 +218,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _is_sweep_file(path: str) -> bool:
     """A sweep file, told by its content: a ``[vary]`` table or a ``scenario`` key (which no
-    scenario file has). A file that cannot be read is left to the scenario loader to report."""
-    import tomllib
+    scenario file has). A file that cannot be read raises the loader's error."""
+    from sim.scenario import read_toml
 
-    p = Path(path) if Path(path).is_file() else resolve_path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+    raw = read_toml(Path(path) if Path(path).is_file() else resolve_path(path))
     return isinstance(raw.get("vary"), dict) or isinstance(raw.get("scenario"), str)
 
 
@@ -258,7 +273,7 @@ def _compare_folder(args: argparse.Namespace, a: Any, b: Any) -> Path:
         "b": [str(resolve_path(args.b or args.a)), list(args.set_b or [])],
     }
     digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
-    return Path("out") / f"compare-{a.name}-{b.name}-{digest}"
+    return Path("out") / f"compare-{slug(a.name)}-{slug(b.name)}-{digest}"
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -266,13 +281,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     a = load_scenario(args.a, _overrides(args.set_a))
     b = load_scenario(args.b or args.a, _overrides(args.set_b))
+    out = _usable_out(args.out, _compare_folder(args, a, b))
     bar = _progress(2 * args.replications, "replications")
     try:
         with experiment.make_executor(args.workers, args.dask) as ex:
             res = experiment.compare(a, b, args.replications, args.seed, executor=ex, progress=bar.update)
     finally:
         bar.close()
-    out = Path(args.out) if args.out else _compare_folder(args, a, b)
     summary = res.summary()
     diffs = res.differences()
     from sim import __version__
@@ -360,7 +375,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.results import save_png, write_table
 
     spec = _sweep_spec(args)
-    out = Path(args.out) if args.out else Path("out") / "sweep"
+    out = _usable_out(args.out, Path("out") / "sweep")
     bar = None
 
     def on_total(n: int) -> None:
@@ -531,6 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("replications", "max_replications", "samples", "workers"):
         if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**63:
+        parser.error("--seed must be a whole number from 0 to 2**63 - 1")
     if getattr(args, "precision", None) is not None and not 0 < args.precision < 1:
         parser.error("--precision must be a fraction between 0 and 1, e.g. 0.05")
     try:

@@ -8,6 +8,7 @@ a Dask scheduler address, a ``dask.distributed.Client``) into one. It runs no si
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
@@ -68,7 +69,14 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Abstra
             from concurrent.futures import ProcessPoolExecutor
 
             method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            ex = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+            from sim.workers import exit_with_parent  # workers end if this process is killed
+
+            ex = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context(method),
+                initializer=exit_with_parent,
+                initargs=(os.getpid(),),
+            )
             try:
                 yield ex
             except BaseException:

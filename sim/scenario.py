@@ -534,17 +534,27 @@ class Scenario(_Strict):
 # -- loading ----------------------------------------------------------------------------------
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, what: str = "") -> dict[str, Any]:
+    """A TOML file as a mapping, or a :class:`ScenarioError` naming the file (and ``what``
+    pointed at it, e.g. ``extends``). A UTF-8 byte-order mark is accepted and dropped."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.is_dir():
+            raise ScenarioError(str(path), [(what, "is a folder, not a TOML file")])
+        data = path.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError(str(path), [("", "file not found")]) from None
+        raise ScenarioError(str(path), [(what, "file not found")]) from None
     except OSError as e:
-        raise ScenarioError(str(path), [("", f"cannot read: {e.strerror}")]) from None
+        raise ScenarioError(str(path), [(what, f"cannot read: {e.strerror}")]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        msg = f"not UTF-8 text (byte 0x{data[e.start]:02x} on line {line}): save the file as UTF-8"
+        raise ScenarioError(str(path), [(what, msg)]) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(str(path), [("", f"TOML syntax error: {e}")]) from None
+        raise ScenarioError(str(path), [(what, f"TOML syntax error: {e}")]) from None
 
 
 def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
@@ -562,7 +572,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     path = path.resolve()
     if path in seen:
         raise ScenarioError(str(path), [("extends", "circular inheritance")])
-    raw = _read_toml(path)
+    raw = read_toml(path)
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
@@ -571,6 +581,8 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     parent_path = (path.parent / parent).resolve()
     if not parent_path.exists():
         raise ScenarioError(str(path), [("extends", f"base scenario {parent!r} not found")])
+    if not parent_path.is_file():
+        raise ScenarioError(str(path), [("extends", f"base scenario {parent!r} is not a file ({parent_path})")])
     return _merge(_load_raw(parent_path, (*seen, path)), raw)
 
 
@@ -809,6 +821,13 @@ def load_scenario(path: str | Path | None = None, overrides: Mapping[str, Any] |
         source = f"{p} (with {', '.join(f'{k}={v!r}' for k, v in overrides.items())})"
         scenario = scenario.with_overrides(overrides, source)
     return scenario
+
+
+def slug(name: str) -> str:
+    """A safe folder name from a scenario name: letters, digits, ``-``, ``_`` and ``.`` only,
+    never ``.`` or ``..`` (so a default output folder stays inside ``out/``)."""
+    out = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name).strip("._") or "scenario"
+    return out[:100]
 
 
 def _thaw(x: Any) -> Any:

@@ -14,7 +14,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ import numpy as np
 from sim.capacity import CapacityCurve, capacity_curve
 from sim.catalog import check_metrics
 from sim.experiment import as_executor, make_executor, run_replication
-from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, resolve_path
+from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, read_toml, resolve_path
 from sim.stats import point_summary
 
 __all__ = [
@@ -45,6 +44,8 @@ __all__ = [
     "validate_sweep",
 ]
 
+LIMITS = {"replications": (1, 100_000), "seed": (0, 2**63 - 1), "samples": (1, 100_000)}
+"""Bounds of a sweep's ``replications``, ``seed`` and ``samples``."""
 RESULTS = "results.csv"
 MANIFEST = "manifest.json"
 
@@ -141,21 +142,22 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
     """A sweep described in TOML: ``scenario``, ``replications``, ``seed``, ``samples``,
     ``metrics``, a ``[vary]`` table (lists or ``"START:STOP:STEP"`` strings) and a ``[set]`` table."""
     p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(str(p), [("", "file not found")]) from None
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(str(p), [("", f"TOML syntax error: {e}")]) from None
+    raw = read_toml(p)
     allowed = {"scenario", "replications", "seed", "samples", "vary", "set", "metrics", "description"}
     problems = [(k, "unknown key (check the spelling; unknown keys are errors)") for k in raw if k not in allowed]
     if "scenario" not in raw or not isinstance(raw.get("scenario"), str):
         problems.append(("scenario", "missing: the scenario file to sweep, relative to this file"))
     if not isinstance(raw.get("vary"), dict) or not raw.get("vary"):
         problems.append(("vary", "missing: a table of dotted keys and their values"))
-    for k in ("replications", "seed", "samples"):
-        if k in raw and (not isinstance(raw[k], int) or raw[k] < (0 if k == "seed" else 1)):
-            problems.append((k, "must be a whole number" + ("" if k == "seed" else " >= 1")))
+    for k, (lo, hi) in LIMITS.items():
+        v = raw.get(k)
+        if k in raw and (not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi):
+            problems.append((k, f"must be a whole number from {lo} to {hi:,}"))
+    if "set" in raw and not isinstance(raw["set"], dict):
+        problems.append(("set", "must be a table of dotted keys and values"))
+    for k, v in (raw.get("vary") or {}).items() if isinstance(raw.get("vary"), dict) else ():
+        if not (isinstance(v, str) or isinstance(v, list) and v):
+            problems.append((f"vary.{k}", 'expected a list of values or a "START:STOP:STEP" string'))
     metrics = raw.get("metrics", ["evacuated_total", "stranded_total"])
     if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
         problems.append(("metrics", "must be a list of metric names (see `airlift metrics`)"))
@@ -167,7 +169,10 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
         scen_path = resolve_path(scen)
     vary = {}
     for k, v in raw["vary"].items():
-        vary[k] = parse_values(k, v)
+        try:
+            vary[k] = parse_values(k, v)
+        except ScenarioError as e:
+            raise ScenarioError(str(p), [(f"vary.{f}", m) for f, m in e.problems]) from None
     return SweepSpec(
         str(scen_path),
         vary,
@@ -205,26 +210,56 @@ def validate_sweep(spec: SweepSpec) -> Scenario:
     return base
 
 
-def _read_done(path: Path) -> tuple[list[str] | None, set[tuple[int, int]]]:
-    """Header and completed (point, replication) pairs; a torn last line is cut off."""
+def _read_done(path: Path, spec: SweepSpec, points: list[dict[str, Any]]) -> tuple[list[str] | None, set[tuple[int, int]]]:
+    """Header and completed (point, replication) pairs of ``results.csv``, keeping only rows
+    that belong to this sweep: a known point whose values match, a replication in range, the
+    sweep's seed, a number in every metric column, and no duplicate. A torn last line and any
+    other row are removed from the file (their tasks run again)."""
     if not path.exists():
         return None, set()
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        with open(path, "r+b") as fh:
-            fh.truncate(cut)
-        data = data[:cut]
-    lines = data.decode("utf-8").splitlines()
-    if not lines:
+    lines = path.read_bytes().decode("utf-8", errors="replace").splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()  # torn by a kill mid-write
+    keys = list(spec.vary)
+    expected = ["point", *keys, "replication", "seed"]
+    header = next(csv.reader([lines[0]])) if lines else None
+    if header is None or header[: len(expected)] != expected or len(header) == len(expected):
+        if any(line.strip() for line in lines):
+            raise ScenarioError(str(path), [("", "--resume: the header does not match this sweep")])
+        path.unlink()
         return None, set()
-    header = next(csv.reader([lines[0]]))
-    done = set()
-    ip, ir = header.index("point"), header.index("replication")
-    for row in csv.reader(lines[1:]):
-        if len(row) == len(header):
-            done.add((int(row[ip]), int(row[ir])))
+    assert header is not None
+    done: set[tuple[int, int]] = set()
+    kept = [lines[0]]
+    for line in lines[1:]:
+        row = next(csv.reader([line]), [])
+        pair = _valid_row(row, header, keys, spec, points)
+        if pair is not None and pair not in done:
+            done.add(pair)
+            kept.append(line)
+    if len(kept) != len(lines) or not path.read_bytes().endswith(b"\n"):
+        from sim.results import atomic_write
+
+        atomic_write(path, lambda fh: fh.writelines(kept))
     return header, done
+
+
+def _valid_row(
+    row: list[str], header: list[str], keys: list[str], spec: SweepSpec, points: list[dict[str, Any]]
+) -> tuple[int, int] | None:
+    """``(point, replication)`` of a row that belongs to this sweep, else ``None``."""
+    if len(row) != len(header):
+        return None
+    try:
+        i, r, seed = int(row[0]), int(row[len(keys) + 1]), int(row[len(keys) + 2])
+        values = [float(x) for x in row[len(keys) + 3 :]]
+    except ValueError:
+        return None
+    if not (0 <= i < len(points) and 0 <= r < spec.replications and seed == spec.seed) or not all(map(math.isfinite, values)):
+        return None
+    if ["" if points[i][k] is None else str(_cell(points[i][k])) for k in keys] != row[1 : len(keys) + 1]:
+        return None
+    return i, r
 
 
 @dataclass
@@ -292,7 +327,7 @@ def run_sweep(
     from sim.results import write_json
 
     write_json(out / MANIFEST, manifest)
-    header, done = _read_done(results)
+    header, done = _read_done(results, spec, points)
     keys = list(spec.vary)
     tasks = [(i, r) for i in range(len(points)) for r in range(spec.replications) if (i, r) not in done]
     if on_total:
