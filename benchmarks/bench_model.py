@@ -50,7 +50,9 @@ if whole:  # the same airlift, bigger: every capacity scales with the population
     o["retrograde.troops"] = int(s.retrograde.troops * k)
     scaled = ("staging_capacity", "staging_outflow", "lanes")
     o["disruptions"] = [
-        d.model_dump(mode="json") | ({"value": d.value * k} if d.kind in scaled and d.value else {}) for d in s.disruptions
+        d.model_dump(mode="json")
+        | ({"value": d.value * k if d.kind == "staging_outflow" else round(d.value * k)} if d.kind in scaled and d.value else {})
+        for d in s.disruptions
     ]
 s = s.with_overrides(o)
 times, events = [], 0

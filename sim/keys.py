@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -42,11 +43,11 @@ def _type(ann: Any) -> str:
         return s + (", optional" if type(None) in args else "")
     if origin is typing.Literal:
         return " / ".join(f'"{a}"' for a in args)
-    if origin is list:
+    if origin is list or origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         return f"list of {_type(args[0])}"
     if origin is tuple:
         return "[" + ", ".join(_type(a) for a in args) + "]"
-    if origin is dict:
+    if origin in (dict, Mapping):
         return f"table of {_type(args[1])}"
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return "table"
@@ -84,9 +85,14 @@ def _default(f: Any) -> str:
         return "(see below)"
     if d is None:
         return "none"
-    if d == [] or d == {}:
+    if not isinstance(d, str) and hasattr(d, "__len__") and len(d) == 0:
         return "empty"
-    return f"`{d!r}`".replace("'", '"') if not isinstance(d, bool) else f"`{str(d).lower()}`"
+    return f"`{_lists(d)!r}`".replace("'", '"') if not isinstance(d, bool) else f"`{str(d).lower()}`"
+
+
+def _lists(d: Any) -> Any:
+    """Tuples shown as TOML writes them: ``("any",)`` as ``["any"]``."""
+    return [_lists(x) for x in d] if isinstance(d, tuple) else d
 
 
 def scenario_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[str, str, str, str]]:
@@ -95,16 +101,17 @@ def scenario_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> list[t
     for name, f in model.model_fields.items():
         key = prefix + (f.alias or name)
         ann = f.annotation
-        inner = typing.get_args(ann)
+        bare = _bare(ann)
+        inner = typing.get_args(bare)
         sub = None
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            sub, key_next = ann, key + "."
-        elif typing.get_origin(ann) is dict:
+        if isinstance(bare, type) and issubclass(bare, BaseModel):
+            sub, key_next = bare, key + "."
+        elif typing.get_origin(bare) in (dict, Mapping):
             val = inner[1]
             if isinstance(val, type) and issubclass(val, BaseModel):
                 sub, key_next = val, f"{key}.<name>."
-        elif typing.get_origin(ann) is list and name == "disruptions":
-            sub, key_next = typing.get_args(ann)[0], f"{key}.<i>."
+        elif typing.get_origin(bare) in (list, tuple) and name == "disruptions":
+            sub, key_next = inner[0], f"{key}.<i>."
         rows.append((key, _type(ann) + _bounds(f.metadata), _default(f), (f.description or "").replace("\n", " ")))
         if sub is not None:
             rows.extend(scenario_keys(sub, key_next))

@@ -20,9 +20,9 @@ import typing
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
-from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "Scenario",
@@ -34,6 +34,9 @@ __all__ = [
 ]
 
 DEFAULT_SCENARIO = "kabul_2021.toml"
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 MAX_PEOPLE = 10_000_000
 """Upper bound of every count of people (a cohort, a capacity, a rate a day, troops)."""
@@ -96,6 +99,25 @@ PeoplePerDay = Annotated[Number, Field(ge=0, le=MAX_PEOPLE)]
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
+class FrozenDict(dict[K, V]):
+    """A dict that cannot be changed after it is built: a scenario's tables are read-only."""
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a scenario is immutable: use Scenario.with_overrides for a changed copy")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickling and deepcopy build a new one whole
+        return (type(self), (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self.items()))
+
+
+FrozenMap = Annotated[Mapping[K, V], AfterValidator(FrozenDict)]
+"""A read-only table (validated as a dict, kept as a :class:`FrozenDict`)."""
+
+
 class ScenarioError(Exception):
     """Bad scenario input. ``str(error)`` is a complete message naming the file and field."""
 
@@ -141,7 +163,7 @@ class Retrograde(_Strict):
     """When troops start to leave (or give ``hours_before_end``)."""
     hours_before_end: Hours | None = None
     """Troops start to leave this long before the security end, wherever the end is moved."""
-    carriers: list[Name] = Field(default_factory=list)
+    carriers: tuple[Name, ...] = ()
     """Operators whose aircraft carry troops."""
 
 
@@ -172,7 +194,7 @@ class Runway(_Strict):
 class Ramp(_Strict):
     """Parking spots by size class; an aircraft holds its spot from clearance to take-off."""
 
-    spots: dict[Name, Annotated[Whole, Field(ge=0, le=MAX_SPOTS)]]
+    spots: FrozenMap[Name, Annotated[Whole, Field(ge=0, le=MAX_SPOTS)]]
     """Parking spots by size class, e.g. ``heavy = 14``; each fleet names its class."""
 
 
@@ -206,7 +228,7 @@ class Base(_Strict):
     """Evacuees the base can hold."""
     outflow_per_day: PeoplePerDay
     """Evacuees a day flown onward from the base (continuous drain)."""
-    outflow_schedule: list[StepValue] = Field(default_factory=list)
+    outflow_schedule: tuple[StepValue, ...] = ()
     """Later outflow rates (people per day), each from a date."""
     opens: TimeSpec | None = None
     """Before this time the base takes no evacuees."""
@@ -225,10 +247,10 @@ class Fleet(_Strict):
     """Ramp size class (a key of ``ramp.spots``)."""
     count: Annotated[Whole, Field(ge=0, le=MAX_AIRCRAFT)]
     """Aircraft in the fleet at the start of its availability."""
-    count_schedule: list[StepValue] = Field(default_factory=list)
+    count_schedule: tuple[StepValue, ...] = ()
     """Later aircraft counts, each ``{ from = ..., value = aircraft }``: aircraft join when the count
     rises and leave service (after their sortie) when it falls."""
-    bases: Annotated[list[Name], Field(min_length=1)]
+    bases: Annotated[tuple[Name, ...], Field(min_length=1)]
     """Staging bases in order of preference (home first)."""
     seats: Annotated[Whole, Field(ge=1, le=MAX_SEATS)]
     """Normal evacuee load."""
@@ -271,9 +293,9 @@ class GroupSize(_Strict):
     """Mean family size, for ``poisson``."""
     max: Annotated[Whole, Field(ge=1, le=MAX_FAMILY)] = 15
     """Largest family, for ``poisson``."""
-    sizes: list[Annotated[Whole, Field(ge=1, le=MAX_FAMILY)]] = Field(default_factory=list)
+    sizes: tuple[Annotated[Whole, Field(ge=1, le=MAX_FAMILY)], ...] = ()
     """Family sizes, for ``categorical``."""
-    weights: list[Weight] = Field(default_factory=list)
+    weights: tuple[Weight, ...] = ()
     """Relative frequencies of ``sizes``."""
 
     @model_validator(mode="after")
@@ -287,7 +309,7 @@ class GroupSize(_Strict):
 class Arrival(_Strict):
     """When groups first try to reach the gates, and what stops them getting there."""
 
-    profile: Annotated[list[tuple[TimeSpec, Weight]], Field(min_length=1)] = [(0.0, 1.0)]
+    profile: Annotated[tuple[tuple[TimeSpec, Weight], ...], Field(min_length=1)] = ((0.0, 1.0),)
     """Piecewise-constant relative intensity: ``[[from, weight], ...]``; the last holds until the end."""
     curfew_factor: Fraction = 1.0
     """Fraction of attempts made during curfew hours that get through to the gates."""
@@ -320,7 +342,7 @@ class Cohort(_Strict):
     """People in the cohort (counted exactly; families are cut to fit)."""
     priority: Annotated[Whole, Field(ge=1, le=1_000)]
     """1 is served first at the gates and on board."""
-    carriers: Annotated[list[Name], Field(min_length=1)] = ["any"]
+    carriers: Annotated[tuple[Name, ...], Field(min_length=1)] = ("any",)
     """Operators allowed to carry this cohort, or ``any``."""
     group_size: GroupSize = GroupSize()
     """Family size distribution."""
@@ -335,7 +357,7 @@ class Gate(_Strict):
 
     lanes: Annotated[Whole, Field(ge=0, le=MAX_LANES)]
     """Screening lanes at the start."""
-    lane_schedule: list[StepValue] = Field(default_factory=list)
+    lane_schedule: tuple[StepValue, ...] = ()
     """Later lane counts, each ``{ from = ..., value = lanes }``."""
     screening_base_min: Minutes = 5.0
     """Mean screening minutes per family, fixed part."""
@@ -345,11 +367,11 @@ class Gate(_Strict):
     """``exponential``, ``fixed`` or ``lognormal`` (with ``screening_cv``) around that mean."""
     screening_cv: Annotated[Number, Field(gt=0, le=10)] = 0.5
     """Coefficient of variation, for the lognormal distribution."""
-    admits: Annotated[list[Name], Field(min_length=1)] = ["any"]
+    admits: Annotated[tuple[Name, ...], Field(min_length=1)] = ("any",)
     """Cohorts this gate admits, or ``any``."""
     weight: Annotated[Number, Field(gt=0, le=MAX_WEIGHT)] = 1.0
     """Relative chance that an arriving group picks this gate (see the README)."""
-    closed: list[Window] = Field(default_factory=list)
+    closed: tuple[Window, ...] = ()
     """Periods when the gate admits nobody, each ``{ start = ..., end = ... }``."""
 
 
@@ -409,17 +431,17 @@ class Scenario(_Strict):
     """Parking."""
     departure: Departure = Departure()
     """The departure rule."""
-    bases: Annotated[dict[Name, Base], Field(min_length=1)]
+    bases: Annotated[FrozenMap[Name, Base], Field(min_length=1)]
     """Staging bases by name."""
-    fleets: Annotated[dict[Name, Fleet], Field(min_length=1)]
+    fleets: Annotated[FrozenMap[Name, Fleet], Field(min_length=1)]
     """Fleets by name."""
-    cohorts: Annotated[dict[Name, Cohort], Field(min_length=1)]
+    cohorts: Annotated[FrozenMap[Name, Cohort], Field(min_length=1)]
     """Evacuee cohorts by name."""
-    gates: Annotated[dict[Name, Gate], Field(min_length=1)]
+    gates: Annotated[FrozenMap[Name, Gate], Field(min_length=1)]
     """Perimeter gates by name."""
-    disruptions: list[Disruption] = Field(default_factory=list)
+    disruptions: tuple[Disruption, ...] = ()
     """Dated events, a list of tables ``[[disruptions]]``."""
-    reference: dict[str, Number] = Field(default_factory=dict)
+    reference: FrozenMap[str, Number] = FrozenDict()
     """Published figures to print beside the results (free names, numbers)."""
 
     # -- time helpers -------------------------------------------------------------------

@@ -54,6 +54,31 @@ def test_overrides_reach_list_elements(small):
 def test_scenario_is_immutable(small):
     with pytest.raises(pydantic.ValidationError):
         small.name = "other"  # type: ignore[misc]
+    with pytest.raises(pydantic.ValidationError):
+        small.gates["abbey"].lanes = 9  # type: ignore[misc]
+
+
+def test_nested_tables_and_lists_are_immutable(small):
+    with pytest.raises(TypeError, match="immutable"):
+        small.ramp.spots["heavy"] = 0  # type: ignore[index]
+    with pytest.raises(TypeError, match="immutable"):
+        small.gates.pop("abbey")  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="immutable"):
+        small.cohorts.update({})  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        small.fleets["us_c17"].bases.append("tashkent")  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        small.cohorts["afghans"].arrival.profile[0] = (0.0, 9.0)  # type: ignore[index]
+    assert small.ramp.spots["heavy"] == 3 and small.fleets["us_c17"].bases == ("qatar",)
+    # copies are built whole, and stay read-only
+    import copy
+    import pickle
+
+    for twin in (copy.deepcopy(small), pickle.loads(pickle.dumps(small)), small.with_overrides({"ramp.spots.heavy": 4})):
+        with pytest.raises(TypeError):
+            twin.ramp.spots["heavy"] = 0  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(small)) == small
+    assert sim.Scenario.model_validate(small.model_dump(by_alias=True)) == small
 
 
 def test_extends_merges_tables_and_validates(tmp_path, small_path):
@@ -62,7 +87,7 @@ def test_extends_merges_tables_and_validates(tmp_path, small_path):
     s = load_scenario(child)
     assert s.name == "child"
     assert s.gates["abbey"].lanes == 7
-    assert s.gates["abbey"].admits == ["any"]  # kept from the base
+    assert s.gates["abbey"].admits == ("any",)  # kept from the base
     assert s.gates["north"].lanes == 2
     bad = write(tmp_path, 'extends = "base.toml"\n[gates.abbey]\nlanez = 7\n', "bad.toml")
     e = error_of(bad)

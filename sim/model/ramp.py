@@ -10,6 +10,8 @@ no aircraft: they wait at their base until they give up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import simpy
 
 __all__ = ["Ramp"]
@@ -19,7 +21,7 @@ class Ramp:
     """One FIFO ``simpy.Resource`` of spots per size class (none for a class without spots),
     and the number of aircraft on the ground."""
 
-    def __init__(self, env: simpy.Environment, spots: dict[str, int]):
+    def __init__(self, env: simpy.Environment, spots: Mapping[str, int]):
         self.env = env
         self._spots = {cls: simpy.Resource(env, capacity=n) for cls, n in spots.items() if n > 0}
         self._never: dict[str, list[simpy.Event]] = {cls: [] for cls, n in spots.items() if n <= 0}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sim.scenario import Disruption, Scenario, StepValue, Window
@@ -170,7 +171,7 @@ def _span(s: Scenario, w: Disruption | Window) -> tuple[float, float]:
     return (s.hours(w.start), s.hours(w.end) if w.end is not None else s.end_hours)
 
 
-def _schedule(s: Scenario, schedule: list[StepValue], scale: float = 1.0) -> list[tuple[float, float]]:
+def _schedule(s: Scenario, schedule: Sequence[StepValue], scale: float = 1.0) -> list[tuple[float, float]]:
     return [(s.hours(sv.from_), sv.value * scale) for sv in schedule]
 
 
