@@ -626,8 +626,11 @@ def validate(raw: Mapping[str, Any], source: str) -> Scenario:
     except ValidationError as e:
         problems: list[tuple[str, str]] = []
         seen: set[tuple[str, str]] = set()
-        for err in e.errors(include_url=False):
-            field = _field_name(tuple(err["loc"]))
+        errors = e.errors(include_url=False)
+        fields = [_field_name(tuple(err["loc"])) for err in errors]
+        for err, field in zip(errors, fields):
+            if err["type"] == "too_short" and any(f.startswith(field + ".") for f in fields):
+                continue  # a list that lost a bad element: the element's own error says it
             msg = err["msg"]
             if err["type"] == "extra_forbidden":
                 msg = "unknown key (check the spelling; unknown keys are errors)"
@@ -757,7 +760,15 @@ def _apply_one(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
             assert isinstance(node, dict)
             j = next((j for j in range(len(parts), i, -1) if ".".join(parts[i:j]) in node), None)
             if j is None:
-                raise ScenarioError(source, [(key, f"unknown {noun} {parts[i]!r} in {where} (known: {_known(node)})")])
+                # names may hold dots (``reference``, ``uncertain``): the unknown name is then all
+                # that is left, or all but the field of the entry it would name
+                if _node_kind(typ)[0] == "value":
+                    name = ".".join(parts[i:])
+                elif any("." in str(k) for k in node) and len(parts) - i > 1:
+                    name = ".".join(parts[i:-1])
+                else:
+                    name = parts[i]
+                raise ScenarioError(source, [(key, f"unknown {noun} {name!r} in {where} (known: {_known(node)})")])
             slot = ".".join(parts[i:j])
             child_kind, child_typ = _node_kind(typ)
             i = j
