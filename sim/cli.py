@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sim import experiment
+from sim.overrides import parse_override
 from sim.results import FORMATS
-from sim.scenario import ScenarioError, load_scenario, parse_override, resolve_path, slug
+from sim.scenario import ScenarioError, load_scenario, resolve_path, slug
 from sim.stats import interval_available
 
 __all__ = ["main"]

@@ -26,7 +26,8 @@ import numpy as np
 from sim.capacity import CapacityCurve, capacity_curve
 from sim.catalog import check_metrics
 from sim.experiment import as_executor, make_executor, run_replication
-from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, read_toml, resolve_path
+from sim.overrides import parse_override
+from sim.scenario import Scenario, ScenarioError, load_scenario, read_toml, resolve_path
 from sim.stats import point_summary
 
 __all__ = [
@@ -167,6 +168,8 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
     scen_path = (p.parent / scen) if not Path(scen).is_absolute() else Path(scen)
     if not scen_path.exists():
         scen_path = resolve_path(scen)
+    if not scen_path.is_file():
+        raise ScenarioError(str(p), [("scenario", f"scenario file {scen!r} not found (relative to this file, or bundled)")])
     vary = {}
     for k, v in raw["vary"].items():
         try:

@@ -145,6 +145,14 @@ def test_bad_sweep_file_values(small_path, tmp_path, text, field):
     assert e.value.problems[0][0] == field
 
 
+def test_a_sweep_file_whose_scenario_is_missing_names_itself(tmp_path):
+    f = tmp_path / "sweep.toml"
+    f.write_text('scenario = "nowhere.toml"\n[vary]\n"security.end" = [1]\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as e:
+        sweeps.load_sweep_file(f)
+    assert e.value.source == str(f) and e.value.problems[0][0] == "scenario" and "nowhere.toml" in str(e.value)
+
+
 def test_a_bad_vary_value_in_a_sweep_file_is_named(small_path, tmp_path):
     f = tmp_path / "sweep.toml"
     f.write_text(f'scenario = "{small_path}"\n[vary]\n"security.end" = 5\n', encoding="utf-8")

@@ -8,7 +8,8 @@ import pydantic
 import pytest
 
 import sim
-from sim.scenario import ScenarioError, load_scenario, parse_override
+from sim.overrides import parse_override
+from sim.scenario import ScenarioError, load_scenario
 
 from .conftest import ROOT
 
