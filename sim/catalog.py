@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sim.records import LIMIT_CAUSES
 from sim.scenario import Scenario, ScenarioError
 
 __all__ = ["METRICS", "metric_names", "check_metrics", "metrics_markdown", "limit_causes"]
@@ -63,9 +64,7 @@ METRICS: tuple[tuple[str, str], ...] = (
 
 def limit_causes() -> dict[str, str]:
     """The waiting causes of the ``limit.<cause>_hours`` metrics, with their meanings."""
-    from sim import metrics
-
-    return dict(metrics.LIMIT_CAUSES)
+    return dict(LIMIT_CAUSES)
 
 
 def metric_names(scenario: Scenario) -> list[str]:

@@ -226,3 +226,13 @@ def test_sweep_points_are_checked_against_the_schema(small_path):
     spec = sweeps.SweepSpec(str(small_path), {"gates.abbey.lane": [1]})
     with pytest.raises(ScenarioError, match="unknown key 'lane'"):
         sweeps.validate_sweep(spec)
+
+
+def test_names_and_catalogue_live_in_the_description_layer():
+    import ast
+
+    for name in ("catalog.py", "overrides.py", "workers.py"):
+        tree = ast.parse((ROOT / "sim" / name).read_text(encoding="utf-8"))
+        mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        mods |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not any(m == "simpy" or m.startswith(("sim.model", "sim.experiment")) for m in mods), (name, mods)
