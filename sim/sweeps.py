@@ -47,6 +47,10 @@ __all__ = [
 
 LIMITS = {"replications": (1, 100_000), "seed": (0, 2**63 - 1), "samples": (1, 100_000)}
 """Bounds of a sweep's ``replications``, ``seed`` and ``samples``."""
+MAX_VALUES = 10_000
+"""Most values one ``--vary`` range may expand to."""
+MAX_POINTS = 1_000_000
+"""Most points of one sweep (grid or Latin hypercube)."""
 RESULTS = "results.csv"
 MANIFEST = "manifest.json"
 
@@ -66,9 +70,13 @@ def parse_values(key: str, text: str | Sequence[Any]) -> list[Any]:
             nums = [_number(p) for p in parts]
         except ValueError:
             nums = []
+        if not all(math.isfinite(x) for x in nums):
+            raise ScenarioError("--vary", [(key, f"bad range {text!r}: every bound must be a finite number")])
         if len(nums) == 3 and nums[2] > 0 and nums[1] >= nums[0]:
             start, stop, step = nums
             n = int(math.floor((stop - start) / step + 1e-9)) + 1
+            if n > MAX_VALUES:
+                raise ScenarioError("--vary", [(key, f"range {text!r} has {n:,} values; at most {MAX_VALUES:,} per key")])
             vals = [start + i * step for i in range(n)]
             return [round(v, 10) if isinstance(v, float) else v for v in vals]
         if len(nums) == 2 and nums[1] > nums[0]:
@@ -120,6 +128,10 @@ class SweepSpec:
     """Where ``metrics`` came from, for error messages (a sweep file, ``--metric``)."""
 
     def points(self) -> list[dict[str, Any]]:
+        """Every point of the sweep, in order (at most ``MAX_POINTS``)."""
+        n = self.samples or math.prod(len(v) for v in self.vary.values())
+        if n > MAX_POINTS:
+            raise ScenarioError("sweep", [("vary", f"{n:,} points; a sweep has at most {MAX_POINTS:,}")])
         if self.samples:
             return latin_hypercube(self.vary, self.samples, self.seed)
         keys = list(self.vary)

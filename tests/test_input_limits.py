@@ -88,11 +88,25 @@ def test_a_fleet_that_only_flies_later_still_needs_a_spot(small):
     small.with_overrides({"ramp.spots.medium": 0, "fleets.de_a400m.count": 0})  # never flies: no spot needed
 
 
-def test_a_nan_sweep_value_is_refused_before_anything_is_written(small_path, tmp_path, capsys):
+@pytest.mark.parametrize(
+    "vary",
+    [
+        ["security.end=nan,2"],
+        ["security.end=1:inf:1"],
+        ["security.end=0:1e12:1"],
+        ["security.end=1:2:0.001", "gates.abbey.lanes=1:2000:1"],
+    ],
+)
+def test_absurd_sweep_values_are_refused_before_anything_is_written(small_path, tmp_path, capsys, vary):
     out = tmp_path / "o"
-    assert main(["sweep", str(small_path), "--vary", "security.end=nan,2", "--out", str(out)]) == 2
-    assert "security.end" in capsys.readouterr().err
+    argv = ["sweep", str(small_path), *(x for v in vary for x in ("--vary", v)), "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert ("security.end" in err or "points" in err) and "Traceback" not in err
     assert not out.exists()
+    if len(vary) == 1:
+        assert main(["sweep", str(small_path), "--vary", "security.end=1:3", "--samples", "10000000", "--out", str(out)]) == 2
+        assert "at most 1,000,000" in capsys.readouterr().err
 
 
 # -- files ------------------------------------------------------------------------------------
