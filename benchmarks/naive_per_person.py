@@ -26,7 +26,7 @@ def run_naive(scenario: Scenario, seed: int = 0) -> dict[str, float]:
     tl = Timeline.from_scenario(scenario)
     streams = Streams(seed, 0)
     pop = Population(scenario, tl, streams)
-    reached = pop.reach_gates(streams, tl.end)
+    reached = pop.reach_gates(tl.end)
     env = simpy.Environment()
     gates = {n: simpy.PriorityResource(env, capacity=max(g.lanes, 1)) for n, g in scenario.gates.items()}
     gate_names = list(scenario.gates)

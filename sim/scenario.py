@@ -330,6 +330,8 @@ class Patience(_Strict):
     """Chance that a family that gave up (or was turned back on the way) tries again."""
     retry_after_hours: Annotated[Number, Field(gt=0, le=MAX_PATIENCE_HOURS)] = 12.0
     """Mean time (exponential) before it tries again."""
+    max_attempts: Annotated[int, Field(ge=1, le=10_000)] = 20
+    """Most times a family joins a gate crowd; after that many it stops trying (bounds the work)."""
 
 
 class Cohort(_Strict):

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from sim.model.access import Access
 from sim.model.security import Steps, Timeline, windowed
 
 
@@ -36,8 +37,9 @@ def test_disruptions_become_schedules(small):
     assert [lanes(0), lanes(12), lanes(17.9), lanes(18), lanes(36)] == [3, 7, 7, 3, 9]
     assert not tl.gate_open("abbey", 24.5) and tl.gate_open("abbey", 26.5)
     assert not tl.gate_open("north", 26.5)  # its own closed window runs to 30 h
-    assert tl.access_factor("afghans", 6) == 0.5 and tl.access_factor("afghans", 13) == 0.25
-    assert tl.access_factor("us_citizens", 13) == 0.5 and tl.access_factor("us_citizens", 30) == 1.0
+    access = Access(s, tl)  # cohorts: 0 us_citizens, 1 afghans (whose curfew runs 21:00-05:00)
+    assert access.factor(1, 6) == 0.5 and access.factor(1, 13) == 0.25 and access.factor(1, 22) == 0.125
+    assert access.factor(0, 13) == 0.5 and access.factor(0, 30) == 1.0
     assert tl.base_capacity["qatar"](13) == 100 and tl.base_capacity["qatar"](25) == 3000
     assert tl.base_outflow["tashkent"](23) == pytest.approx(2000 / 24) and tl.base_outflow["tashkent"](25) == 10
     assert tl.runway_closures == [(36.0, pytest.approx(38.4))]  # the list replaced the base one

@@ -6,6 +6,14 @@ people as data, never as processes, and is exact: the perimeter's only input fro
 of the airfield is room freed in the holding area, which happens at boarding, when it is
 advanced first. See the README for how a family picks a gate.
 
+Giving up costs no event: a family's patience runs out at a time fixed when it joins a crowd,
+so a lane that looks at the head of a queue passes over families whose patience ran out
+before, and the family's next visit (its way back to the gates, drawn in one go by
+:mod:`sim.model.access`) is put on the calendar when it joins, to be dropped if it was
+screened meanwhile. The number of people in the crowds is kept per whole hour of leaving, so
+it is exact at the whole hours the recorder samples. A family visits the gates at most
+``patience.max_attempts`` times.
+
 Records: ``records.screened`` gets ``(start_hours, wait_hours, people, gate, cohort)`` for
 every family that starts screening.
 """
@@ -37,13 +45,13 @@ class Admission(Protocol):
 
 
 # event kinds, in the order they are processed at equal times
-_CHANGE, _DONE, _ATTEMPT, _ABANDON = 0, 1, 2, 3
+_CHANGE, _DONE, _REJOIN = 0, 1, 2
 # statuses as plain ints on the hot path
-_IN_CROWD, _SCREENING = int(Status.IN_CROWD), int(Status.SCREENING)
+_IN_CROWD, _SCREENING, _GAVE_UP = int(Status.IN_CROWD), int(Status.SCREENING), int(Status.GAVE_UP)
 
 
 class _GateState:
-    __slots__ = ("idx", "name", "spec", "lanes", "busy", "open", "queues", "queued_people", "blocked", "log_sigma")
+    __slots__ = ("idx", "name", "spec", "lanes", "busy", "open", "queues", "blocked", "log_sigma")
 
     def __init__(self, idx: int, name: str, spec: Gate, n_priorities: int):
         self.idx = idx
@@ -53,7 +61,6 @@ class _GateState:
         self.busy = 0
         self.open = True
         self.queues: list[deque[tuple[int, int]]] = [deque() for _ in range(n_priorities)]
-        self.queued_people = 0
         self.blocked = False
         self.log_sigma = math.sqrt(math.log(1.0 + spec.screening_cv**2))
 
@@ -83,15 +90,20 @@ class Perimeter:
         self.gates = [_GateState(i, n, g, len(prios)) for i, (n, g) in enumerate(scenario.gates.items())]
         self._token = [0] * pop.n_groups
         self._joined = [0.0] * pop.n_groups
-        self._gate_of = [-1] * pop.n_groups
+        self._deadline = [0.0] * pop.n_groups  # when its patience at its current visit runs out
+        self._visits = [0] * pop.n_groups
+        self._crowd = 0  # people who joined a crowd and did not start screening, minus those drained
+        self._leaving: dict[int, int] = {}  # whole hour -> people whose patience runs out by then
+        self._drained = -1  # the last whole hour drained from ``_crowd``
+        self._settled = False
         # which gates admit each cohort, with their choice weights
         self._choices: list[list[tuple[int, float]]] = []
         for c in pop.cohort_names:
             self._choices.append(
                 [(i, g.spec.weight) for i, g in enumerate(self.gates) if "any" in g.spec.admits or c in g.spec.admits]
             )
-        self._patience = [c.patience for c in pop.cohorts]
         self._patience_h = [c.patience.mean_hours for c in pop.cohorts]
+        self._max_visits = [c.patience.max_attempts for c in pop.cohorts]
         self._group_rank = [self._rank[p] for p in pop.priority]
         for g in self.gates:
             self._refresh(g, 0.0)
@@ -102,7 +114,7 @@ class Perimeter:
             if timeline.gate_close > 0:
                 self._push(timeline.gate_close, _CHANGE, i, 0)
         # families' first arrivals at the gates, in time order, merged with the calendar lazily
-        reached = pop.reach_gates(streams, timeline.end)
+        reached = pop.reach_gates(timeline.end)
         order = np.argsort(reached, kind="stable")
         order = order[np.isfinite(reached[order])]
         self._arrivals_t: list[float] = reached[order].tolist()
@@ -121,11 +133,11 @@ class Perimeter:
         n_arr = len(arr_t)
         while True:
             i = self._next_arrival
-            # first arrivals come after calendar events at the same time (as ATTEMPTs would)
+            # first arrivals come after calendar events at the same time (as returns would)
             if (
                 i < n_arr
                 and arr_t[i] <= t
-                and (not heap or arr_t[i] < heap[0][0] or (arr_t[i] == heap[0][0] and heap[0][1] > _ATTEMPT))
+                and (not heap or arr_t[i] < heap[0][0] or (arr_t[i] == heap[0][0] and heap[0][1] > _REJOIN))
             ):
                 self._next_arrival = i + 1
                 self.events += 1
@@ -137,10 +149,10 @@ class Perimeter:
             when, kind, _, a, b = heapq.heappop(heap)
             self.events += 1
             self.now = when
-            if kind == _ATTEMPT:
-                self._attempt(a, when)
-            elif kind == _ABANDON:
-                self._abandon(a, b, when)
+            if kind == _REJOIN:
+                # back at the gates, unless screened meanwhile (then this visit never happens)
+                if self._token[a] == b and self.pop.status[a] == _IN_CROWD:
+                    self._join(a, when)
             elif kind == _DONE:
                 self._done(a, b, when)
             else:
@@ -149,6 +161,16 @@ class Perimeter:
                 self._refresh_choices()
                 self._start(g, when)
         self.now = max(self.now, t)
+        if t >= self.tl.end and not self._settled:
+            self._settle(t)
+
+    def _settle(self, t: float) -> None:
+        """At the end: families whose patience ran out by ``t`` are counted as having given up."""
+        self._settled = True
+        status, deadline = self.pop.status, self._deadline
+        for gid, st in enumerate(status):
+            if st == _IN_CROWD and deadline[gid] <= t:
+                status[gid] = _GAVE_UP
 
     def room_freed(self, t: float) -> None:
         for g in self.gates:
@@ -157,19 +179,10 @@ class Perimeter:
                 self._start(g, t)
 
     # -- families -------------------------------------------------------------------------
-    def _attempt(self, gid: int, t: float) -> None:
-        """A family that gave up at a gate tries again: the way there may turn it back."""
-        pop = self.pop
-        if pop.access_u() >= pop.access(pop.cohort[gid], t):
-            # turned back on the way (curfew, checkpoints): counted as gave up at the gates
-            self._maybe_retry(gid, t, Status.GAVE_UP)
-            return
-        self._join(gid, t)
-
-    def _pick_gate(self, c: int) -> int:
+    def _pick_gate(self, c: int, u: float) -> int:
         """Among the gates admitting the cohort that are open, by weight; if none is open, among all."""
         pool, total = self._open_choices[c]
-        u = self.pop.choice_u() * total
+        u *= total
         for i, w in pool:
             u -= w
             if u < 0:
@@ -183,39 +196,33 @@ class Perimeter:
             self._open_choices.append((open_, sum(w for _, w in open_)))
 
     def _join(self, gid: int, t: float) -> None:
-        """A family reaches a gate and joins its crowd."""
+        """A family reaches a gate and joins its crowd; its next visit, if any, is put on the calendar."""
         pop = self.pop
         c = pop.cohort[gid]
-        gi = self._pick_gate(c)
+        k = self._visits[gid]
+        self._visits[gid] = k + 1
+        gi = self._pick_gate(c, pop.gate_choice(k)[gid])
         gate = self.gates[gi]
         tok = self._token[gid] + 1
         self._token[gid] = tok
         self._joined[gid] = t
-        self._gate_of[gid] = gi
         pop.status[gid] = _IN_CROWD
         gate.queues[self._group_rank[gid]].append((gid, tok))
-        gate.queued_people += pop.size[gid]
-        self._seq += 1
-        heapq.heappush(self._heap, (t + pop.patience() * self._patience_h[c], _ABANDON, self._seq, gid, tok))
+        deadline = t + pop.patience(k)[gid] * self._patience_h[c]
+        self._deadline[gid] = deadline
+        hour = math.ceil(deadline)
+        if hour > self._drained:
+            n = pop.size[gid]
+            self._crowd += n
+            self._leaving[hour] = self._leaving.get(hour, 0) + n
+        if k + 1 < self._max_visits[c]:
+            k += 1
+            back = pop.access.way(c, deadline, pop.way_retry(k)[gid], pop.way_time(k)[gid], pop.way_through(k)[gid])
+            if back < self.tl.end:
+                self._seq += 1
+                heapq.heappush(self._heap, (back, _REJOIN, self._seq, gid, tok))
         if gate.busy < gate.lanes and gate.open and not gate.blocked:
             self._start(gate, t)
-
-    def _maybe_retry(self, gid: int, t: float, status: Status) -> None:
-        pop = self.pop
-        p = self._patience[pop.cohort[gid]]
-        pop.status[gid] = status
-        if pop.retry_u() < p.retry_probability:
-            when = t + pop.retry_delay() * p.retry_after_hours
-            if when < self.tl.end:
-                self._push(when, _ATTEMPT, gid, 0)
-
-    def _abandon(self, gid: int, tok: int, t: float) -> None:
-        pop = self.pop
-        if pop.status[gid] != _IN_CROWD or self._token[gid] != tok:
-            return  # already screened, or this is an older visit
-        self.gates[self._gate_of[gid]].queued_people -= pop.size[gid]
-        self._token[gid] += 1  # its queue entry is now stale
-        self._maybe_retry(gid, t, Status.GAVE_UP)
 
     # -- lanes ----------------------------------------------------------------------------
     def _refresh(self, g: _GateState, t: float) -> None:
@@ -236,13 +243,14 @@ class Perimeter:
         if not g.open:
             return
         pop = self.pop
-        status, token, size = pop.status, self._token, pop.size
+        status, token, size, deadline = pop.status, self._token, pop.size, self._deadline
         while g.busy < g.lanes:
             entry = None
             for q in g.queues:
                 while q:
                     gid, tok = q[0]
-                    if status[gid] == _IN_CROWD and token[gid] == tok:
+                    # still there: this visit (not an older one), not screened, patience left
+                    if token[gid] == tok and status[gid] == _IN_CROWD and deadline[gid] >= t:
                         entry = q
                         break
                     q.popleft()
@@ -256,7 +264,10 @@ class Perimeter:
                 g.blocked = True
                 return
             entry.popleft()
-            g.queued_people -= n
+            hour = math.ceil(deadline[gid])
+            if hour > self._drained:
+                self._crowd -= n
+                self._leaving[hour] -= n
             status[gid] = _SCREENING
             g.busy += 1
             wait = t - self._joined[gid]
@@ -271,7 +282,17 @@ class Perimeter:
 
     # -- observation ----------------------------------------------------------------------
     def crowd_people(self) -> int:
-        return sum(g.queued_people for g in self.gates)
+        """People waiting in the gate crowds now (exact at whole hours, when the recorder asks)."""
+        hour = math.floor(self.now)
+        leaving = self._leaving
+        for h in range(self._drained + 1, hour + 1):
+            self._crowd -= leaving.pop(h, 0)
+        self._drained = max(self._drained, hour)
+        return self._crowd
+
+    def visits(self) -> list[int]:
+        """How many times each family has joined a gate crowd."""
+        return list(self._visits)
 
     def blocked_gates(self) -> int:
         return sum(1 for g in self.gates if g.blocked)

@@ -12,29 +12,13 @@ import math
 
 import numpy as np
 
-from sim.model.security import Timeline, in_hours_window
+from sim.model.access import Access
+from sim.model.security import Timeline
 from sim.records import Status
-from sim.rng import Streams
+from sim.rng import FamilyDraws, Streams
 from sim.scenario import Cohort, Scenario
 
-__all__ = ["Population", "Status", "DrawBuffer"]
-
-
-class DrawBuffer:
-    """Sequential draws from one named stream, fetched from numpy in blocks for speed."""
-
-    def __init__(self, gen: np.random.Generator, kind: str = "uniform", block: int = 4096):
-        self._gen, self._kind, self._block = gen, kind, block
-        self._buf: list[float] = []
-        self._i = block  # empty: the first call fetches a block
-
-    def __call__(self) -> float:
-        i = self._i
-        if i >= self._block:
-            arr = self._gen.random(self._block) if self._kind == "uniform" else self._gen.standard_exponential(self._block)
-            self._buf, i = arr.tolist(), 0
-        self._i = i + 1
-        return self._buf[i]
+__all__ = ["Population", "Status"]
 
 
 def group_sizes(cohort: Cohort, gen: np.random.Generator) -> np.ndarray:
@@ -103,71 +87,39 @@ class Population:
         # one standard exponential per group: its screening difficulty, kept across retries
         self.screen_e: list[float] = streams("screening").standard_exponential(n).tolist()
         self.screen_z: list[float] = streams("screening_lognormal").standard_normal(n).tolist()
-        self.patience = DrawBuffer(streams("patience"), "exponential")
-        self.retry_delay = DrawBuffer(streams("retry_delay"), "exponential")
-        self.retry_u = DrawBuffer(streams("retry_decision"))
-        self.access_u = DrawBuffer(streams("access"))
-        self.choice_u = DrawBuffer(streams("gate_choice"))
-        self._curfew = [
-            (
-                c.arrival.curfew_factor,
-                c.arrival.curfew_start_hour,
-                c.arrival.curfew_end_hour,
-                scenario.hours(c.arrival.curfew_until) if c.arrival.curfew_until is not None else math.inf,
-            )
-            for c in self.cohorts
-        ]
+        # every decision a family takes has its own stream, indexed by the family and its visit
+        # to the gates, so that what happens to one family never shifts another's draws
+        self.access_u: np.ndarray = streams("access").random(n)  # its first attempt gets through?
+        self.gate_choice = FamilyDraws(streams, "gate_choice", n, "uniform")
+        self.patience = FamilyDraws(streams, "patience", n, "exponential")
+        self.way_retry = FamilyDraws(streams, "way_retry", n, "uniform")
+        self.way_time = FamilyDraws(streams, "way_time", n, "exponential")
+        self.way_through = FamilyDraws(streams, "way_through", n, "uniform")
+        self.access = Access(scenario, timeline)
 
-    def access_vector(self, cohort: int, t: np.ndarray) -> np.ndarray:
-        """:meth:`access` for many attempt times of one cohort at once."""
-        factor, start, end, until = self._curfew[cohort]
-        f = np.ones(len(t))
-        for a, b, v in self.timeline.arrival_factors.get(self.cohort_names[cohort], ()):
-            f[(t >= a) & (t < b)] *= v
-        if factor < 1.0:
-            hour = (self.timeline.start_hour_of_day + t) % 24.0
-            night = (hour >= start) | (hour < end) if start > end else (hour >= start) & (hour < end)
-            f[night & (t < until)] *= factor
-        return f
-
-    def reach_gates(self, streams: Streams, horizon: float) -> np.ndarray:
+    def reach_gates(self, horizon: float) -> np.ndarray:
         """When each family first reaches a gate (``inf``: never, before ``horizon``).
 
-        On the way, an attempt gets through with the cohort's access factor at that time
-        (curfew, checkpoints); a family turned back tries again with the cohort's retry
-        probability after an exponential delay. None of this depends on the state of the
-        airfield, so it is drawn for all families at once, before the run.
+        On the way, the first attempt gets through with the cohort's access factor at that time
+        (curfew, checkpoints); a family turned back tries again (see :mod:`sim.model.access`,
+        with its draws for visit 0). None of this depends on the state of the airfield, so it is
+        drawn for all families at once, before the run.
         """
-        gen_u, gen_r, gen_d = streams("access"), streams("access_retry"), streams("access_retry_delay")
-        t = self.first_attempt.copy()
+        t = self.first_attempt
         reached = np.full(len(t), np.inf)
-        retry_p = np.array([c.patience.retry_probability for c in self.cohorts])
-        retry_h = np.array([c.patience.retry_after_hours for c in self.cohorts])
-        alive = np.flatnonzero(t < horizon)
-        while len(alive):
-            f = np.empty(len(alive))
-            coh = self.cohort_arr[alive]
-            for c in np.unique(coh):
-                sel = coh == c
-                f[sel] = self.access_vector(int(c), t[alive[sel]])
-            ok = gen_u.random(len(alive)) < f
-            reached[alive[ok]] = t[alive[ok]]
-            failed = alive[~ok]
-            again = gen_r.random(len(failed)) < retry_p[self.cohort_arr[failed]]
-            t[failed] = t[failed] + gen_d.standard_exponential(len(failed)) * retry_h[self.cohort_arr[failed]]
-            alive = failed[again & (t[failed] < horizon)]
+        draws = (self.way_retry, self.way_time, self.way_through)
+        retry_u, way_e, way_u = (np.frombuffer(d(0), dtype=np.float32).astype(float) for d in draws)
+        for c in range(len(self.cohorts)):
+            sel = np.flatnonzero((self.cohort_arr == c) & (t < horizon))
+            through = self.access_u[sel] < self.access.factor_vector(c, t[sel])
+            reached[sel[through]] = t[sel[through]]
+            back = sel[~through]
+            reached[back] = self.access.cohorts[c].way_vector(t[back], retry_u[back], way_e[back], way_u[back])
+        reached[reached >= horizon] = np.inf
         return reached
 
     def people(self) -> int:
         return int(self.size_arr.sum())
-
-    def access(self, cohort: int, t: float) -> float:
-        """Fraction of attempts by this cohort at ``t`` that get through to the gates."""
-        factor, start, end, until = self._curfew[cohort]
-        f = self.timeline.access_factor(self.cohort_names[cohort], t)
-        if factor < 1.0 and t < until and in_hours_window(self.timeline.hour_of_day(t), start, end):
-            f *= factor
-        return f
 
     def people_by_status(self) -> np.ndarray:
         """People by (cohort, status) as an array of shape (n_cohorts, len(Status))."""

@@ -119,14 +119,6 @@ class Timeline:
     def gate_open(self, gate: str, t: float) -> bool:
         return t < self.gate_close and not in_intervals(t, self.gate_closures[gate])
 
-    def access_factor(self, cohort: str, t: float) -> float:
-        """The product of ``arrival_factor`` disruptions active for a cohort at ``t``."""
-        f = 1.0
-        for a, b, v in self.arrival_factors.get(cohort, ()):
-            if a <= t < b:
-                f *= v
-        return f
-
     @classmethod
     def from_scenario(cls, s: Scenario) -> Timeline:
         end = s.end_hours
