@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sim import experiment
+from sim.cli_calibrate import add_calibrate_parser
 from sim.overrides import parse_override
 from sim.results import FORMATS
 from sim.scenario import ScenarioError, load_scenario, resolve_path, slug
@@ -63,6 +64,8 @@ def _fmt(x: float) -> str:
 
 
 def _ci(stats: dict[str, Any]) -> str:
+    if "settings_low" in stats:  # an ensemble run: both intervals (sim.ensemble)
+        return f"{_fmt(stats['mean'])}  ({_ens_intervals(stats)})"
     if not interval_available(stats["ci95_low"], stats["ci95_high"]):
         return f"{_fmt(stats['mean'])}  (95% CI n/a: one replication)"
     if stats["ci95_high"] == stats["ci95_low"]:
@@ -73,6 +76,13 @@ def _ci(stats: dict[str, Any]) -> str:
 def _fmt_ci(low: float, high: float) -> str:
     """``low to high``, or ``n/a`` when the interval is unavailable (one replication)."""
     return f"{_fmt(low)} to {_fmt(high)}" if interval_available(low, high) else "n/a"
+
+
+def _ens_intervals(stats: Any) -> str:
+    """``stochastic 95% CI a to b; across settings c to d``, as defined in sim.ensemble."""
+    lo, hi = stats["ci95_low"], stats["ci95_high"]
+    sto = "stochastic 95% CI n/a (run a setting twice)" if lo != lo else f"stochastic 95% CI {_fmt(lo)} to {_fmt(hi)}"
+    return f"{sto}; across settings {_fmt(stats['settings_low'])} to {_fmt(stats['settings_high'])}"
 
 
 def print_run(result: experiment.RunResult, out: Path | None) -> None:
@@ -86,6 +96,10 @@ def print_run(result: experiment.RunResult, out: Path | None) -> None:
         f"{s.name}: {s.start:%d %b %Y %H:%M} to security end {s.at(s.end_hours):%d %b %Y %H:%M} "
         f"(UTC{s.start:%z}), {n} replication{'s' if n > 1 else ''}, seed {result.seed}"
     )
+    if result.ensemble:
+        e = result.ensemble
+        used = min(len(e), n)
+        p(f"ensemble: {e.source}, {len(e)} plausible settings ({used} used; replication r runs setting r mod {len(e)})")
     if result.precision:
         pr = result.precision
         state = "reached" if pr["reached"] else "NOT reached (cap)"
@@ -186,6 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 max_replications=args.max_replications,
                 executor=ex,
                 progress=bar.update,
+                ensemble=args.ensemble,
             )
     finally:
         bar.close()
@@ -286,7 +301,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     bar = _progress(2 * args.replications, "replications")
     try:
         with experiment.make_executor(args.workers, args.dask) as ex:
-            res = experiment.compare(a, b, args.replications, args.seed, executor=ex, progress=bar.update)
+            res = experiment.compare(a, b, args.replications, args.seed, executor=ex, progress=bar.update, ensemble=args.ensemble)
     finally:
         bar.close()
     summary = res.summary()
@@ -305,6 +320,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     keys = list(experiment.HEADLINE) + [k for k in diffs.index if k.startswith("cohort.") and k.endswith(".stranded")]
     print(f"A = {a.name}   B = {b.name}   ({args.replications} paired replications, seed {args.seed})")
     print("\n".join(_what_differs(args, a, b)))
+    if res.a.ensemble:
+        e = res.a.ensemble
+        print(f"ensemble: {e.source}, {len(e)} plausible settings; replication r of both sides runs setting r mod {len(e)}")
     print("")
     print(
         f"  {'metric':<34}{'A':>12}{'B':>12}{'B - A':>12}   {'95% CI of the difference':<26}"
@@ -312,6 +330,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     for k in keys:
         d = diffs.loc[k]
+        if "settings_low" in d:  # an ensemble: the two intervals of sim.ensemble
+            print(
+                f"  {k:<34}{_fmt(d['a_mean']):>12}{_fmt(d['b_mean']):>12}{_fmt(d['difference_mean']):>12}   {_ens_intervals(d)}"
+            )
+            continue
         removed = "n/a" if d["variance_reduction"] != d["variance_reduction"] else f"{d['variance_reduction']:.0%}"
         print(
             f"  {k:<34}{_fmt(d['a_mean']):>12}{_fmt(d['b_mean']):>12}{_fmt(d['difference_mean']):>12}"
@@ -361,6 +384,11 @@ def _sweep_spec(args: argparse.Namespace):
     if args.metric:
         spec.metrics = list(args.metric)
         spec.metrics_source = "--metric"
+
+    if args.ensemble:
+        from sim.ensemble import load_ensemble
+
+        spec.ensemble = load_ensemble(args.ensemble)
     if spec.samples:
         bad = [k for k, v in spec.vary.items() if len(v) < 2 or not all(isinstance(x, int | float) for x in v)]
         if bad:
@@ -421,6 +449,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(cells)
         import pandas as pd
 
+        if spec.ensemble is not None:
+            from sim.ensemble import settings_range
+
+            print(f"ensemble: {spec.ensemble.source}; per point, each metric's two intervals:")
+            for m in metrics:
+                both = settings_range(df, keys, m, spec.ensemble)
+                summaries[m] = summaries[m].drop(columns=["ci95_low", "ci95_high"]).merge(both, on=keys, how="left")
+                for i in range(len(summaries[m])):
+                    row = summaries[m].iloc[i]
+                    where = ", ".join(f"{k}={row[k]:g}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in keys)
+                    print(f"  {where}  {m} {_fmt(row['mean'])}  ({_ens_intervals(dict(row))})")
         table = pd.concat([summaries[m].assign(metric=m) for m in metrics], ignore_index=True)
         manifest = json.loads((out / sweep.MANIFEST).read_text(encoding="utf-8"))
         meta = {"scenario": manifest.get("scenario"), "seed": spec.seed, "version": __version__}
@@ -487,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--dask", metavar="ADDRESS", help="run on a dask.distributed scheduler at ADDRESS, or 'local'")
     r.add_argument("--format", choices=FORMATS, default="csv", help="table format: csv (default) or parquet (needs pyarrow)")
+    r.add_argument("--ensemble", metavar="FILE", help="spread replications over plausible settings (airlift calibrate)")
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check scenario or sweep files without running them")
@@ -514,6 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--resume", action="store_true", help="run only the tasks missing from DIR/results.csv")
     w.add_argument("--no-plots", action="store_true")
     w.add_argument("--format", choices=FORMATS, default="csv", help="points table format: csv (default) or parquet")
+
+    w.add_argument("--ensemble", metavar="FILE", help="spread replications over plausible settings (airlift calibrate)")
     w.set_defaults(func=cmd_sweep)
 
     m = sub.add_parser("metrics", help="print every metric name with its meaning")
@@ -537,7 +579,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--dask", metavar="ADDRESS", help="run on a dask.distributed scheduler at ADDRESS, or 'local'")
     c.add_argument("--format", choices=FORMATS, default="csv", help="table format: csv (default) or parquet (needs pyarrow)")
     c.add_argument("--no-plots", action="store_true", help="skip differences.png")
+    c.add_argument("--ensemble", metavar="FILE", help="spread replications over plausible settings (airlift calibrate)")
     c.set_defaults(func=cmd_compare)
+    add_calibrate_parser(sub)
     return p
 
 
@@ -557,7 +601,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        hint = ": run the same command with --resume to finish" if args.command == "sweep" else ""
+        hint = ": run the same command with --resume to finish" if args.command in ("sweep", "calibrate") else ""
         print(f"interrupted{hint}", file=sys.stderr)
         return 130
     except Exception as e:  # anything else: one line, exit 1

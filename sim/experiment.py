@@ -12,11 +12,14 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.ensemble import Ensemble, aggregate_ensemble, as_ensemble, ensemble_stats
 from sim.executors import ExecutorLike, as_executor, make_executor
+from sim.priors import value_at
 from sim.scenario import Scenario
 from sim.stats import NO_INTERVAL, mean_ci, sem
 
@@ -98,13 +101,16 @@ class RunResult:
     replications: list[dict[str, Any]]
     precision: dict[str, Any] | None = None
     _metrics: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+    ensemble: Ensemble | None = None
+    """Plausible settings the replications were spread over (``sim.ensemble``), if any."""
 
     @property
     def metrics(self) -> dict[str, dict[str, Any]]:
         """Each metric's mean, 95% interval (NaN with one replication) and per-replication values."""
         if self._metrics is None:
             names = list(self.replications[0]["metrics"])
-            self._metrics = aggregate({n: [r["metrics"][n] for r in self.replications] for n in names})
+            values = {n: [r["metrics"][n] for r in self.replications] for n in names}
+            self._metrics = aggregate_ensemble(values, self.ensemble) if self.ensemble else aggregate(values)
         return self._metrics
 
     def mean(self, name: str) -> float:
@@ -170,6 +176,8 @@ class RunResult:
             out["intervals"] = NO_INTERVAL
         if self.precision:
             out["precision"] = self.precision
+        if self.ensemble:
+            out["ensemble"] = self.ensemble.describe()
         return out
 
     def timeseries(self) -> pd.DataFrame:
@@ -241,19 +249,29 @@ def run(
     max_replications: int = 200,
     executor: ExecutorLike | None = None,
     progress: Progress | None = None,
+    ensemble: Ensemble | str | Path | None = None,
+    keep: Iterable[str] = (),
 ) -> RunResult:
     """Run replications ``0..n-1`` of a scenario.
 
     With ``precision`` (relative, e.g. 0.05), keep adding replications (at least
     ``replications``, at most ``max_replications``) until the 95% half-width of
-    ``stranded_total`` is within ``precision`` of its mean.
+    ``stranded_total`` is within ``precision`` of its mean. With ``ensemble`` (an
+    :class:`~sim.ensemble.Ensemble` or its CSV file), replication ``r`` runs plausible setting
+    ``r mod K`` (except the keys in ``keep``), and each metric also reports its range across settings.
 
     ``executor``: any :class:`concurrent.futures.Executor`, or a ``dask.distributed.Client``.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     executor = as_executor(executor)
-    reps = _map([(scenario, seed, r) for r in range(replications)], executor, progress)
+    ens = as_ensemble(ensemble, scenario)
+    held = tuple(keep)
+
+    def tasks(rs: range) -> list[tuple[Scenario, int, int]]:
+        return [(ens.apply(scenario, r, held) if ens else scenario, seed, r) for r in rs]
+
+    reps = _map(tasks(range(replications)), executor, progress)
     info = None
     if precision is not None:
         while True:
@@ -273,8 +291,8 @@ def run(
                 break
             n = len(reps)
             batch = min(max(2, n // 2), max_replications - n)
-            reps += _map([(scenario, seed, r) for r in range(n, n + batch)], executor, progress)
-    return RunResult(scenario, seed, reps, info)
+            reps += _map(tasks(range(n, n + batch)), executor, progress)
+    return RunResult(scenario, seed, reps, info, ensemble=ens)
 
 
 @dataclass
@@ -297,7 +315,8 @@ class CompareResult:
         differences), ``se_unpaired`` (what it would be with independent runs: the two sides'
         standard errors combined) and ``variance_reduction`` (``1 - se_paired² / se_unpaired²``: the
         share of the variance that common random numbers removed). Intervals and standard errors
-        are NaN with one replication."""
+        are NaN with one replication. With an ensemble, ``ci95_*`` is the stochastic interval and
+        ``settings_low``/``settings_high`` the range across settings (:mod:`sim.ensemble`)."""
         import pandas as pd
 
         rows = []
@@ -306,19 +325,23 @@ class CompareResult:
             se_p = sem(self.paired_values(n))
             se_u = math.hypot(sem(self.a.metrics[n]["values"]), sem(self.b.metrics[n]["values"]))
             reduction = 1 - (se_p / se_u) ** 2 if se_u > 0 else math.nan
-            rows.append(
-                {
-                    "metric": n,
-                    "a_mean": self.a.mean(n),
-                    "b_mean": self.b.mean(n),
-                    "difference_mean": mean,
-                    "ci95_low": lo,
-                    "ci95_high": hi,
-                    "se_paired": se_p,
-                    "se_unpaired": se_u,
-                    "variance_reduction": reduction,
-                }
-            )
+            row = {
+                "metric": n,
+                "a_mean": self.a.mean(n),
+                "b_mean": self.b.mean(n),
+                "difference_mean": mean,
+                "ci95_low": lo,
+                "ci95_high": hi,
+                "se_paired": se_p,
+                "se_unpaired": se_u,
+                "variance_reduction": reduction,
+            }
+            if self.a.ensemble:  # paired setting by setting: the two intervals of sim.ensemble
+                st = ensemble_stats(
+                    self.paired_values(n), [self.a.ensemble.setting_of(r) for r in range(len(self.a.replications))]
+                )
+                row |= {k: st[k] for k in ("ci95_low", "ci95_high", "settings_low", "settings_high")}
+            rows.append(row)
         return pd.DataFrame(rows).set_index("metric")
 
     def figure(self, names: Iterable[str] | None = None) -> Figure:
@@ -357,13 +380,18 @@ def compare(
     *,
     executor: ExecutorLike | None = None,
     progress: Progress | None = None,
+    ensemble: Ensemble | str | Path | None = None,
 ) -> CompareResult:
     """Run two scenarios on the same seeds and replications (common random numbers).
 
+    With ``ensemble``, replication ``r`` of both sides runs setting ``r mod K``; a key that B
+    sets to another value than A keeps B's value (the comparison is about that change).
     ``executor``: any :class:`concurrent.futures.Executor`, or a ``dask.distributed.Client``.
     """
     executor = as_executor(executor)
+    ens = as_ensemble(ensemble, a)
+    keep = [k for k in ens.keys if value_at(a, k) != value_at(b, k)] if ens else []
     return CompareResult(
-        run(a, replications, seed, executor=executor, progress=progress),
-        run(b, replications, seed, executor=executor, progress=progress),
+        run(a, replications, seed, executor=executor, progress=progress, ensemble=ens),
+        run(b, replications, seed, executor=executor, progress=progress, ensemble=ens, keep=keep),
     )

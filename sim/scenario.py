@@ -409,6 +409,46 @@ _VALUE_LIMITS: dict[str, tuple[float, bool, str]] = {
 """Bounds of a disruption's ``value`` by kind: (largest, whole number?, what the value is)."""
 
 
+class Target(_Strict):
+    """A published figure a run should reproduce (``[targets]``, used by ``airlift calibrate``):
+    a metric's observed ``value`` with its standard deviation ``sd``, or a range ``low``-``high``."""
+
+    value: float | None = None
+    """Observed value (with ``sd``)."""
+    sd: Annotated[float, Field(gt=0)] | None = None
+    """Standard deviation of the observation: the figure's own uncertainty and the model's structural error."""
+    low: float | None = None
+    """Lower end of a range (with ``high``), read as a uniform observation error."""
+    high: float | None = None
+    """Upper end of a range (with ``low``)."""
+    source: Annotated[str, Field(min_length=1)]
+    """Where the figure was published."""
+
+    @model_validator(mode="after")
+    def _value_or_range(self) -> Target:
+        point = self.value is not None or self.sd is not None
+        span = self.low is not None or self.high is not None
+        if point == span:
+            raise ValueError("give either value and sd, or low and high")
+        if point and (self.value is None or self.sd is None):
+            raise ValueError("a value needs its sd (and an sd its value)")
+        if span and (self.low is None or self.high is None or not self.low < self.high):
+            raise ValueError("a range needs low < high")
+        return self
+
+    @property
+    def observed(self) -> float:
+        """The observed value, or the middle of the range."""
+        return float(self.value) if self.value is not None else (float(self.low) + float(self.high)) / 2  # type: ignore[arg-type]
+
+    @property
+    def variance(self) -> float:
+        """Observation variance: ``sd**2``, or ``(high - low)**2 / 12`` for a range (uniform)."""
+        if self.sd is not None:
+            return float(self.sd) ** 2
+        return (float(self.high) - float(self.low)) ** 2 / 12  # type: ignore[arg-type]
+
+
 class Scenario(_Strict):
     """A complete airlift scenario. Build one with :func:`load_scenario`."""
 
@@ -442,6 +482,8 @@ class Scenario(_Strict):
     """Dated events, a list of tables ``[[disruptions]]``."""
     reference: FrozenMap[str, Number] = FrozenDict()
     """Published figures to print beside the results (free names, numbers)."""
+    targets: dict[str, Target] = Field(default_factory=dict)
+    """Published figures to calibrate against, by metric name (see ``airlift calibrate``)."""
 
     # -- time helpers -------------------------------------------------------------------
     def hours(self, t: TimeSpec | str) -> float:

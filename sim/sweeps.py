@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.capacity import CapacityCurve, capacity_curve
 from sim.catalog import check_metrics
+from sim.ensemble import Ensemble
 from sim.experiment import as_executor, make_executor, run_replication
 from sim.overrides import parse_override
 from sim.scenario import Scenario, ScenarioError, load_scenario, read_toml, resolve_path
@@ -127,6 +128,15 @@ class SweepSpec:
     metrics_source: str = "metrics"
     """Where ``metrics`` came from, for error messages (a sweep file, ``--metric``)."""
 
+    ensemble: Ensemble | None = None
+    """Plausible settings: replication ``r`` of every point runs setting ``r mod K`` (a swept key wins)."""
+
+    def task_point(self, point: dict[str, Any], replication: int) -> dict[str, Any]:
+        """The overrides of one task: the ensemble's setting for the replication, then the point's."""
+        if self.ensemble is None:
+            return point
+        return {**self.ensemble.settings[self.ensemble.setting_of(replication)], **point}
+
     def points(self) -> list[dict[str, Any]]:
         """Every point of the sweep, in order (at most ``MAX_POINTS``)."""
         n = self.samples or math.prod(len(v) for v in self.vary.values())
@@ -141,7 +151,7 @@ class SweepSpec:
         return f"<scenario {self.base.name}>" if self.base is not None else str(resolve_path(self.scenario_path))
 
     def definition(self) -> dict[str, Any]:
-        return {
+        out = {
             "scenario": self.source(),
             "vary": self.vary,
             "samples": self.samples,
@@ -149,6 +159,9 @@ class SweepSpec:
             "seed": self.seed,
             "set": self.set,
         }
+        if self.ensemble is not None:
+            out["ensemble"] = {"source": self.ensemble.source, "settings": [dict(x) for x in self.ensemble.settings]}
+        return out
 
 
 def load_sweep_file(path: str | Path) -> SweepSpec:
@@ -222,6 +235,9 @@ def validate_sweep(spec: SweepSpec) -> Scenario:
     for i, p in enumerate(spec.points()):
         base.with_overrides(p, source=f"{where} (sweep point {i}: {p})")
     check_metrics(spec.metrics, base, spec.metrics_source)
+
+    if spec.ensemble is not None:
+        spec.ensemble.check(base)
     return base
 
 
@@ -377,7 +393,7 @@ def run_sweep(
         if executor is None:
             for i, r in tasks:
                 try:
-                    value = _point_task((base, points[i], spec.seed, r))
+                    value = _point_task((base, spec.task_point(points[i], r), spec.seed, r))
                 except Exception as e:  # reported with its parameters; the sweep goes on
                     finished(i, r, None, error=e)
                 else:
@@ -386,7 +402,7 @@ def run_sweep(
             pending: dict[Future, tuple[int, int]] = {}
             it: Iterator[tuple[int, int]] = iter(tasks)
             for i, r in itertools.islice(it, max_in_flight):
-                pending[executor.submit(_point_task, (base, points[i], spec.seed, r))] = (i, r)
+                pending[executor.submit(_point_task, (base, spec.task_point(points[i], r), spec.seed, r))] = (i, r)
             while pending:
                 ready, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in ready:
@@ -394,7 +410,8 @@ def run_sweep(
                     finished(i, r, fut)
                     nxt = next(it, None)
                     if nxt is not None:
-                        pending[executor.submit(_point_task, (base, points[nxt[0]], spec.seed, nxt[1]))] = nxt
+                        task = (base, spec.task_point(points[nxt[0]], nxt[1]), spec.seed, nxt[1])
+                        pending[executor.submit(_point_task, task)] = nxt
     finally:
         fh.close()
     return SweepResult(out, spec, failures, ran=len(tasks), skipped=len(done))
@@ -421,18 +438,24 @@ def sweep(
     samples: int | None = None,
     out: str | Path | None = None,
     executor: Executor | Any | None = None,
+    ensemble: Ensemble | str | Path | None = None,
 ):  # -> pandas.DataFrame
     """Run a sweep and return its table (one row per point and replication) as a DataFrame.
 
     ``scenario`` is a Scenario, a file path, or ``None`` for the reference. Without ``out``
     the rows go to a temporary folder. ``executor``: any :class:`concurrent.futures.Executor`,
-    or a ``dask.distributed.Client``. Raises :class:`RuntimeError` listing failed tasks.
+    or a ``dask.distributed.Client``. With ``ensemble``, replication ``r`` of every point runs
+    plausible setting ``r mod K`` (``sim.ensemble``). Raises :class:`RuntimeError` listing failed tasks.
     """
     import tempfile
 
     base = scenario if isinstance(scenario, Scenario) else None
     path = None if scenario is None or base is not None else str(scenario)
     spec = SweepSpec(path, {k: list(v) for k, v in vary.items()}, replications, seed, samples, base=base)
+    if ensemble is not None:
+        from sim.ensemble import load_ensemble
+
+        spec.ensemble = ensemble if isinstance(ensemble, Ensemble) else load_ensemble(ensemble)
     with tempfile.TemporaryDirectory() as tmp:
         res = run_sweep(spec, Path(out) if out is not None else Path(tmp), executor=as_executor(executor))
         if res.failures:

@@ -1,0 +1,283 @@
+"""Calibration to published figures by history matching in waves (``airlift calibrate``).
+
+This module owns the targets (``[targets]``: metric name -> observed value and uncertainty), the
+waves (each one an explicit-point sweep in ``DIR/wave_<k>/``, so runs stream to disk on any
+executor and ``--resume`` completes exactly the missing ones) and the outputs: ``ensemble.csv``
+(the plausible settings), ``calibration.json`` and plots. The numerics (emulators, implausibility)
+are in :mod:`sim.history_matching`; running an ensemble is :mod:`sim.ensemble`.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim import history_matching as hm
+from sim.priors import Prior
+from sim.scenario import Scenario, ScenarioError, Target
+from sim.sweeps import SweepSpec, read_results, run_sweep, scenario_hash
+
+__all__ = ["load_targets", "check_targets", "calibrate", "Calibration", "PLAN"]
+
+PLAN = "calibration_plan.json"
+CANDIDATE_BATCH = 16_384  # Halton candidates per screening batch
+MAX_BATCHES = 8
+
+
+def load_targets(path: str | Path) -> dict[str, Target]:
+    """A targets file: a TOML ``[targets]`` table (and an optional ``description``)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from sim.scenario import _field_name
+
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(str(p), [("", "file not found")]) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(str(p), [("", f"TOML syntax error: {e}")]) from None
+    problems = [(k, "unknown key (a targets file holds a [targets] table)") for k in raw if k not in ("targets", "description")]
+    if not isinstance(raw.get("targets"), dict) or not raw["targets"]:
+        problems.append(("targets", "missing: a table of metric names and their published values"))
+    if problems:
+        raise ScenarioError(str(p), problems)
+    try:
+        return TypeAdapter(dict[str, Target]).validate_python(raw["targets"])
+    except ValidationError as e:
+        errs = []
+        for err in e.errors(include_url=False):
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling; unknown keys are errors)"
+            errs.append((_field_name(("targets", *err["loc"])), msg))
+        raise ScenarioError(str(p), errs) from None
+
+
+def check_targets(names: Sequence[str], scenario: Scenario, source: str) -> None:
+    """Every target must name a metric a run of ``scenario`` produces (the metric catalogue)."""
+    from sim.catalog import metric_names
+
+    valid = metric_names(scenario)
+    bad = [n for n in names if n not in valid]
+    if bad:
+        listed = ", ".join(valid)
+        raise ScenarioError(source, [(f"targets.{n}", f"unknown metric (see `airlift metrics`; valid: {listed})") for n in bad])
+
+
+@dataclass
+class _PointsSpec(SweepSpec):
+    """A sweep over explicit points (the points of one wave)."""
+
+    explicit: list[dict[str, Any]] = field(default_factory=list)
+
+    def points(self) -> list[dict[str, Any]]:
+        return [dict(p) for p in self.explicit]
+
+
+@dataclass
+class Calibration:
+    """What ``calibrate`` found: the plausible settings and the diagnostics of ``calibration.json``."""
+
+    consistent: bool
+    ensemble: list[dict[str, Any]]
+    report: dict[str, Any]
+    runs: Any  # pandas.DataFrame: one row per simulated point (means, implausibility)
+
+
+def _observations(targets: Mapping[str, Target]) -> list[hm.Observation]:
+    return [hm.Observation(n, t.observed, t.variance) for n, t in targets.items()]
+
+
+def _definition(scenario: Scenario, targets: Mapping[str, Target], priors: Sequence[Prior], **kw: Any) -> dict[str, Any]:
+    from sim import __version__
+
+    return {
+        "method": "history matching in waves, Gaussian-process emulators (scikit-learn), implausibility cut-off",
+        "cutoff": hm.CUTOFF,
+        "scenario": scenario.name,
+        "scenario_hash": scenario_hash(scenario),
+        "targets": {n: t.model_dump(exclude_none=True) for n, t in targets.items()},
+        "parameters": [p.describe() for p in priors],
+        **kw,
+        "version": __version__,
+    }
+
+
+def _wave_points(u: np.ndarray, priors: Sequence[Prior]) -> list[dict[str, Any]]:
+    cols = [p.values(u[:, i]) for i, p in enumerate(priors)]
+    return [{p.name: cols[i][k] for i, p in enumerate(priors)} for k in range(len(u))]
+
+
+def _gather(out: Path, waves: int, names: list[str], n_params: int):  # -> tuple[pd.DataFrame, np.ndarray]
+    """Per-point replication means of all finished waves, with the unit-cube coordinates."""
+    import pandas as pd
+
+    frames, units = [], []
+    for k in range(waves):
+        plan = out / f"wave_{k}" / "plan.json"
+        if not (out / f"wave_{k}" / "results.csv").exists():
+            break
+        u = np.asarray(json.loads(plan.read_text(encoding="utf-8"))["unit"], dtype=float).reshape(-1, n_params)
+        df = read_results(out / f"wave_{k}")
+        df["wave"] = k
+        df["uid"] = [f"{k}:{p}" for p in df["point"]]
+        frames.append(df)
+        units.append(u)
+    if not frames:
+        return pd.DataFrame(), np.zeros((0, n_params)), pd.DataFrame()
+    runs = pd.concat(frames, ignore_index=True)
+    means = runs.groupby(["wave", "point"], sort=True)[names].mean()
+    u_all = np.vstack([units[w][p] for w, p in means.index])
+    return runs, u_all, means
+
+
+def calibrate(
+    scenario: Scenario,
+    targets: Mapping[str, Target],
+    priors: Sequence[Prior],
+    out: str | Path,
+    *,
+    budget: int = 240,
+    replications: int = 2,
+    seed: int = 0,
+    waves: int = 3,
+    executor: Executor | None = None,
+    resume: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_wave: Callable[[int, int], None] | None = None,
+    command: str | None = None,
+) -> Calibration:
+    """History-match ``scenario``'s ``priors`` to ``targets`` within ``budget`` model runs.
+
+    Wave 0 is a Latin hypercube over the prior ranges; each later wave fits one Gaussian process
+    per target to the runs so far, screens Halton candidates, keeps those not implausible under
+    every emulator so far (the non-implausible space shrinks wave by wave) and runs a spread-out
+    subset of them. Finally every simulated point whose replication means are within the cut-off
+    on every target is a plausible setting. ``on_wave(k, tasks)`` is called before each wave.
+    """
+    from scipy.stats import qmc
+
+    out = Path(out)
+    names = list(targets)
+    source = f"{scenario.name} targets"
+    if not priors:
+        raise ScenarioError(scenario.name, [("uncertain", "no uncertain parameters to calibrate: declare an [uncertain] table")])
+    if not names:
+        raise ScenarioError(source, [("targets", "no targets: add a [targets] table or give --targets FILE")])
+    if replications < 2:
+        raise ScenarioError("-n", [("", "calibration needs at least 2 replications per point to estimate the stochastic noise")])
+    per_wave = budget // (waves * replications)
+    if per_wave < 4:
+        raise ScenarioError(
+            "--budget", [("", f"{budget} runs make fewer than 4 points a wave; give at least {4 * waves * replications}")]
+        )
+    check_targets(names, scenario, source)
+    definition = _definition(scenario, targets, priors, budget=budget, replications=replications, seed=seed, waves=waves)
+    plan_path = out / PLAN
+    from sim.results import write_json
+
+    if plan_path.exists():
+        if not resume:
+            raise ScenarioError(str(out), [("", f"{PLAN} exists: use --resume to complete it, or another --out")])
+        if json.loads(plan_path.read_text(encoding="utf-8")) != json.loads(json.dumps(definition)):
+            raise ScenarioError(str(plan_path), [("", "--resume: this folder holds a different calibration")])
+    write_json(plan_path, definition)
+    obs = _observations(targets)
+    d = len(priors)
+    emulator_sets: list[list[hm.Emulator]] = []
+    wave_log: list[dict[str, Any]] = []
+    for k in range(waves):
+        wdir = out / f"wave_{k}"
+        rng = np.random.default_rng(np.random.SeedSequence([seed, k, 0xCA1B]))
+        _, u_done, means = _gather(out, k, names, d)
+        if k > 0:
+            v_stoch = _v_stoch(out, k, names)
+            emulator_sets.append(_emulators(u_done, means, v_stoch, replications, names, seed + 1000 * k))
+        info: dict[str, Any] = {"wave": k}
+        plan = wdir / "plan.json"
+        if plan.exists():
+            u = np.asarray(json.loads(plan.read_text(encoding="utf-8"))["unit"], dtype=float).reshape(-1, d)
+            info |= json.loads(plan.read_text(encoding="utf-8"))["screening"]
+        elif k == 0:
+            u = qmc.LatinHypercube(d, rng=rng).random(per_wave)
+            info |= {"candidates": 0, "non_implausible": None}
+        else:
+            kept, seen = _screen(emulator_sets, obs, v_stoch, d, rng, per_wave)
+            info |= {"candidates": seen, "non_implausible": len(kept), "non_implausible_fraction": len(kept) / seen}
+            u = kept[hm.spread_order(kept, per_wave, rng)] if len(kept) else np.zeros((0, d))
+        if not plan.exists():
+            write_json(plan, {"unit": u.tolist(), "screening": {k2: v for k2, v in info.items() if k2 != "wave"}})
+        info["points"] = len(u)
+        wave_log.append(info)
+        if len(u) == 0:
+            break  # nothing left to run: every candidate is implausible
+        if on_wave:
+            on_wave(k, len(u) * replications)
+        spec = _PointsSpec(
+            None, {p.name: [] for p in priors}, replications, seed, base=scenario, explicit=_wave_points(u, priors)
+        )
+        res = run_sweep(spec, wdir, executor=executor, resume=True, progress=progress)
+        if res.failures:
+            f = res.failures[0]
+            raise RuntimeError(f"{len(res.failures)} run(s) failed in wave {k}, first: point {f['parameters']}: {f['error']}")
+    from sim.calibration_report import summarise
+
+    runs, u_all, means = _gather(out, waves, names, d)
+    v_stoch = _v_stoch(out, waves, names)
+    final = _emulators(u_all, means, v_stoch, replications, names, seed + 999_983)
+    return summarise(out, definition, priors, obs, runs, u_all, means, v_stoch, final, wave_log, seed, command)
+
+
+def _v_stoch(out: Path, waves: int, names: list[str]) -> np.ndarray:
+    import pandas as pd
+
+    frames = [
+        read_results(out / f"wave_{k}").assign(wave=k) for k in range(waves) if (out / f"wave_{k}" / "results.csv").exists()
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    groups = (df["wave"].astype(str) + ":" + df["point"].astype(str)).to_numpy()
+    return hm.pooled_variance(df[names].to_numpy(dtype=float), groups)
+
+
+def _emulators(u: np.ndarray, means: Any, v_stoch: np.ndarray, n: int, names: list[str], seed: int) -> list[hm.Emulator]:
+    return hm.fit_emulators(u, means[names].to_numpy(dtype=float), v_stoch / n, names, seed)
+
+
+def _screen(
+    emulator_sets: list[list[hm.Emulator]],
+    obs: list[hm.Observation],
+    v_stoch: np.ndarray,
+    d: int,
+    rng: np.random.Generator,
+    want: int,
+) -> tuple[np.ndarray, int]:
+    """Halton candidates over the prior not ruled out by any wave's emulators (batches until enough)."""
+    from scipy.stats import qmc
+
+    kept: list[np.ndarray] = []
+    seen = 0
+    halton = qmc.Halton(d, scramble=True, rng=rng)
+    for _ in range(MAX_BATCHES):
+        u = halton.random(CANDIDATE_BATCH)
+        seen += len(u)
+        ok = np.ones(len(u), dtype=bool)
+        for ems in emulator_sets:
+            preds = [e.predict(u[ok]) for e in ems]
+            mean = np.column_stack([p[0] for p in preds])
+            var = np.column_stack([p[1] for p in preds])
+            idx = np.flatnonzero(ok)
+            ok[idx] = hm.implausibility(mean, var, obs, v_stoch).max(axis=1) < hm.CUTOFF
+            if not ok.any():
+                break
+        kept.append(u[ok])
+        if sum(len(x) for x in kept) >= 5 * want:
+            break
+    return np.vstack(kept), seen

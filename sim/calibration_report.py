@@ -1,0 +1,181 @@
+"""The outcome of a calibration: which simulated settings are plausible, why not when none is,
+and the files ``ensemble.csv``, ``runs.csv``, ``calibration.json`` and the two plots.
+
+A setting is plausible when its replication means are within the cut-off of every target, with
+the variance of the observation, of one replication (the published figure is one realisation) and
+of the estimated mean. Plots are matplotlib figures built without pyplot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from sim import history_matching as hm
+from sim.priors import Prior
+
+if TYPE_CHECKING:
+    from sim.calibration import Calibration
+
+__all__ = ["summarise", "parameter_figure", "target_figure"]
+
+
+def summarise(
+    out: Path,
+    definition: dict[str, Any],
+    priors: Sequence[Prior],
+    obs: Sequence[hm.Observation],
+    runs: Any,
+    u_all: np.ndarray,
+    means: Any,
+    v_stoch: np.ndarray,
+    emulators: list[hm.Emulator],
+    wave_log: list[dict[str, Any]],
+    seed: int,
+    command: str | None,
+) -> Calibration:
+    """Find the plausible settings among the simulated points and write every output file."""
+    from sim.calibration import Calibration
+    from sim.results import atomic_write, save_png, write_json
+
+    names = [o.name for o in obs]
+    keys = [p.name for p in priors]
+    counts = runs.groupby(["wave", "point"], sort=True).size().to_numpy(dtype=float)
+    first = runs.groupby(["wave", "point"], sort=True)[keys].first()
+    y = means[names].to_numpy(dtype=float)
+    imp = hm.implausibility(y, v_stoch[None, :] / counts[:, None], obs, v_stoch)
+    imax = imp.max(axis=1)
+    plausible = imax < hm.CUTOFF
+    table = first.reset_index()
+    for j, n in enumerate(names):
+        table[n] = y[:, j]
+    table["implausibility"] = imax
+    table["plausible"] = plausible
+    atomic_write(out / "runs.csv", lambda fh: table.to_csv(fh, index=False))
+
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xE45]))
+    idx = np.flatnonzero(plausible)
+    order = idx[hm.spread_order(u_all[idx], len(idx), rng)] if len(idx) else idx
+    ensemble = [{k: _py(table.iloc[i][k]) for k in keys} for i in order]
+    import pandas as pd
+
+    atomic_write(out / "ensemble.csv", lambda fh: pd.DataFrame(ensemble, columns=keys).to_csv(fh, index=False))
+
+    ens = y[order] if len(order) else np.zeros((0, len(names)))
+    targets_diag = {}
+    for j, o in enumerate(obs):
+        targets_diag[o.name] = {
+            "observed": o.value,
+            "sd": float(np.sqrt(o.variance)),
+            "replication_sd": float(np.sqrt(v_stoch[j])),
+            "ensemble_low": float(ens[:, j].min()) if len(ens) else None,
+            "ensemble_high": float(ens[:, j].max()) if len(ens) else None,
+            "ensemble_max_implausibility": float(imp[order, j].max()) if len(order) else None,
+            "runs_low": float(y[:, j].min()),
+            "runs_high": float(y[:, j].max()),
+        }
+    params_diag = {}
+    for p in priors:
+        vals = [e[p.name] for e in ensemble]
+        params_diag[p.name] = {
+            "prior_low": p.low,
+            "prior_high": p.high,
+            "plausible_low": min(vals) if vals else None,
+            "plausible_high": max(vals) if vals else None,
+        }
+    report: dict[str, Any] = definition | {
+        "command": command,
+        "consistent": bool(len(ensemble)),
+        "plausible_settings": len(ensemble),
+        "runs": int(len(runs)),
+        "points": int(len(table)),
+        "waves_run": wave_log,
+        "replication_variance": "pooled within-point variance of the replications (one replication around its mean)",
+        "diagnostics": {"targets": targets_diag, "parameters": params_diag},
+    }
+    if not len(ensemble):
+        report["conflicts"] = conflicts(imp, emulators, obs, v_stoch, len(priors), rng)
+    write_json(out / "calibration.json", report)
+    save_png(out / "parameters.png", parameter_figure(priors, table, plausible))
+    save_png(out / "targets.png", target_figure(obs, y, plausible, v_stoch))
+    return Calibration(bool(len(ensemble)), ensemble, report, table)
+
+
+def _py(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def conflicts(
+    imp: np.ndarray,
+    emulators: list[hm.Emulator],
+    obs: Sequence[hm.Observation],
+    v_stoch: np.ndarray,
+    d: int,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    """Why no setting fits: targets no point matches even alone, pairs never matched together
+    (by the runs and by the final emulators over fresh candidates), and what the best run misses."""
+    from scipy.stats import qmc
+
+    names = [o.name for o in obs]
+    u = qmc.Halton(d, scramble=True, rng=rng).random(16_384)
+    preds = [e.predict(u) for e in emulators]
+    iem = hm.implausibility(np.column_stack([p[0] for p in preds]), np.column_stack([p[1] for p in preds]), obs, v_stoch)
+    ok_sim, ok_em = imp < hm.CUTOFF, iem < hm.CUTOFF
+    alone = np.asarray(ok_sim.any(axis=0) | ok_em.any(axis=0), dtype=bool)
+    unreachable = [names[j] for j in range(len(names)) if not alone[j]]
+    pairs = []
+    for j in range(len(names)):
+        for k in range(j + 1, len(names)):
+            if alone[j] and alone[k] and not ((ok_sim[:, j] & ok_sim[:, k]).any() or (ok_em[:, j] & ok_em[:, k]).any()):
+                pairs.append([names[j], names[k]])
+    best = int(np.argmin(imp.max(axis=1)))
+    misses = {names[j]: round(float(imp[best, j]), 2) for j in np.argsort(-imp[best]) if imp[best, j] >= hm.CUTOFF}
+    return {"unreachable": unreachable, "incompatible_pairs": pairs, "best_run_misses": misses}
+
+
+def parameter_figure(priors: Sequence[Prior], table: Any, plausible: np.ndarray) -> Figure:
+    """Each parameter's prior range (grey) against the plausible settings (blue), on the prior's scale."""
+    fig = Figure(figsize=(8.5, 0.45 * len(priors) + 1.4), layout="constrained")
+    ax = fig.add_subplot()
+    for i, p in enumerate(priors):
+        span = (p.high - p.low) or 1.0
+        x = (table[p.name].to_numpy(dtype=float) - p.low) / span
+        ax.barh(i, 1.0, left=0.0, height=0.6, color="#dddddd")
+        ax.scatter(x[~plausible], np.full((~plausible).sum(), i), s=8, color="#999999", zorder=2)
+        if plausible.any():
+            lo, hi = x[plausible].min(), x[plausible].max()
+            ax.barh(i, max(hi - lo, 0.004), left=lo, height=0.6, color="#4a90c2", alpha=0.45, zorder=1)
+            ax.scatter(x[plausible], np.full(plausible.sum(), i), s=14, color="#1f5f8b", zorder=3)
+    ax.set_yticks(range(len(priors)), [f"{p.name}  [{p.low:g}, {p.high:g}]" for p in priors], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("position within the prior range (0 = low, 1 = high)")
+    ax.set_title(f"prior range (grey) and plausible settings (blue, {int(plausible.sum())} of {len(plausible)} points run)")
+    return fig
+
+
+def target_figure(obs: Sequence[hm.Observation], y: np.ndarray, plausible: np.ndarray, v_stoch: np.ndarray) -> Figure:
+    """Each target: runs' means (grey) and the plausible settings' (blue) against the observed value,
+    in standard deviations of the observation; the band is the cut-off with replication noise."""
+    fig = Figure(figsize=(8.5, 0.45 * len(obs) + 1.4), layout="constrained")
+    ax = fig.add_subplot()
+    lim = 8.0
+    for j, o in enumerate(obs):
+        sd = float(np.sqrt(o.variance))
+        band = hm.CUTOFF * float(np.sqrt(o.variance + v_stoch[j])) / sd
+        ax.barh(j, 2 * band, left=-band, height=0.6, color="#e7f0e0")
+        z = np.clip((y[:, j] - o.value) / sd, -lim, lim)
+        ax.scatter(z[~plausible], np.full((~plausible).sum(), j), s=8, color="#999999")
+        ax.scatter(z[plausible], np.full(plausible.sum(), j), s=14, color="#1f5f8b", zorder=3)
+    ax.axvline(0, color="black", lw=1)
+    ax.set_yticks(range(len(obs)), [f"{o.name}  {o.value:,.0f} ± {np.sqrt(o.variance):,.0f}" for o in obs], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(-lim - 0.3, lim + 0.3)
+    ax.set_xlabel(f"(run mean - observed) / sd of the observation; clipped at ±{lim:g}; green: implausibility < {hm.CUTOFF:g}")
+    ax.set_title("targets: all runs (grey) and plausible settings (blue)")
+    return fig

@@ -1,0 +1,133 @@
+"""History matching: Gaussian-process emulators of each target, implausibility, and the choice of
+the next wave's points. Pure numerics over arrays in the unit cube; knows nothing of the model.
+
+The method is the one of Craig et al. (1997) and Vernon et al. (2010), as in the R package hmer:
+a point ``x`` is *implausible* when, for some target ``j``,
+``I_j(x) = |E[f_j(x)] - z_j| / sqrt(V_obs_j + V_stoch_j + V_em_j(x))`` exceeds a cut-off (3, by
+Pukelsheim's three-sigma rule for unimodal distributions). ``E[f_j(x)]`` and ``V_em_j(x)`` come from
+a scikit-learn Gaussian process fitted to the replication means of the runs so far; ``V_stoch_j``
+is the variance of one replication around its mean (pooled over runs), because the published
+figure is one realisation of the real, stochastic airlift.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["CUTOFF", "Observation", "Emulator", "fit_emulators", "implausibility", "pooled_variance", "spread_order"]
+
+CUTOFF = 3.0
+"""Implausibility cut-off: Pukelsheim's 3-sigma rule (at least 95% of any unimodal distribution)."""
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One target: its name, observed value and observation variance."""
+
+    name: str
+    value: float
+    variance: float
+
+
+@dataclass
+class Emulator:
+    """A Gaussian process of one target over the unit cube (``None``: the target never varied)."""
+
+    name: str
+    gp: object | None
+    y_mean: float
+    y_scale: float
+
+    def predict(self, u: Array) -> tuple[Array, Array]:
+        """Mean and variance of the target's replication mean at points ``u`` (rows in the unit cube)."""
+        if self.gp is None:
+            return np.full(len(u), self.y_mean), np.zeros(len(u))
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            mean, std = self.gp.predict(u, return_std=True)  # type: ignore[attr-defined]
+        return self.y_mean + self.y_scale * mean, (self.y_scale * std) ** 2
+
+
+def fit_emulators(u: Array, y: Array, noise_of_mean: Array, names: Sequence[str], seed: int) -> list[Emulator]:
+    """One Gaussian process per column of ``y`` (replication means at the points ``u``).
+
+    Kernel: a constant times an anisotropic Matérn 5/2 (one length scale per parameter, so a
+    parameter that does not matter gets a long one), plus a small white-noise term for roughness
+    the smooth kernel cannot follow. ``noise_of_mean`` (the variance of each column's replication
+    mean) enters as the known noise ``alpha``; hyperparameters by maximum likelihood with restarts.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+    from threadpoolctl import threadpool_limits
+
+    d = u.shape[1]
+    out = []
+    for j, name in enumerate(names):
+        col = y[:, j]
+        scale = float(np.std(col))
+        centre = float(np.mean(col))
+        if scale <= 1e-9 * max(1.0, abs(centre)):
+            out.append(Emulator(name, None, centre, 1.0))
+            continue
+        kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(
+            length_scale=np.full(d, 0.5), length_scale_bounds=(0.05, 50.0), nu=2.5
+        ) + WhiteKernel(1e-3, (1e-8, 0.1))
+        alpha = float(noise_of_mean[j]) / scale**2 + 1e-8
+        gp = GaussianProcessRegressor(kernel, alpha=alpha, n_restarts_optimizer=1, random_state=seed + j)
+        with warnings.catch_warnings(), threadpool_limits(1):
+            # a length scale at its bound (a parameter with no effect) is an answer, not a failure;
+            # one BLAS thread: these matrices are small and threads only fight over shared cores
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gp.fit(u, (col - centre) / scale)
+        out.append(Emulator(name, gp, centre, scale))
+    return out
+
+
+def implausibility(mean: Array, var_emulator: Array, observations: Sequence[Observation], var_stoch: Array) -> Array:
+    """``I[i, j]`` for predicted (or simulated) means ``mean[i, j]`` of target ``j`` at point ``i``."""
+    z = np.array([o.value for o in observations])
+    v_obs = np.array([o.variance for o in observations])
+    return np.abs(mean - z) / np.sqrt(v_obs + var_stoch + var_emulator)
+
+
+def pooled_variance(values: Array, groups: Array) -> Array:
+    """Within-group variance of each column of ``values`` (rows grouped by ``groups``), pooled over
+    groups with at least two rows: the variance of one replication around its point's mean."""
+    import pandas as pd
+
+    df = pd.DataFrame(values)
+    df["_g"] = groups
+    g = df.groupby("_g")
+    var = g.var(ddof=1)
+    n = g.size()
+    keep = n >= 2
+    if not keep.any():
+        return np.zeros(values.shape[1])
+    w = (n[keep] - 1).to_numpy(dtype=float)
+    return np.asarray((var[keep].to_numpy() * w[:, None]).sum(axis=0) / w.sum(), dtype=float)
+
+
+def spread_order(u: Array, k: int, rng: np.random.Generator) -> list[int]:
+    """Indices of ``k`` rows of ``u`` chosen greedily to be far apart (maximin), in that order,
+    starting from a random row: any prefix of the result spreads over the set."""
+    n = len(u)
+    if n == 0 or k <= 0:
+        return []
+    chosen = [int(rng.integers(n))]
+    dist = np.linalg.norm(u - u[chosen[0]], axis=1)
+    while len(chosen) < min(k, n):
+        nxt = int(np.argmax(dist))
+        if dist[nxt] <= 0:
+            break
+        chosen.append(nxt)
+        dist = np.minimum(dist, np.linalg.norm(u - u[nxt], axis=1))
+    return chosen

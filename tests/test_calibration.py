@@ -1,0 +1,210 @@
+"""Calibration by history matching, and ensembles of plausible settings in run, compare and sweep.
+
+The recovery test plants a truth: targets are the model's own means at a known setting of the
+small scenario, and the calibration must find a plausible set that contains the planted values,
+narrows the parameter the targets depend on, and does not narrow one that cannot affect them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import sim
+from sim.calibration import check_targets, load_targets
+from sim.cli import main
+from sim.ensemble import Ensemble, ensemble_stats, load_ensemble
+from sim.experiment import make_executor, run_replication
+from sim.scenario import ScenarioError
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = str(ROOT / "tests" / "data" / "small.toml")
+TRUTH = {"fleets.us_c17.count": 3, "gates.abbey.lanes": 4}
+INERT = "bases.tashkent.initial_people"  # Tashkent drains 2,000 a day and receives about 1,100 in all
+VARY = ["fleets.us_c17.count=1:8", "gates.abbey.lanes=1:8", f"{INERT}=0:200"]
+TARGET_METRICS = ["evacuated_total", "operator.us.departures", "operator.us.evacuated", "operator.germany.evacuated"]
+
+
+def _write_targets(path: Path, targets: dict[str, tuple[float, float]]) -> Path:
+    lines = ["[targets]"]
+    lines += [f'"{k}" = {{ value = {v!r}, sd = {sd!r}, source = "planted" }}' for k, (v, sd) in targets.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """One calibration of the small scenario against targets generated at TRUTH (the model's
+    means over 8 replications of another seed; sd: the replication sd, at least 3% of the value)."""
+    tmp = tmp_path_factory.mktemp("planted")
+    small = sim.load_scenario(SMALL)
+    r = sim.run(small.with_overrides({**TRUTH, INERT: 100}), 8, seed=99)
+    targets = {}
+    for m in TARGET_METRICS:
+        values = r.metrics[m]["values"]
+        targets[m] = (float(np.mean(values)), max(float(np.std(values, ddof=1)), 0.03 * float(np.mean(values))))
+    tfile = _write_targets(tmp / "targets.toml", targets)
+    out = tmp / "cal"
+    args = [SMALL, "--targets", str(tfile), "--budget", "96", "-n", "2", "--seed", "3", "--out", str(out)]
+    args += [x for v in VARY for x in ("--vary", v)]
+    assert main(["calibrate", *args]) == 0
+    return out, {"args": args, "targets": targets}
+
+
+@pytest.mark.slow
+def test_planted_truth_is_recovered(planted: tuple[Path, dict]) -> None:
+    out, _ = planted
+    report = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    ens = load_ensemble(out / "ensemble.csv")
+    assert report["consistent"] and len(ens) == report["plausible_settings"] >= 3
+    params = report["diagnostics"]["parameters"]
+    for key, value in {**TRUTH, INERT: 100}.items():
+        assert params[key]["plausible_low"] <= value <= params[key]["plausible_high"], key
+    width = {k: (p["plausible_high"] - p["plausible_low"]) / (p["prior_high"] - p["prior_low"]) for k, p in params.items()}
+    assert width["fleets.us_c17.count"] <= 0.6  # the US targets pin the C-17 count down
+    assert width[INERT] >= 0.6  # nothing depends on it: the plausible set spans most of its prior
+    for name, t in report["diagnostics"]["targets"].items():  # the ensemble straddles or meets each target
+        assert t["ensemble_low"] - 3 * t["sd"] <= t["observed"] <= t["ensemble_high"] + 3 * t["sd"], name
+    for png in ("parameters.png", "targets.png"):
+        assert (out / png).stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_resume_completes_an_interrupted_calibration(planted: tuple[Path, dict], tmp_path: Path) -> None:
+    out, info = planted
+    copy = tmp_path / "cal"
+    shutil.copytree(out, copy)
+    for name in ("ensemble.csv", "calibration.json", "runs.csv"):
+        (copy / name).unlink()
+    last = copy / "wave_2" / "results.csv"
+    lines = last.read_text(encoding="utf-8").splitlines(keepends=True)
+    last.write_text("".join(lines[:5]) + lines[5][:7], encoding="utf-8")  # killed mid-line
+    args = [*info["args"][: info["args"].index("--out")], "--out", str(copy), *info["args"][info["args"].index("--out") + 2 :]]
+    assert main(["calibrate", *args]) == 2  # refuses to overwrite without --resume
+    assert main(["calibrate", *args, "--resume"]) == 0
+    assert (copy / "ensemble.csv").read_text(encoding="utf-8") == (out / "ensemble.csv").read_text(encoding="utf-8")
+
+
+def test_conflicting_targets_are_named_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # evacuated + stranded = 9,500 always: each target alone is reachable, never both
+    tfile = _write_targets(tmp_path / "t.toml", {"evacuated_total": (1900.0, 50.0), "stranded_total": (6200.0, 50.0)})
+    out = tmp_path / "cal"
+    args = ["calibrate", SMALL, "--targets", str(tfile), "--budget", "32", "--waves", "1", "--out", str(out)]
+    assert main([*args, "--vary", VARY[0], "--vary", VARY[1]]) == 1
+    text = capsys.readouterr().out
+    assert "NO SETTING" in text
+    assert "conflict: evacuated_total and stranded_total" in text
+    report = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    assert not report["consistent"] and report["conflicts"]["incompatible_pairs"] == [["evacuated_total", "stranded_total"]]
+    assert (out / "ensemble.csv").read_text(encoding="utf-8").strip().count("\n") == 0  # a header, no settings
+
+
+def test_bad_targets_are_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = sim.load_scenario(SMALL)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[targets]\nevacuated_total = { value = 1, sdd = 2, source = "x" }\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"bad.toml: targets.evacuated_total.sdd: unknown key"):
+        load_targets(bad)
+    bad.write_text('[targets]\nevacuated_total = { value = 1, source = "x" }\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"targets.evacuated_total: a value needs its sd"):
+        load_targets(bad)
+    with pytest.raises(ScenarioError, match=r"targets.operator.france.evacuated: unknown metric"):
+        check_targets(["evacuated_total", "operator.france.evacuated"], small, "t.toml")
+    bad.write_text('[targets]\n"cohort.nobody.stranded" = { low = 0, high = 5, source = "x" }\n', encoding="utf-8")
+    out = tmp_path / "never"
+    assert main(["calibrate", SMALL, "--targets", str(bad), "--vary", VARY[0], "--out", str(out)]) == 2
+    assert "cohort.nobody.stranded" in capsys.readouterr().err and not out.exists()
+
+
+def test_kabul_targets_name_metrics_and_the_shipped_ensemble_fits_kabul() -> None:
+    kabul = sim.load_scenario()
+    assert len(kabul.targets) >= 10 and all(t.source for t in kabul.targets.values())
+    check_targets(list(kabul.targets), kabul, "kabul_2021.toml")
+    path = ROOT / "scenarios" / "kabul_2021_ensemble.csv"
+    if path.exists():  # shipped with its provenance
+        ens = load_ensemble(path)
+        ens.check(kabul)
+        assert ens.provenance and {"command", "budget", "seed", "version"} <= set(ens.provenance)
+
+
+def test_ensemble_intervals_follow_their_definition() -> None:
+    values, settings = [1.0, 3.0, 10.0, 12.0, 20.0, 26.0], [0, 0, 1, 1, 2, 2]
+    st = ensemble_stats(values, settings)
+    sw = math.sqrt((1 + 1 + 1 + 1 + 9 + 9) / 3)  # pooled within-setting sd, N - K = 3
+    half = stats.t.ppf(0.975, 3) * sw / math.sqrt(6)
+    assert st["mean"] == pytest.approx(12.0)
+    assert (st["ci95_low"], st["ci95_high"]) == pytest.approx((12.0 - half, 12.0 + half))
+    assert (st["settings_low"], st["settings_high"]) == (2.0, 23.0)
+    once = ensemble_stats([1.0, 5.0], [0, 1])
+    assert math.isnan(once["ci95_low"]) and (once["settings_low"], once["settings_high"]) == (1.0, 5.0)
+
+
+SETTINGS = ({"fleets.us_c17.count": 2, "gates.abbey.lanes": 3}, {"fleets.us_c17.count": 5, "gates.abbey.lanes": 6})
+
+
+def _ensemble_file(tmp_path: Path) -> Path:
+    path = tmp_path / "ens.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(SETTINGS[0]))
+        w.writeheader()
+        w.writerows(SETTINGS)
+    return path
+
+
+def test_ensemble_runs_setting_r_mod_k_identically_on_any_executor(tmp_path: Path) -> None:
+    small = sim.load_scenario(SMALL)
+    path = _ensemble_file(tmp_path)
+    serial = sim.run(small, 4, seed=5, ensemble=path)
+    with make_executor(2) as ex:
+        pooled = sim.run(small, 4, seed=5, ensemble=path, executor=ex)
+    assert [r["metrics"] for r in serial.replications] == [r["metrics"] for r in pooled.replications]
+    for r in (0, 3):  # replication r ran setting r mod 2 with the streams of replication r
+        alone = run_replication(small.with_overrides(SETTINGS[r % 2]), 5, r)["metrics"]
+        assert serial.replications[r]["metrics"] == alone
+    m = serial.metrics["evacuated_total"]
+    assert m["settings_low"] < m["settings_high"] and m["ci95_low"] < m["mean"] < m["ci95_high"]
+    assert serial.summary()["ensemble"]["settings"] == 2
+
+
+def test_compare_with_an_ensemble_keeps_what_b_changes(tmp_path: Path) -> None:
+    small = sim.load_scenario(SMALL)
+    b = small.with_overrides({"gates.abbey.lanes": 1})
+    c = sim.compare(small, b, 2, seed=1, ensemble=Ensemble(SETTINGS, "two settings"))
+    for r in range(2):
+        want_b = run_replication(b.with_overrides({"fleets.us_c17.count": SETTINGS[r]["fleets.us_c17.count"]}), 1, r)
+        assert c.b.replications[r]["metrics"] == want_b["metrics"]
+    d = c.differences(["evacuated_total"]).loc["evacuated_total"]
+    assert d["settings_low"] <= d["difference_mean"] <= d["settings_high"]
+
+
+@pytest.mark.slow
+def test_sweep_with_an_ensemble_is_identical_serial_and_parallel(tmp_path: Path) -> None:
+    path = _ensemble_file(tmp_path)
+    rows = {}
+    for name, extra in (("serial", []), ("pool", ["--workers", "2"])):
+        out = tmp_path / name
+        args = [
+            "sweep",
+            SMALL,
+            "--vary",
+            "security.end=1.5,2",
+            "-n",
+            "2",
+            "--ensemble",
+            str(path),
+            "--out",
+            str(out),
+            "--no-plots",
+        ]
+        assert main([*args, *extra]) == 0
+        rows[name] = sorted((out / "results.csv").read_text(encoding="utf-8").splitlines())
+    assert rows["serial"] == rows["pool"]
+    manifest = json.loads((tmp_path / "serial" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["sweep"]["ensemble"]["settings"] == [dict(s) for s in SETTINGS]
