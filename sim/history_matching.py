@@ -36,6 +36,11 @@ class Observation:
     variance: float
 
 
+ACTIVE = 8
+"""Most inputs an emulator uses (its *active variables*, Vernon et al. 2010); the others' effect is
+left to the white-noise term, which widens the emulator's variance instead of being ignored."""
+
+
 @dataclass
 class Emulator:
     """A Gaussian process of one target over the unit cube (``None``: the target never varied)."""
@@ -44,6 +49,7 @@ class Emulator:
     gp: object | None
     y_mean: float
     y_scale: float
+    active: tuple[int, ...] = ()
 
     def predict(self, u: Array) -> tuple[Array, Array]:
         """Mean and variance of the target's replication mean at points ``u`` (rows in the unit cube)."""
@@ -52,16 +58,28 @@ class Emulator:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1):
-            mean, std = self.gp.predict(u, return_std=True)  # type: ignore[attr-defined]
+            mean, std = self.gp.predict(u[:, list(self.active)], return_std=True)  # type: ignore[attr-defined]
         return self.y_mean + self.y_scale * mean, (self.y_scale * std) ** 2
+
+
+def active_variables(u: Array, y: Array, k: int = ACTIVE) -> tuple[int, ...]:
+    """The ``k`` inputs most correlated (Pearson, in absolute value) with ``y``, in input order."""
+    from sklearn.feature_selection import r_regression
+
+    if u.shape[1] <= k:
+        return tuple(range(u.shape[1]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.nan_to_num(np.abs(r_regression(u, y)))
+    return tuple(sorted(int(i) for i in np.argsort(-r, kind="stable")[:k]))
 
 
 def fit_emulators(u: Array, y: Array, noise_of_mean: Array, names: Sequence[str], seed: int) -> list[Emulator]:
     """One Gaussian process per column of ``y`` (replication means at the points ``u``).
 
-    Kernel: a constant times an anisotropic Matérn 5/2 (one length scale per parameter, so a
-    parameter that does not matter gets a long one), plus a small white-noise term for roughness
-    the smooth kernel cannot follow. ``noise_of_mean`` (the variance of each column's replication
+    Inputs: the target's active variables (:func:`active_variables`). Kernel: a constant times an
+    anisotropic Matérn 5/2 (one length scale per input, so an input that does not matter gets a
+    long one), plus a white-noise term for the inactive inputs and for roughness the smooth kernel
+    cannot follow. ``noise_of_mean`` (the variance of each column's replication
     mean) enters as the known noise ``alpha``; hyperparameters by maximum likelihood with restarts.
     """
     from sklearn.exceptions import ConvergenceWarning
@@ -69,7 +87,6 @@ def fit_emulators(u: Array, y: Array, noise_of_mean: Array, names: Sequence[str]
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
     from threadpoolctl import threadpool_limits
 
-    d = u.shape[1]
     out = []
     for j, name in enumerate(names):
         col = y[:, j]
@@ -78,17 +95,18 @@ def fit_emulators(u: Array, y: Array, noise_of_mean: Array, names: Sequence[str]
         if scale <= 1e-9 * max(1.0, abs(centre)):
             out.append(Emulator(name, None, centre, 1.0))
             continue
+        active = active_variables(u, col)
         kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(
-            length_scale=np.full(d, 0.5), length_scale_bounds=(0.05, 50.0), nu=2.5
-        ) + WhiteKernel(1e-3, (1e-8, 0.1))
+            length_scale=np.full(len(active), 0.5), length_scale_bounds=(0.05, 50.0), nu=2.5
+        ) + WhiteKernel(1e-3, (1e-8, 1.0))
         alpha = float(noise_of_mean[j]) / scale**2 + 1e-8
         gp = GaussianProcessRegressor(kernel, alpha=alpha, n_restarts_optimizer=1, random_state=seed + j)
         with warnings.catch_warnings(), threadpool_limits(1):
             # a length scale at its bound (a parameter with no effect) is an answer, not a failure;
             # one BLAS thread: these matrices are small and threads only fight over shared cores
             warnings.simplefilter("ignore", ConvergenceWarning)
-            gp.fit(u, (col - centre) / scale)
-        out.append(Emulator(name, gp, centre, scale))
+            gp.fit(u[:, list(active)], (col - centre) / scale)
+        out.append(Emulator(name, gp, centre, scale, active))
     return out
 
 
