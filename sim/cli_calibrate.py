@@ -20,6 +20,9 @@ def add_calibrate_parser(sub: Any) -> None:
     k.add_argument("--seed", type=int, default=0, metavar="S")
     k.add_argument("--set", action="append", metavar="KEY=VALUE", help="fixed overrides of the scenario")
     k.add_argument("--vary", action="append", metavar="KEY=LO:HI", help="add or override an uncertain parameter (uniform)")
+    k.add_argument(
+        "--vary-only", action="store_true", help="search only the --vary parameters (the [uncertain] table is ignored)"
+    )
     k.add_argument("--out", metavar="DIR", help="output folder (default: out/calibrate-<scenario name>)")
     k.add_argument("--workers", type=int, metavar="N", help="local worker processes (or Dask LocalCluster workers)")
     k.add_argument("--dask", metavar="ADDRESS", help="a dask.distributed scheduler address, or 'local'")
@@ -32,7 +35,8 @@ def _command(args: argparse.Namespace) -> str:
     if args.targets:
         parts.append(f"--targets {args.targets}")
     parts += [f"--budget {args.budget}", f"-n {args.replications}", f"--waves {args.waves}", f"--seed {args.seed}"]
-    parts += [f"--set {x}" for x in args.set or []] + [f"--vary {x}" for x in args.vary or []]
+    parts += [f"--set {x}" for x in args.set or []] + (["--vary-only"] if args.vary_only else [])
+    parts += [f"--vary {x}" for x in args.vary or []]
     return " ".join(parts)
 
 
@@ -55,7 +59,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if len(values) != 2 or not all(isinstance(v, int | float) for v in values):
             raise ScenarioError("--vary", [(key, "expected a numeric range LO:HI")])
         extra[key] = (values[0], values[1])
+    if args.vary_only and not extra:
+        raise ScenarioError("--vary-only", [("", "give the parameters to search with --vary KEY=LO:HI")])
     priors = priors_from_scenario(scenario, extra)
+    if args.vary_only:
+        priors = [p for p in priors if p.name in extra]
     out = Path(args.out) if args.out else Path("out") / f"calibrate-{scenario.name}"
     bars: list[Any] = []
 

@@ -76,7 +76,9 @@ def priors_from_scenario(scenario: Scenario, extra: Mapping[str, tuple[float, fl
         integer = _is_int(value_at(scenario, key))
         out.append(Prior(key, float(u.low), float(u.high), integer, u.distribution, getattr(u, "mode", None)))
     for key, (lo, hi) in (extra or {}).items():
-        integer = _is_int(value_at(scenario, key)) and float(lo).is_integer() and float(hi).is_integer()
+        now = value_at(scenario, key)
+        whole = _is_int(now) or (isinstance(now, float) and now.is_integer())
+        integer = whole and _is_int(lo) and _is_int(hi)  # a whole-number key with a range written as integers
         out = [p for p in out if p.name != key] + [Prior(key, float(lo), float(hi), integer)]
     return out
 

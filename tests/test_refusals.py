@@ -100,7 +100,12 @@ def _siblings(path: tuple[str, ...], i: int) -> set[str]:
     return set(node) if isinstance(node, dict) else set()
 
 
-LEAVES = [p for p in _leaf_paths(REFERENCE.model_dump(by_alias=True)) if any(not s.isdigit() for s in p)]
+# entries of tables keyed by metric names ([targets]) hold dots themselves: no dotted override reaches them
+LEAVES = [
+    p
+    for p in _leaf_paths(REFERENCE.model_dump(by_alias=True))
+    if any(not s.isdigit() for s in p) and not any("." in s for s in p)
+]
 
 
 @st.composite
