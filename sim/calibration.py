@@ -126,9 +126,8 @@ def _gather(out: Path, waves: int, names: list[str], n_params: int):  # -> tuple
         if not (out / f"wave_{k}" / "results.csv").exists():
             break
         u = np.asarray(json.loads(plan.read_text(encoding="utf-8"))["unit"], dtype=float).reshape(-1, n_params)
-        df = read_results(out / f"wave_{k}")
+        df = read_results(out / f"wave_{k}").copy()  # one block: adding columns stays cheap
         df["wave"] = k
-        df["uid"] = [f"{k}:{p}" for p in df["point"]]
         frames.append(df)
         units.append(u)
     if not frames:
@@ -180,14 +179,17 @@ def calibrate(
             "--budget", [("", f"{budget} runs make fewer than 4 points a wave; give at least {4 * waves * replications}")]
         )
     check_targets(names, scenario, source)
-    definition = _definition(scenario, targets, priors, budget=budget, replications=replications, seed=seed, waves=waves)
+    definition = _definition(
+        scenario, targets, priors, budget=budget, replications=replications, seed=seed, waves=waves, points_per_wave=per_wave
+    )
     plan_path = out / PLAN
     from sim.results import write_json
 
     if plan_path.exists():
         if not resume:
             raise ScenarioError(str(out), [("", f"{PLAN} exists: use --resume to complete it, or another --out")])
-        if json.loads(plan_path.read_text(encoding="utf-8")) != json.loads(json.dumps(definition)):
+        old = json.loads(plan_path.read_text(encoding="utf-8"))
+        if _same_plan(old) != _same_plan(json.loads(json.dumps(definition))):
             raise ScenarioError(str(plan_path), [("", "--resume: this folder holds a different calibration")])
     write_json(plan_path, definition)
     obs = _observations(targets)
@@ -236,11 +238,19 @@ def calibrate(
     return summarise(out, definition, priors, obs, runs, u_all, means, v_stoch, final, wave_log, seed, command)
 
 
+def _same_plan(definition: dict[str, Any]) -> dict[str, Any]:
+    """What must match to resume: everything but the number of waves (and the budget that goes
+    with it), so ``--resume --waves W+1 --budget ...`` adds a wave of the same size."""
+    return {k: v for k, v in definition.items() if k not in ("waves", "budget", "version")}
+
+
 def _v_stoch(out: Path, waves: int, names: list[str]) -> np.ndarray:
     import pandas as pd
 
     frames = [
-        read_results(out / f"wave_{k}").assign(wave=k) for k in range(waves) if (out / f"wave_{k}" / "results.csv").exists()
+        read_results(out / f"wave_{k}").copy().assign(wave=k)
+        for k in range(waves)
+        if (out / f"wave_{k}" / "results.csv").exists()
     ]
     df = pd.concat(frames, ignore_index=True)
     groups = (df["wave"].astype(str) + ":" + df["point"].astype(str)).to_numpy()
