@@ -176,6 +176,6 @@ def target_figure(obs: Sequence[hm.Observation], y: np.ndarray, plausible: np.nd
     ax.set_yticks(range(len(obs)), [f"{o.name}  {o.value:,.0f} ± {np.sqrt(o.variance):,.0f}" for o in obs], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(-lim - 0.3, lim + 0.3)
-    ax.set_xlabel(f"(run mean - observed) / sd of the observation; clipped at ±{lim:g}; green: implausibility < {hm.CUTOFF:g}")
+    ax.set_xlabel(f"(run mean - observed) / sd of the observation, clipped at ±{lim:g}; green: I < {hm.CUTOFF:g}")
     ax.set_title("targets: all runs (grey) and plausible settings (blue)")
     return fig

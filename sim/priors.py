@@ -64,7 +64,7 @@ def value_at(scenario: Scenario, key: str) -> Any:
     """The value of a dotted key in a scenario (list elements by index)."""
     node: Any = scenario.model_dump(mode="python", by_alias=True)
     for part in key.split("."):
-        node = node[int(part)] if isinstance(node, list) else node[part]
+        node = node[int(part)] if isinstance(node, list | tuple) else node[part]
     return node
 
 

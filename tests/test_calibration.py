@@ -208,3 +208,10 @@ def test_sweep_with_an_ensemble_is_identical_serial_and_parallel(tmp_path: Path)
     assert rows["serial"] == rows["pool"]
     manifest = json.loads((tmp_path / "serial" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["sweep"]["ensemble"]["settings"] == [dict(s) for s in SETTINGS]
+
+
+def test_value_at_reaches_list_elements(small: sim.Scenario) -> None:
+    from sim.priors import value_at
+
+    assert value_at(small, "disruptions.0.end") == pytest.approx(0.6)
+    assert value_at(small, "gates.abbey.lanes") == 3
