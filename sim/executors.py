@@ -57,7 +57,7 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Abstra
                 raise ScenarioError("--dask", [("", "Dask is not installed: pip install 'airlift[dask]'")]) from None
             if dask == "local":
                 with (
-                    LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+                    LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
                     Client(cluster) as client,
                 ):
                     yield as_executor(client)

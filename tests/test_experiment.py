@@ -222,7 +222,7 @@ def test_binding_constraint_is_the_tallest_bar_of_its_day(small):
 
 def test_executor_may_be_a_dask_client(small):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
             on_dask = sim.run(small, replications=2, seed=6, executor=client)
             cmp = sim.compare(small, small, replications=2, seed=6, executor=client)
