@@ -469,7 +469,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         written.append("capacity_curve.json")
     if not args.no_plots and len(df):
         from sim.curve_plots import capacity_curve_figure
-        from sim.plots import sweep_figures
+        from sim.sweep_plots import sweep_figures
 
         start = sweep.read_manifest_start(out)
         plots = 0

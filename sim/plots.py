@@ -2,20 +2,25 @@
 
 Each function takes a finished result and returns a matplotlib ``Figure`` built without pyplot
 (so no backend is chosen or changed here); the CLI saves them as PNG, notebooks display them.
+Times are drawn on the scenario's local wall clock (the clock of its ``start`` offset), the same
+clock as the text and the daily tables, and every time axis says its UTC offset. Every band is a
+95% interval of the mean over replications; with one replication there is none, and the figure
+says so. Sweep and comparison figures live in :mod:`sim.sweep_plots`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from sim.scenario import Scenario
-from sim.stats import point_summary
+from sim.stats import mean_ci
 
 
 class RunResult(Protocol):
@@ -27,12 +32,10 @@ class RunResult(Protocol):
     @property
     def metrics(self) -> dict[str, dict[str, Any]]: ...
 
-    def daily(self) -> Any: ...
-
     def limits_by_day(self) -> Any: ...
 
 
-__all__ = ["run_figures", "cumulative", "daily_by_operator", "crowds", "stranded"]
+__all__ = ["run_figures", "cumulative", "daily_by_operator", "crowds", "stranded", "limits_by_day", "PALETTE", "utc_offset"]
 
 WHERE = (
     ("stranded_never_arrived", "never reached a gate", "#bbbbbb"),
@@ -40,99 +43,225 @@ WHERE = (
     ("stranded_airfield", "inside the airfield", "#b2182b"),
 )
 
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+"""Okabe-Ito colours (distinct also for colour-blind readers); more series than this are grouped."""
+OTHER = "#999999"
 
-def _dates(start: datetime, hours: np.ndarray) -> np.ndarray:
-    """Matplotlib date numbers for hours after ``start`` (local time)."""
-    return np.asarray(mdates.date2num([start + timedelta(hours=float(h)) for h in hours]))
+CAUSES = {
+    "evacuees": ("aircraft waiting for passengers", "#E69F00"),
+    "staging": ("aircraft waiting for staging room", "#CC79A7"),
+    "ramp": ("aircraft waiting for a spot", "#009E73"),
+    "runway": ("aircraft waiting for the runway", "#555555"),
+    "crew": ("aircraft waiting for a rested crew", "#D55E00"),
+    "holding": ("gate-hours stopped: holding area full", "#0072B2"),
+}
+"""Short labels and colours of the known waiting causes; an unknown cause still gets drawn."""
+CONSTRAINT_COLOURS = {"airlift": "#56B4E9", "gates": "#E69F00", "none": "#999999"}
 
 
-def _date_axis(ax: Any) -> None:
-    ax.xaxis.set_major_locator(mdates.DayLocator(interval=2))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+def thousands(ax_axis: Any) -> None:
+    """Tick labels with thousands separators (``12,500``)."""
+    ax_axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 or v == int(v) else f"{v:,.2g}"))
+
+
+def utc_offset(start: datetime) -> str:
+    """``UTC+04:30`` for a start with that offset."""
+    off = start.utcoffset() or timedelta(0)
+    sign = "-" if off < timedelta(0) else "+"
+    minutes = abs(int(off.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _local(t: datetime) -> datetime:
+    """The wall-clock time of ``t`` in its own offset, without the offset (so matplotlib keeps it)."""
+    return t.replace(tzinfo=None)
+
+
+def _dates(start: datetime, hours: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Matplotlib date numbers, on the local wall clock, for hours after ``start``."""
+    return np.asarray(mdates.date2num([_local(start) + timedelta(hours=float(h)) for h in hours]), dtype=float)
+
+
+def _day_number(day: Any) -> float:
+    """Matplotlib date number of the middle of a local calendar day (bars cover their day)."""
+    d = date.fromisoformat(str(day)[:10])
+    return float(mdates.date2num(datetime(d.year, d.month, d.day, 12)))
+
+
+def _time_axis(ax: Any, s: Scenario, days: Sequence[Any] | None = None) -> None:
+    """The local clock, labelled with the UTC offset: the security window (or, with ``days``,
+    those whole local days), with date ticks, or hour ticks for a short window."""
+    if days is not None and len(days):
+        lo = _day_number(days[0]) - 0.5
+        hi = _day_number(days[-1]) + 0.5
+    else:
+        lo = float(mdates.date2num(_local(s.start)))
+        hi = lo + max(s.end_hours, 1.0) / 24
+    ax.set_xlim(lo - (hi - lo) * 0.02, hi + (hi - lo) * 0.02)
+    if days is None and hi - lo <= 2:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%H:%M"))
+    else:
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, int(np.ceil((hi - lo) / 10)))))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.set_xlabel(f"local time ({utc_offset(s.start)})", fontsize=9)
     ax.grid(alpha=0.3)
 
 
-def _end_line(ax: Any, result: RunResult) -> None:
-    s = result.scenario
-    ax.axvline(s.at(s.end_hours), color="black", ls="--", lw=1)
-    ax.annotate(
-        "security end",
-        (s.at(s.end_hours), 0.98),
-        xycoords=("data", "axes fraction"),
-        ha="right",
-        va="top",
-        fontsize=8,
-        rotation=90,
-    )
+def _end_line(ax: Any, s: Scenario, label: bool = True) -> None:
+    x = mdates.date2num(_local(s.at(s.end_hours)))
+    ax.axvline(x, color="black", ls="--", lw=1)
+    if label:
+        ax.annotate("security end", (x, 0.98), xycoords=("data", "axes fraction"), ha="right", va="top", fontsize=8, rotation=90)
+
+
+def legend(ax: Any, **kwargs: Any) -> None:
+    """A legend, if anything drawn has a label (an empty run draws nothing)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
+def band(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% interval of the mean, column by column, over the rows (replications)."""
+    rows = np.atleast_2d(np.asarray(rows, dtype=float))
+    cols = [mean_ci(list(rows[:, j])) for j in range(rows.shape[1])]
+    m, lo, hi = (np.array([c[i] for c in cols]) for i in range(3))
+    return m, lo, hi
+
+
+def _hourly(result: RunResult) -> list[dict[str, Any]]:
+    return [r["hourly"] for r in result.replications]
+
+
+def _band_note(n: int) -> str:
+    return "band: 95% interval of the mean" if n > 1 else "one replication: no interval"
 
 
 def cumulative(result: RunResult) -> Figure:
-    """Cumulative evacuated, each replication and their mean, with the security end marked."""
+    """Cumulative evacuated: each replication, their mean with its 95% band, the security end, and
+    the published figures the scenario carries (``reference_cumulative`` dated points, and the
+    total ``reference.evacuated_total`` at the security end)."""
     s = result.scenario
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    reps = [r["hourly"] for r in result.replications]
-    hours = reps[0]["hours"]
-    for h in reps:
-        ax.plot(_dates(s.start, h["hours"]), h["evacuated_cumulative"] / 1000, color="#2166ac", alpha=0.15, lw=0.8)
-    mean = np.mean([h["evacuated_cumulative"] for h in reps], axis=0)
-    ax.plot(_dates(s.start, hours), mean / 1000, color="#2166ac", lw=2, label=f"mean of {len(reps)} replications")
-    _end_line(ax, result)
-    ax.set_ylabel("people evacuated (thousands)")
+    reps = _hourly(result)
+    t = _dates(s.start, reps[0]["hours"])
+    rows = np.array([h["evacuated_cumulative"] for h in reps], dtype=float)
+    for row in rows:
+        ax.plot(t, row, color="#0072B2", alpha=0.15, lw=0.8)
+    mean, lo, hi = band(rows)
+    if len(reps) > 1:
+        ax.fill_between(t, lo, hi, color="#0072B2", alpha=0.25, lw=0, label="95% interval of the mean")
+    ax.plot(t, mean, color="#0072B2", lw=2, marker="o" if len(t) < 3 else None, label=f"model: mean of {len(reps)} replications")
+    published = [(s.hours(p.at), p.evacuated, p.source) for p in getattr(s, "reference_cumulative", [])]
+    if "evacuated_total" in s.reference:
+        published.append((s.end_hours, s.reference["evacuated_total"], "published total"))
+    if published:
+        ax.scatter(
+            _dates(s.start, [p[0] for p in published]),
+            [p[1] for p in published],
+            marker="D",
+            s=36,
+            color="#D55E00",
+            zorder=5,
+            label="published figures",
+        )
+    _end_line(ax, s)
+    ax.set_ylabel("people evacuated (cumulative)")
+    thousands(ax.yaxis)
+    ax.set_ylim(bottom=0)
     ax.set_title(f"{s.name}: cumulative evacuated")
-    ax.legend(loc="upper left")
-    _date_axis(ax)
+    legend(ax, loc="upper left", fontsize=8)
+    _time_axis(ax, s)
     return fig
 
 
+def _daily_totals(result: RunResult) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """Local days, evacuated per day by replication (rows), and mean evacuated per day by operator."""
+    reps = result.replications
+    days = [d["date"] for d in reps[0]["daily"]]
+    totals = np.array([[d["evacuated"] for d in r["daily"]] for r in reps], dtype=float)
+    ops: dict[str, np.ndarray] = {}
+    for r in reps:
+        for i, d in enumerate(r["daily"]):
+            for op, v in d["by_operator"].items():
+                ops.setdefault(op, np.zeros(len(days)))[i] += v / len(reps)
+    return days, totals, ops
+
+
+def grouped(values: dict[str, np.ndarray], keep: int = len(PALETTE)) -> list[tuple[str, np.ndarray, str]]:
+    """Series by decreasing total, each with a palette colour; past ``keep`` the smaller ones
+    are summed into one grey "other" series (eleven colours cannot be told apart)."""
+    order = sorted(values, key=lambda k: -float(values[k].sum()))
+    if len(order) > keep + 1:
+        head, tail = order[:keep], order[keep:]
+    else:
+        head, tail = order, []
+    out = [(k, values[k], PALETTE[i % len(PALETTE)]) for i, k in enumerate(head)]
+    if tail:
+        out.append((f"{len(tail)} others: " + ", ".join(tail), np.sum([values[k] for k in tail], axis=0), OTHER))
+    return out
+
+
 def daily_by_operator(result: RunResult) -> Figure:
-    """Mean evacuated per local day, stacked by operator."""
-    daily = result.daily()
-    fig = Figure(figsize=(9, 4.5), layout="constrained")
+    """Mean evacuated per local day stacked by operator (small ones grouped), with the 95%
+    interval of each day's total."""
+    s = result.scenario
+    days, totals, ops = _daily_totals(result)
+    x = np.array([_day_number(d) for d in days])
+    fig = Figure(figsize=(9, 4.8), layout="constrained")
     ax = fig.add_subplot()
-    days = np.asarray(mdates.date2num([d.to_pydatetime() for d in daily.index]))
-    ops = sorted(c.split(".")[1] for c in daily.columns if c.startswith("operator."))
     bottom = np.zeros(len(days))
-    cmap = matplotlib.colormaps["tab20"]
-    for i, op in enumerate(ops):
-        vals = daily[f"operator.{op}.evacuated"].to_numpy(dtype=float)
-        ax.bar(days, vals, bottom=bottom, label=op, color=cmap(i % 20), width=0.8)
+    for label, vals, colour in grouped(ops):
+        ax.bar(x, vals, bottom=bottom, label=label, color=colour, width=0.8)
         bottom += vals
-    ax.set_ylabel("people evacuated per day (mean)")
-    ax.set_title(f"{result.scenario.name}: evacuated per day by operator")
-    ax.legend(ncol=3, fontsize=8, loc="upper left")
-    _date_axis(ax)
+    mean, lo, hi = band(totals)
+    if len(totals) > 1:
+        ax.errorbar(
+            x, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=2, lw=1, label="95% interval of the total"
+        )
+    n = len(totals)
+    ax.set_ylabel("people evacuated per day")
+    thousands(ax.yaxis)
+    ax.set_title(f"{s.name}: evacuated per local day by operator (mean of {n}; {_band_note(n).replace('band', 'bars')})")
+    legend(ax, ncol=2, fontsize=7, loc="upper left")
+    ax.set_ylim(0, max(float(np.max(hi, initial=0)), float(bottom.max(initial=0)), 1.0) * 1.35)
+    _time_axis(ax, s, days=days)
     return fig
 
 
 def crowds(result: RunResult) -> Figure:
-    """Gate crowds, airfield holding and aircraft on the ground over time (mean of replications)."""
+    """Gate crowds, airfield holding (with its capacity) and aircraft on the ground over time:
+    the mean of replications with its 95% band."""
     s = result.scenario
-    reps = [r["hourly"] for r in result.replications]
+    reps = _hourly(result)
     t = _dates(s.start, reps[0]["hours"])
     fig = Figure(figsize=(9, 7), layout="constrained")
     axes = fig.subplots(3, 1, sharex=True)
     series = (
-        ("gate_queue_people", "people in gate crowds", "#e08214"),
-        ("airfield_people", "people in the holding area", "#2166ac"),
-        ("aircraft_on_ground", "aircraft on the ground", "#4d4d4d"),
+        ("gate_queue_people", "people in gate crowds", "#E69F00"),
+        ("airfield_people", "people in the holding area", "#0072B2"),
+        ("aircraft_on_ground", "aircraft on the ground", "#555555"),
     )
     for ax, (col, label, color) in zip(axes, series):
-        mean = np.mean([h[col] for h in reps], axis=0)
-        ax.plot(t, mean, color=color)
-        ax.fill_between(
-            t,
-            np.min([h[col] for h in reps], axis=0),
-            np.max([h[col] for h in reps], axis=0),
-            color=color,
-            alpha=0.2,
-            lw=0,
-        )
+        mean, lo, hi = band(np.array([h[col] for h in reps], dtype=float))
+        ax.plot(t, mean, color=color, label="mean", marker="o" if len(t) < 3 else None)
+        if len(reps) > 1:
+            ax.fill_between(t, lo, hi, color=color, alpha=0.25, lw=0, label="95% interval of the mean")
         ax.set_ylabel(label, fontsize=9)
-        _end_line(ax, result)
-        _date_axis(ax)
-    axes[1].axhline(s.airfield.holding_capacity_people, color="#2166ac", ls=":", lw=1)
-    axes[0].set_title(f"{s.name}: crowds, holding area and ramp (mean; band = range over replications)")
+        thousands(ax.yaxis)
+        ax.set_ylim(bottom=0)
+        _end_line(ax, s, label=ax is axes[0])
+        _time_axis(ax, s)
+    cap = s.airfield.holding_capacity_people
+    axes[1].axhline(cap, color="#0072B2", ls=":", lw=1.2, label=f"holding capacity ({cap:,} people)")
+    axes[1].set_ylim(0, max(cap, float(np.max(band(np.array([h["airfield_people"] for h in reps]))[2], initial=0))) * 1.1)
+    for ax in axes:
+        legend(ax, fontsize=7, loc="upper left")
+    for ax in axes[:-1]:
+        ax.set_xlabel("")
+    n = len(reps)
+    axes[0].set_title(f"{s.name}: crowds, holding area and ramp (mean of {n}; {_band_note(n)})")
     return fig
 
 
@@ -140,54 +269,74 @@ def stranded(result: RunResult) -> Figure:
     """Mean stranded people by cohort and where they were when the airport closed."""
     m = result.metrics
     cohorts = list(result.scenario.cohorts)
-    fig = Figure(figsize=(8, 1.2 + 0.6 * len(cohorts)), layout="constrained")
+    fig = Figure(figsize=(8, 1.4 + 0.6 * len(cohorts)), layout="constrained")
     ax = fig.add_subplot()
     left = np.zeros(len(cohorts))
     for key, label, color in WHERE:
         vals = np.array([m[f"cohort.{c}.{key}"]["mean"] for c in cohorts])
-        ax.barh(cohorts, vals / 1000, left=left / 1000, label=label, color=color)
+        ax.barh(cohorts, vals, left=left, label=label, color=color)
         left += vals
     for y, total in enumerate(left):
-        ax.annotate(f"{total:,.0f}", (total / 1000, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
-    ax.set_xlim(0, max(left.max() / 1000 * 1.15, 1e-3))
-    ax.set_xlabel("people stranded (thousands, mean)")
-    ax.set_title(f"{result.scenario.name}: stranded by cohort and where")
-    ax.legend(loc="upper right", fontsize=8)
+        ax.annotate(f"{total:,.0f}", (total, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_xlim(0, max(float(left.max()) * 1.18, 1.0))
+    ax.set_xlabel(f"people stranded (mean of {len(result.replications)} replications)")
+    thousands(ax.xaxis)
+    ax.set_title(f"{result.scenario.name}: stranded by cohort and where they were")
+    legend(ax, loc="lower right", fontsize=8)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     return fig
 
 
 def limits_by_day(result: RunResult) -> Figure:
-    """Waiting hours by cause per day (mean of replications), the binding constraint written above."""
+    """Waiting hours by cause per day (mean of replications), each day's binding constraint
+    written above its bar in the colour of the cause it names; below, the people waiting inside
+    the airfield (the ``airlift`` label rests on them, not on the bars above)."""
+    s = result.scenario
     table = result.limits_by_day()
-    known = {
-        "evacuees": ("aircraft waiting for passengers", "#e08214"),
-        "staging": ("aircraft waiting for staging room", "#762a83"),
-        "ramp": ("aircraft waiting for a spot", "#1b7837"),
-        "runway": ("aircraft waiting for the runway", "#4d4d4d"),
-        "crew": ("aircraft waiting for a rested crew", "#c51b7d"),
-        "holding": ("gate-hours stopped: holding area full", "#2166ac"),
-    }
-    # every cause column is drawn (the binding label may name any of them)
-    spare = (matplotlib.colormaps["tab10"](i) for i in range(10))
-    causes = [(c, *known.get(c, (f"{c} (hours)", next(spare)))) for c in table.columns if c not in ("binding", "holding_people")]
-    days = np.asarray(mdates.date2num([d.to_pydatetime() for d in table.index]))
-    fig = Figure(figsize=(9, 4.8), layout="constrained")
-    ax = fig.add_subplot()
-    bottom = np.zeros(len(days))
-    for key, label, color in causes:
+    extra = {"binding", "holding_people"}
+    causes = [c for c in table.columns if c not in extra]
+    x = np.array([_day_number(d) for d in table.index])
+    fig = Figure(figsize=(9, 6.2), layout="constrained")
+    ax, low = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1.2])
+    bottom = np.zeros(len(x))
+    fallback = iter(PALETTE)
+    colours: dict[str, str] = {}
+    for key in causes:
+        label, colour = CAUSES.get(key, (f"{key} (hours)", next(fallback, OTHER)))
+        colours[key] = colour
         vals = table[key].to_numpy(dtype=float)
-        ax.bar(days, vals, bottom=bottom, width=0.8, color=color, label=label)
+        if len(x):
+            ax.bar(x, vals, bottom=bottom, width=0.8, color=colour, label=label)
         bottom += vals
-    top = max(float(bottom.max()), 1.0)
-    for x, y, b in zip(days, bottom, table["binding"]):
-        ax.text(x, min(y, top) + top * 0.01, b, rotation=90, ha="center", va="bottom", fontsize=7)
-    ax.set_ylim(0, top * 1.25)
-    ax.set_ylabel("hours waited (mean per replication)")
-    ax.set_title(f"{result.scenario.name}: what limited throughput, and the binding constraint of each day")
-    ax.legend(fontsize=7, loc="upper right")
-    _date_axis(ax)
+    top = max(float(bottom.max(initial=0.0)), 1.0)
+    if not len(x):
+        ax.text(0.5, 0.5, "the window is shorter than one hour: no waiting recorded", transform=ax.transAxes, ha="center")
+    if "binding" in table.columns:
+        for xi, y, b in zip(x, bottom, table["binding"]):
+            colour = colours.get(str(b), CONSTRAINT_COLOURS.get(str(b), "black"))
+            ax.text(
+                xi, y + top * 0.02, str(b), rotation=90, ha="center", va="bottom", fontsize=8, color=colour, fontweight="bold"
+            )
+    ax.set_ylim(0, top * 1.35)
+    ax.set_ylabel("hours waited per day\n(mean per replication)")
+    thousands(ax.yaxis)
+    ax.set_title(f"{s.name}: what limited throughput; above each day, its binding constraint")
+    if len(x):
+        fig.legend(fontsize=7, loc="outside lower center", ncol=3)
+    if "holding_people" in table.columns:
+        low.bar(x, table["holding_people"].to_numpy(dtype=float), width=0.8, color=CONSTRAINT_COLOURS["airlift"])
+        low.axhline(s.airfield.holding_capacity_people, color="#0072B2", ls=":", lw=1, label="holding capacity")
+        low.legend(fontsize=7, loc="upper left")
+        low.set_ylim(
+            0,
+            max(s.airfield.holding_capacity_people, float(np.max(table["holding_people"].to_numpy(dtype=float), initial=0)))
+            * 1.25,
+        )
+    low.set_ylabel("people waiting\ninside (mean)", fontsize=9)
+    thousands(low.yaxis)
+    _time_axis(low, s, days=list(table.index) or [s.start.date()])
+    ax.set_xlabel("")
     return fig
 
 
@@ -202,87 +351,10 @@ def run_figures(result: RunResult) -> dict[str, Figure]:
     }
 
 
-# -- sweeps -----------------------------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    """The sweep figures moved to :mod:`sim.sweep_plots`; old imports keep working."""
+    if name in ("sweep_metric", "sweep_heatmap", "stranded_by_cohort_vs", "sweep_figures", "sweep_scatter", "_day_axis", "_label"):
+        from sim import sweep_plots
 
-
-def _label(key: str) -> str:
-    return "security end (days after start, and the date)" if key == "security.end" else key
-
-
-def _day_axis(ax: Any, key: str, start: datetime | None) -> None:
-    """With a start, label days of ``security.end`` with their dates too ("17 / 31 Aug")."""
-    if key != "security.end" or start is None:
-        return
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}\n{start + timedelta(days=float(x)):%d %b}"))
-
-
-def sweep_metric(df: Any, key: str, metric: str, start: datetime | None = None) -> Figure:
-    """A metric against one swept key: mean over replications with its 95% interval."""
-    ps = point_summary(df, [key], metric).sort_values(key)
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
-    ax = fig.add_subplot()
-    ax.plot(ps[key], ps["mean"], marker="o", color="#2166ac")
-    ax.fill_between(ps[key], ps["ci95_low"], ps["ci95_high"], color="#2166ac", alpha=0.2, lw=0, label="95% interval")
-    ax.set_xlabel(_label(key))
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} against {key} ({int(ps['n'].max())} replications per point)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    _day_axis(ax, key, start)
-    return fig
-
-
-def sweep_heatmap(df: Any, x: str, y: str, metric: str) -> Figure:
-    """Mean of a metric over a grid of two swept keys."""
-    table = df.groupby([y, x])[metric].mean().unstack(x).sort_index()
-    fig = Figure(figsize=(7, 5), layout="constrained")
-    ax = fig.add_subplot()
-    im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
-    ax.set_xticks(range(len(table.columns)), [f"{v:g}" for v in table.columns])
-    ax.set_yticks(range(len(table.index)), [f"{v:g}" for v in table.index])
-    ax.set_xlabel(_label(x))
-    ax.set_ylabel(_label(y))
-    for (i, j), v in np.ndenumerate(table.to_numpy()):
-        ax.text(j, i, f"{v:,.0f}", ha="center", va="center", color="white", fontsize=7)
-    fig.colorbar(im, ax=ax, label=f"{metric} (mean)")
-    ax.set_title(f"{metric}: {y} against {x}")
-    return fig
-
-
-def stranded_by_cohort_vs(df: Any, key: str, start: datetime | None = None) -> Figure:
-    """The headline plot: people stranded, by cohort, against a swept key (e.g. the security end)."""
-    cohorts = sorted(
-        c[len("cohort.") : -len(".stranded")] for c in df.columns if c.startswith("cohort.") and c.endswith(".stranded")
-    )
-    fig = Figure(figsize=(8, 4.8), layout="constrained")
-    ax = fig.add_subplot()
-    cmap = matplotlib.colormaps["tab10"]
-    for i, c in enumerate(cohorts):
-        ps = point_summary(df, [key], f"cohort.{c}.stranded").sort_values(key)
-        ax.plot(ps[key], ps["mean"] / 1000, marker="o", ms=3, color=cmap(i), label=c)
-        ax.fill_between(ps[key], ps["ci95_low"] / 1000, ps["ci95_high"] / 1000, color=cmap(i), alpha=0.15, lw=0)
-    ax.set_xlabel(_label(key))
-    ax.set_ylabel("people stranded (thousands; band: 95% interval)")
-    ax.set_title(f"People stranded by cohort against {key}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    _day_axis(ax, key, start)
-    return fig
-
-
-def sweep_figures(df: Any, keys: list[str], metrics: list[str], start: datetime | None = None) -> dict[str, Figure]:
-    """The standard figures of a sweep, by file stem (``start``: the scenario start, for dates)."""
-    figs: dict[str, Figure] = {}
-    numeric = [k for k in keys if np.issubdtype(df[k].dtype, np.number)]
-    if len(numeric) >= 1:
-        figs[f"stranded_by_cohort_vs_{numeric[0]}"] = stranded_by_cohort_vs(df, numeric[0], start)
-    if len(numeric) == 1:
-        for m in metrics:
-            figs[f"{m}_vs_{numeric[0]}"] = sweep_metric(df, numeric[0], m, start)
-    elif len(numeric) >= 2:
-        for m in metrics:
-            figs[f"{m}_heatmap"] = sweep_heatmap(df, numeric[0], numeric[1], m)
-    return figs
+        return getattr(sweep_plots, {"_label": "key_label"}.get(name, name))
+    raise AttributeError(name)

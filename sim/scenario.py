@@ -449,6 +449,18 @@ class Target(_Strict):
         return (float(self.high) - float(self.low)) ** 2 / 12  # type: ignore[arg-type]
 
 
+class PublishedCumulative(_Strict):
+    """A published count of the people evacuated from the start until a date (drawn on the
+    cumulative plot beside the model's curve)."""
+
+    at: TimeSpec
+    """When the count stood at that figure (datetime or days after start)."""
+    evacuated: NonNegative
+    """People evacuated from the start until then, as published."""
+    source: str = ""
+    """Who published it, and when."""
+
+
 class Scenario(_Strict):
     """A complete airlift scenario. Build one with :func:`load_scenario`."""
 
@@ -484,6 +496,9 @@ class Scenario(_Strict):
     """Published figures to print beside the results (free names, numbers)."""
     targets: dict[str, Target] = Field(default_factory=dict)
     """Published figures to calibrate against, by metric name (see ``airlift calibrate``)."""
+    reference_cumulative: list[PublishedCumulative] = Field(default_factory=list)
+    """Published counts of people evacuated since the start, each ``{ at = time, evacuated = people,
+    source = "..." }`` (``[[reference_cumulative]]``), drawn on the cumulative plot."""
 
     # -- time helpers -------------------------------------------------------------------
     def hours(self, t: TimeSpec | str) -> float:

@@ -1,0 +1,248 @@
+"""The figures say what they show: local time, labelled bands, readable colours and numbers."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgb
+from matplotlib.container import BarContainer
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+
+import sim
+from sim import plots, sweep_plots
+from sim.results import save_png
+
+
+def _draw(fig: Figure) -> Any:
+    FigureCanvasAgg(fig).draw()
+    return fig.canvas.get_renderer()  # type: ignore[attr-defined]
+
+
+def _legend_texts(fig: Figure) -> list[str]:
+    out = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+    for ax in fig.axes:
+        lg = ax.get_legend()
+        if lg is not None:
+            out += [t.get_text() for t in lg.get_texts()]
+    return out
+
+
+def _luminance(colour: Any) -> float:
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: Any, b: Any) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)))
+    return (lb + 0.05) / (la + 0.05)
+
+
+@pytest.fixture(scope="module")
+def small_run() -> sim.RunResult:
+    from tests.conftest import DATA
+
+    s = sim.load_scenario(DATA / "small.toml", {"reference_cumulative": [{"at": 1.0, "evacuated": 1234, "source": "test"}]})
+    return sim.run(s, 3, 0)
+
+
+def test_run_plots_are_on_the_local_clock(small_run: sim.RunResult) -> None:
+    """The curve starts at the scenario's local 00:00 and the security end sits at its local time."""
+    fig = plots.cumulative(small_run)
+    ax = fig.axes[0]
+    xs = [np.asarray(line.get_xdata(), dtype=float) for line in ax.get_lines()]
+    starts = [mdates.num2date(x[0]).replace(tzinfo=None) for x in xs if len(x) > 2]
+    assert starts and all(t == datetime(2021, 8, 14, 0, 0) for t in starts)
+    verticals = [x[0] for x in xs if len(set(x)) == 1]
+    assert [mdates.num2date(x).replace(tzinfo=None) for x in verticals] == [datetime(2021, 8, 16, 0, 0)]
+    assert "UTC+04:30" in ax.get_xlabel()
+    crowd = plots.crowds(small_run)
+    assert all("UTC+04:30" in a.get_xlabel() for a in crowd.axes[-1:])
+
+
+def test_cumulative_overlays_the_published_figures(small_run: sim.RunResult) -> None:
+    fig = plots.cumulative(small_run)
+    points = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    assert len(points) == 1
+    x, y = np.asarray(points[0].get_offsets())[0]
+    assert mdates.num2date(x).replace(tzinfo=None) == datetime(2021, 8, 15, 0, 0)
+    assert y == 1234
+    assert "published figures" in _legend_texts(fig)
+
+
+@pytest.mark.parametrize("replications", [1, 2])
+def test_plots_cope_with_a_window_under_one_hour(tmp_path: Any, small_path: Any, replications: int) -> None:
+    s = sim.load_scenario(small_path, {"security.end": 0.01})
+    result = sim.run(s, replications, 0)
+    for stem, fig in result.figures().items():
+        save_png(tmp_path / f"{stem}.png", fig)
+        assert (tmp_path / f"{stem}.png").stat().st_size > 0
+
+
+@dataclass
+class FakeRun:
+    """A run result with eleven operators, made by hand."""
+
+    scenario: sim.Scenario
+    replications: list[dict[str, Any]] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+
+    @property
+    def metrics(self) -> dict[str, dict[str, Any]]:
+        return {}
+
+    def limits_by_day(self) -> Any:
+        return self.table
+
+
+OPERATORS = [f"op{i:02d}" for i in range(11)]
+
+
+def _fake(small: sim.Scenario) -> FakeRun:
+    gen = np.random.default_rng(1)
+    reps = []
+    for _ in range(4):
+        daily = []
+        for d in ("2021-08-14", "2021-08-15"):
+            by_op = {op: int(gen.integers(10, 100) * (11 - i)) for i, op in enumerate(OPERATORS)}
+            daily.append({"date": d, "evacuated": sum(by_op.values()), "departures": 3, "by_operator": by_op})
+        reps.append({"daily": daily})
+    return FakeRun(small, reps)
+
+
+def test_daily_by_operator_has_colours_a_reader_can_tell_apart_and_intervals(small: sim.Scenario) -> None:
+    fig = plots.daily_by_operator(_fake(small))
+    ax = fig.axes[0]
+    colours = {}
+    for container in ax.containers:
+        patches = getattr(container, "patches", None)
+        if patches:
+            colours[container.get_label()] = to_rgb(patches[0].get_facecolor())
+    assert len(colours) <= len(plots.PALETTE) + 1, "too many colours to tell apart"
+    for (a, ca), (b, cb) in itertools.combinations(colours.items(), 2):
+        assert np.linalg.norm(np.subtract(ca, cb)) > 0.2, (a, b)
+    assert any(str(label).startswith("4 others") for label in colours)
+    bars = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+    assert bars, "no interval on the daily totals"
+    assert "95% interval of the total" in _legend_texts(fig)
+
+
+def test_crowds_band_and_holding_capacity_are_labelled(small_run: sim.RunResult) -> None:
+    fig = plots.crowds(small_run)
+    texts = _legend_texts(fig)
+    assert "95% interval of the mean" in texts
+    assert any(t.startswith("holding capacity (800") for t in texts)
+    assert "95% interval" in fig.axes[0].get_title()
+
+
+def test_limits_by_day_draws_every_cause_and_labels_match_bars(small: sim.Scenario) -> None:
+    table = pd.DataFrame(
+        {
+            "evacuees": [5.0, 1.0],
+            "ramp": [1.0, 9.0],
+            "crew": [7.0, 0.0],
+            "holding_people": [10.0, 500.0],
+            "binding": ["crew", "ramp"],
+        },
+        index=["2021-08-14", "2021-08-15"],
+    )
+    fig = plots.limits_by_day(FakeRun(small, [], table))
+    ax = fig.axes[0]
+    bar_colour = {c.get_label(): to_rgb(c.patches[0].get_facecolor()) for c in ax.containers if isinstance(c, BarContainer)}
+    assert "aircraft waiting for a rested crew" in bar_colour
+    labels = {t.get_text(): to_rgb(t.get_color()) for t in ax.texts}
+    assert labels["crew"] == bar_colour["aircraft waiting for a rested crew"]
+    assert labels["ramp"] == bar_colour["aircraft waiting for a spot"]
+
+
+def _sweep_df(grid: bool) -> pd.DataFrame:
+    gen = np.random.default_rng(0)
+    points: list[tuple[float, float]]
+    if grid:
+        points = list(itertools.product([7.0, 14.0, 21.0, 28.0], [6.0, 12.0, 18.0, 24.0]))
+    else:
+        points = [(float(a), float(b)) for a, b in zip(gen.uniform(7, 28, 12), gen.uniform(6, 24, 12))]
+    rows = []
+    for i, (spots, lanes) in enumerate(points):
+        for r in range(3):
+            ev = 50_000 + 900 * spots + 700 * lanes + gen.normal(0, 300)
+            rows.append(
+                {
+                    "point": i,
+                    "ramp.spots.heavy": spots,
+                    "gates.abbey.lanes": lanes,
+                    "replication": r,
+                    "evacuated_total": ev,
+                    "stranded_total": 400_000 - ev,
+                    "cohort.big.stranded": 300_000 - ev,
+                    "cohort.tiny.stranded": 40.0 + r - spots,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_heatmap_numbers_are_readable_and_title_unclipped() -> None:
+    df = _sweep_df(True).rename(columns={"gates.abbey.lanes": "gates.abbey.lane_schedule.0.value"})
+    fig = sweep_plots.sweep_heatmap(df, "ramp.spots.heavy", "gates.abbey.lane_schedule.0.value", "evacuated_total")
+    renderer = _draw(fig)
+    ax = fig.axes[0]
+    image = next(a for a in ax.get_children() if isinstance(a, AxesImage))
+    cells = image.get_array()
+    assert cells is not None
+    for text in ax.texts:
+        x, y = text.get_position()
+        i, j = int(round(float(y))), int(round(float(x)))
+        cell = image.cmap(image.norm(cells[i, j]))
+        assert _contrast(text.get_color(), cell) >= 4.5, (text.get_text(), text.get_color())
+    box = ax.title.get_window_extent(renderer)
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width, "title clipped"
+
+
+def test_latin_hypercube_is_a_scatter_not_a_grid() -> None:
+    figs = sweep_plots.sweep_figures(_sweep_df(False), ["ramp.spots.heavy", "gates.abbey.lanes"], ["evacuated_total"])
+    fig = figs["evacuated_total_scatter"]
+    assert not any(isinstance(a, AxesImage) for a in fig.axes[0].get_children())
+    assert any(isinstance(c, PathCollection) and len(np.asarray(c.get_offsets())) == 12 for c in fig.axes[0].collections)
+    assert "evacuated_total_heatmap" in sweep_plots.sweep_figures(
+        _sweep_df(True), ["ramp.spots.heavy", "gates.abbey.lanes"], ["evacuated_total"]
+    )
+
+
+def test_sweep_axes_are_in_words_with_thousands_separators() -> None:
+    df = _sweep_df(True)
+    df = df[df["gates.abbey.lanes"] == 6]
+    fig = sweep_plots.sweep_metric(df, "ramp.spots.heavy", "evacuated_total")
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "people evacuated"
+    _draw(fig)
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert any("," in t for t in ticks), ticks
+
+
+def test_stranded_by_cohort_has_a_panel_per_cohort_on_its_own_scale() -> None:
+    fig = sweep_plots.stranded_by_cohort_vs(_sweep_df(True), "ramp.spots.heavy")
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert sorted(a.get_title() for a in visible) == ["big", "tiny"]
+    tops = sorted(a.get_ylim()[1] for a in visible)
+    assert tops[1] / tops[0] > 100, "each cohort on its own scale"
+
+
+def test_compare_differences_plot_has_intervals() -> None:
+    diffs = {
+        "evacuated_total": {"difference_mean": 500.0, "ci95_low": 300.0, "ci95_high": 700.0},
+        "stranded_total": {"difference_mean": -500.0, "ci95_low": -700.0, "ci95_high": -300.0},
+        "cohort.siv.stranded": {"difference_mean": 10.0, "ci95_low": -50.0, "ci95_high": 70.0},
+    }
+    fig = sweep_plots.compare_differences(diffs)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["people evacuated", "people stranded", "siv stranded (people)"]
+    assert any(type(c).__name__ == "ErrorbarContainer" for c in ax.containers)
