@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -204,8 +205,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
     finally:
         bar.close()
-    write_run(result, out, plots=not args.no_plots, fmt=args.format)
+    provenance = {
+        "command": args.command_line,
+        "scenario_file": str(resolve_path(args.scenario).resolve()),
+        "overrides": _overrides(args.set),
+    }
+    write_run(result, out, plots=not args.no_plots, fmt=args.format, extra=provenance)
     print_run(result, out)
+    _report(args, out)
     return 0
 
 
@@ -315,6 +322,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     written = [table.name]
     if not args.no_plots:
         written.append(_write_compare_plot(out, summary["differences"]))
+    summary["command"] = args.command_line
+    summary["scenario_file"] = str(resolve_path(args.a).resolve())
     write_json(out / "compare.json", summary)
     written.append("compare.json")
     keys = list(experiment.HEADLINE) + [k for k in diffs.index if k.startswith("cohort.") and k.endswith(".stranded")]
@@ -346,6 +355,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         " common random numbers remove the rest)"
     )
     print(f"\n  written to {out}/ ({', '.join(written)})")
+    _report(args, out)
     return 0
 
 
@@ -481,7 +491,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             plots += 1
         if plots:
             written.append(f"{plots} plots")
+    _record_command(out / sweep.MANIFEST, args.command_line)
     print(f"written to {out}/ ({', '.join(written)})")
+    _report(args, out)
     return 1 if res.failures else 0
 
 
@@ -498,6 +510,30 @@ def _capacity_curves(df: Any, keys: list[str], out: Path) -> list[Any]:
         print(f"  ({CRITERIA})")
         write_json(out / "capacity_curve.json", {c.key: c.summary() for c in curves})
     return curves
+
+
+def _record_command(manifest: Path, command: str) -> None:
+    """Add the command line to a sweep's manifest (the last command that completed it)."""
+    import json
+
+    from sim.results import write_json
+
+    if manifest.is_file():
+        write_json(manifest, json.loads(manifest.read_text(encoding="utf-8")) | {"command": command})
+
+
+def _report(args: argparse.Namespace, out: Path) -> None:
+    if getattr(args, "report", False):
+        from sim.report import write_report
+
+        print(f"report: {write_report(out)}")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.report import write_report
+
+    print(f"written to {write_report(Path(args.dir))}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -527,6 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dask", metavar="ADDRESS", help="run on a dask.distributed scheduler at ADDRESS, or 'local'")
     r.add_argument("--format", choices=FORMATS, default="csv", help="table format: csv (default) or parquet (needs pyarrow)")
     r.add_argument("--ensemble", metavar="FILE", help="spread replications over plausible settings (airlift calibrate)")
+    r.add_argument("--report", action="store_true", help="also write DIR/report.html")
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check scenario or sweep files without running them")
@@ -556,6 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--format", choices=FORMATS, default="csv", help="points table format: csv (default) or parquet")
 
     w.add_argument("--ensemble", metavar="FILE", help="spread replications over plausible settings (airlift calibrate)")
+    w.add_argument("--report", action="store_true", help="also write DIR/report.html")
     w.set_defaults(func=cmd_sweep)
 
     m = sub.add_parser("metrics", help="print every metric name with its meaning")
@@ -580,14 +618,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=FORMATS, default="csv", help="table format: csv (default) or parquet (needs pyarrow)")
     c.add_argument("--no-plots", action="store_true", help="skip differences.png")
     c.add_argument("--ensemble", metavar="FILE", help="spread replications over plausible settings (airlift calibrate)")
+    c.add_argument("--report", action="store_true", help="also write DIR/report.html")
     c.set_defaults(func=cmd_compare)
     add_calibrate_parser(sub)
+
+    rp = sub.add_parser("report", help="write DIR/report.html: one self-contained page of a run, compare or sweep folder")
+    rp.add_argument("dir", metavar="DIR", help="an output folder of run, compare or sweep")
+    rp.set_defaults(func=cmd_report)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.command_line = shlex.join(["airlift", *argv])
     for name in ("replications", "max_replications", "samples", "workers"):
         if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")

@@ -10,7 +10,7 @@ says so. Sweep and comparison figures live in :mod:`sim.sweep_plots`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -35,7 +35,18 @@ class RunResult(Protocol):
     def limits_by_day(self) -> Any: ...
 
 
-__all__ = ["run_figures", "cumulative", "daily_by_operator", "crowds", "stranded", "limits_by_day", "PALETTE", "utc_offset"]
+__all__ = [
+    "published",
+    "RUN_FIGURES",
+    "run_figures",
+    "cumulative",
+    "daily_by_operator",
+    "crowds",
+    "stranded",
+    "limits_by_day",
+    "PALETTE",
+    "utc_offset",
+]
 
 WHERE = (
     ("stranded_never_arrived", "never reached a gate", "#bbbbbb"),
@@ -338,6 +349,43 @@ def limits_by_day(result: RunResult) -> Figure:
     _time_axis(low, s, days=list(table.index) or [s.start.date()])
     ax.set_xlabel("")
     return fig
+
+
+def published(metrics: Mapping[str, Mapping[str, Any]], reference: Mapping[str, float], name: str = "") -> Figure:
+    """Each published figure against the model's mean and 95% interval, one row per figure on its
+    own scale (totals and flight counts differ by orders of magnitude)."""
+    keys = [k for k in reference if k in metrics]
+    fig = Figure(figsize=(8, 0.6 + 0.75 * max(len(keys), 1)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(max(len(keys), 1), 1, squeeze=False)).ravel()
+    for ax, k in zip(axes, keys):
+        st, pub = metrics[k], float(reference[k])
+        mean, lo, hi = float(st["mean"]), st.get("ci95_low"), st.get("ci95_high")
+        if lo is not None and hi is not None and hi > lo:
+            ax.errorbar(
+                [mean],
+                [0],
+                xerr=[[mean - lo], [hi - mean]],
+                fmt="o",
+                color="#0072B2",
+                capsize=4,
+                label="model: mean, 95% interval",
+            )
+        else:
+            ax.plot([mean], [0], "o", color="#0072B2", label="model: mean (no interval)")
+        ax.plot([pub], [0], "D", color="#D55E00", ms=8, label="published")
+        span = max(abs(mean), abs(pub), float(hi or 0), 1.0)
+        ax.set_xlim(min(0.0, mean, pub) - 0.05 * span, max(mean, pub, float(hi or 0)) + 0.1 * span)
+        ax.set_yticks([])
+        ax.set_ylabel(k, rotation=0, ha="right", va="center", fontsize=8)
+        thousands(ax.xaxis)
+        ax.grid(axis="x", alpha=0.3)
+    if keys:
+        axes[0].legend(fontsize=7, loc="lower right", ncol=2)
+    axes[0].set_title(f"{name}: model against the published figures", fontsize=10)
+    return fig
+
+
+RUN_FIGURES = ("cumulative_evacuated", "daily_by_operator", "crowds_and_airfield", "stranded_by_cohort", "limits_by_day")
 
 
 def run_figures(result: RunResult) -> dict[str, Figure]:

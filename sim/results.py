@@ -149,8 +149,11 @@ def run_metadata(result: Any) -> dict[str, Any]:
     }
 
 
-def write_run(result: Any, out: Path, plots: bool = True, fmt: TableFormat = "csv") -> list[Path]:
-    """Write ``timeseries.csv`` (or ``.parquet``), the plots and, last, ``summary.json`` into ``out``."""
+def write_run(
+    result: Any, out: Path, plots: bool = True, fmt: TableFormat = "csv", extra: dict[str, Any] | None = None
+) -> list[Path]:
+    """Write ``timeseries.csv`` (or ``.parquet``), the plots and, last, ``summary.json`` into ``out``
+    (with the ``extra`` fields, e.g. the command line that made it)."""
     out = Path(out)
     written = [write_table(out / "timeseries", result.timeseries(), fmt, run_metadata(result))]
     if plots:
@@ -158,6 +161,6 @@ def write_run(result: Any, out: Path, plots: bool = True, fmt: TableFormat = "cs
             p = out / f"{stem}.png"
             save_png(p, fig)
             written.append(p)
-    write_json(out / "summary.json", result.summary())
+    write_json(out / "summary.json", result.summary() | (extra or {}))
     written.append(out / "summary.json")
     return written

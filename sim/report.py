@@ -1,0 +1,377 @@
+"""One self-contained HTML report of an output folder: ``DIR/report.html``.
+
+It reads only what the folder holds (``summary.json`` of a run, ``compare.json`` of a
+comparison, ``manifest.json`` and ``results.csv`` of a sweep, ``sensitivity.csv`` or
+``calibration.json`` when those commands wrote them), recognises the kind of folder by those
+files, and renders a Jinja2 template with every image inlined as base64 PNG and the CSS in the
+page: the file opens with no network and can be forwarded alone. Figures the folder lacks are
+drawn from its tables where they can be; a part that cannot be shown says why.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sim.scenario import Scenario, ScenarioError, scenarios_dir, validate
+
+__all__ = ["write_report", "detect", "Kind", "CAPTIONS"]
+
+Kind = Literal["run", "compare", "sweep", "sensitivity", "calibration"]
+REPORT = "report.html"
+
+HEADLINE = (
+    "evacuated_total",
+    "stranded_total",
+    "stranded_never_arrived",
+    "stranded_at_gates",
+    "stranded_airfield",
+    "departures_total",
+    "peak_day_evacuated",
+    "mean_load_factor",
+    "gate_wait_mean_hours",
+)
+
+CAPTIONS = {
+    "cumulative_evacuated": "Read the gap between the curve and the diamonds for how far the model is from the published "
+    "counts, and where the curve flattens before the dashed line for the airlift stopping before security did.",
+    "daily_by_operator": "Read each bar's height for the people flown out that local day, its colours for who flew "
+    "them, and the whisker for how precisely the replications pin the daily total.",
+    "crowds_and_airfield": "Read where the holding-area curve meets the dotted capacity line: there the gates stop "
+    "admitting and the crowds outside grow.",
+    "stranded_by_cohort": "Read each bar's length for the people of that cohort left behind, and its colours for where "
+    "they were when the airport closed.",
+    "limits_by_day": "Read the word above each day for what bound throughput that day; the bars give the hours aircraft "
+    "waited by cause, the lower panel the people waiting inside for an aircraft.",
+    "published": "Read whether each diamond (published) falls inside the model's 95% interval: outside means the model "
+    "and the record disagree on that figure.",
+    "differences": "Read which intervals exclude zero (blue): only those differences between A and B are more than noise "
+    "of the replications.",
+}
+_PATTERN_CAPTIONS = (
+    (
+        "stranded_by_cohort_vs_",
+        "Read each panel's slope for how many people of that cohort each step of {k} saves; "
+        "each panel has its own scale, so compare slopes, not heights.",
+    ),
+    ("_heatmap", "Read along a row or a column: where the colour stops changing, more of that resource no longer helps."),
+    ("_scatter", "Read the direction in which the colour changes fastest: that parameter matters most at these points."),
+    ("marginal", "Read where the gains' intervals reach zero: from there an extra step buys no measurable gain."),
+    ("_vs_", "Read the slope for what each step of {k} changes, and the band for how precisely the replications know it."),
+)
+
+
+def detect(out: Path) -> Kind:
+    """The kind of output folder, from the files it holds."""
+    if (out / "sensitivity.csv").is_file():
+        return "sensitivity"
+    if (out / "calibration.json").is_file():
+        return "calibration"
+    if (out / "summary.json").is_file():
+        return "run"
+    if (out / "compare.json").is_file():
+        return "compare"
+    if (out / "manifest.json").is_file():
+        return "sweep"
+    raise ScenarioError(str(out), [("", "not an airlift output folder (no summary.json, compare.json or manifest.json)")])
+
+
+def caption(stem: str, key: str = "") -> str:
+    if stem in CAPTIONS:
+        return CAPTIONS[stem]
+    for part, text in _PATTERN_CAPTIONS:
+        if part in stem:
+            return text.format(k=key or "the swept key")
+    return "A figure written by the command that made this folder; its title and axes say what it shows."
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figures(out: Path, drawn: Mapping[str, Any], order: list[str], key: str = "") -> list[dict[str, str]]:
+    """Every PNG of the folder (in ``order`` first), and the figures drawn here, inlined."""
+    figs: dict[str, str] = {p.stem: base64.b64encode(p.read_bytes()).decode("ascii") for p in sorted(out.glob("*.png"))}
+    figs.update({stem: _png(fig) for stem, fig in drawn.items()})
+    stems = [s for s in order if s in figs] + [s for s in figs if s not in order]
+    return [{"stem": s, "png": figs[s], "caption": caption(s, key)} for s in stems]
+
+
+def fmt(x: Any, digits: int = 0) -> str:
+    """A number for a reader: thousands separators; small fractions keep two decimals."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    if isinstance(x, int | float) and not isinstance(x, bool):
+        if abs(x) < 10 and not float(x).is_integer():
+            return f"{x:,.2f}"
+        return f"{x:,.{digits}f}"
+    return str(x)
+
+
+def interval(stats: Mapping[str, Any], n: int) -> str:
+    lo, hi = stats.get("ci95_low"), stats.get("ci95_high")
+    if n < 2 or lo is None or hi is None:
+        return "unavailable (one replication)" if n < 2 else "unavailable"
+    return f"{fmt(lo)} – {fmt(hi)}"
+
+
+def scenario_hash(raw: Mapping[str, Any]) -> str:
+    """The hash ``sweep`` writes in its manifest, of a resolved scenario as saved in JSON."""
+    return hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _scenario(raw: Mapping[str, Any], source: str) -> Scenario:
+    return validate(raw, source)
+
+
+def _what(s: Scenario, raw: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """What was run, for the page's first table."""
+    from sim.plots import utc_offset
+
+    end = s.at(s.end_hours)
+    return {
+        "name": s.name,
+        "description": s.description,
+        "window": f"{s.start:%d %b %Y %H:%M} to {end:%d %b %Y %H:%M} local time ({utc_offset(s.start)})",
+        "hash": scenario_hash(raw),
+        "version": data.get("version", "unknown"),
+        "seed": data.get("seed", "unknown"),
+        "replications": data.get("replications", "unknown"),
+        "command": data.get("command") or "not recorded (written by the Python API, or by an older version)",
+        "overrides": data.get("overrides") or {},
+        "file": data.get("scenario_file"),
+    }
+
+
+def _assumptions(s: Scenario, raw: Mapping[str, Any], file: str | None) -> dict[str, Any]:
+    """The ``[uncertain]`` table when the scenario has one, else the file's ASSUMPTION notes."""
+    from sim.assumptions import assumption_notes
+
+    uncertain = raw.get("uncertain") or {}
+    if uncertain:
+        rows = [
+            {"key": k, **{f: v.get(f) for f in ("low", "high", "distribution", "mode", "note")}} for k, v in uncertain.items()
+        ]
+        return {"kind": "uncertain", "rows": rows}
+    candidates = [Path(file)] if file else []
+    candidates.append(scenarios_dir() / f"{s.name}.toml")
+    for path in candidates:
+        if path.is_file():
+            notes = assumption_notes(path)
+            if notes:
+                return {"kind": "notes", "file": path.name, "rows": [n.__dict__ for n in notes]}
+    return {"kind": "none"}
+
+
+def _run(out: Path) -> dict[str, Any]:
+    from sim import plots
+
+    data = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    raw = data["scenario"]
+    s = _scenario(raw, str(out / "summary.json"))
+    n = int(data.get("replications", 1))
+    m = data["metrics"]
+    headline = [
+        {"name": k, "label": _words(k), "mean": fmt(m[k]["mean"]), "interval": interval(m[k], n)} for k in HEADLINE if k in m
+    ]
+    cohorts = [{"name": c, **{f: fmt(m.get(f"cohort.{c}.{f}", {}).get("mean")) for f in _COHORT_FIELDS}} for c in s.cohorts]
+    published = [
+        {"name": k, "published": fmt(v), "model": fmt(m[k]["mean"]), "interval": interval(m[k], n)}
+        for k, v in s.reference.items()
+        if k in m
+    ]
+    drawn = {}
+    if published:
+        drawn["published"] = plots.published(m, s.reference, s.name)
+    return {
+        "what": _what(s, raw, data),
+        "headline": headline,
+        "cohorts": cohorts,
+        "published": published,
+        "binding": _binding(out, s),
+        "assumptions": _assumptions(s, raw, data.get("scenario_file")),
+        "figures": _figures(out, drawn, ["published", *plots.RUN_FIGURES]),
+    }
+
+
+_COHORT_FIELDS = ("people", "evacuated", "stranded", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")
+
+
+def _words(metric: str) -> str:
+    from sim.sweep_plots import metric_label
+
+    return metric_label(metric)
+
+
+def _binding(out: Path, s: Scenario) -> list[dict[str, str]]:
+    """The binding constraint of each local day, from ``timeseries.csv`` (the run's own rule)."""
+    path = out / "timeseries.csv"
+    if not path.is_file():
+        return []
+    import pandas as pd
+
+    from sim.experiment import RunResult
+
+    ts = pd.read_csv(path)
+    cols = [c for c in ts.columns if c not in ("replication", "time")]
+    reps = [{"hourly": {c: g[c].to_numpy() for c in cols}} for _, g in ts.groupby("replication", sort=True)]
+    table = RunResult(s, 0, reps).limits_by_day()
+    causes = [c for c in table.columns if c not in ("binding", "holding_people")]
+    rows = []
+    for day, row in table.iterrows():
+        waits = ", ".join(f"{c} {row[c]:,.0f} h" for c in causes if row[c] >= 0.5) or "none"
+        rows.append({"date": f"{datetime.fromisoformat(str(day)[:10]):%a %d %b}", "binding": str(row["binding"]), "waits": waits})
+    return rows
+
+
+def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out
+    if isinstance(d, list) and d and all(isinstance(x, Mapping) for x in d):
+        out = {}
+        for i, v in enumerate(d):
+            out.update(_flat(v, f"{prefix}{i}."))
+        return out
+    return {prefix[:-1]: d}
+
+
+def _compare(out: Path) -> dict[str, Any]:
+    from sim.sweep_plots import compare_differences
+
+    data = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    ra, rb = data["a"]["scenario"], data["b"]["scenario"]
+    a, b = _scenario(ra, "compare.json: a"), _scenario(rb, "compare.json: b")
+    n = int(data.get("replications", 1))
+    fa, fb = _flat(ra), _flat(rb)
+    differs = [{"key": k, "a": fa.get(k, "–"), "b": fb.get(k, "–")} for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k)]
+    diffs = data["differences"]
+    names = [k for k in HEADLINE if k in diffs] + [k for k in diffs if k.startswith("cohort.") and k.endswith(".stranded")]
+    rows = [
+        {
+            "label": _words(k),
+            "a": fmt(diffs[k]["a_mean"]),
+            "b": fmt(diffs[k]["b_mean"]),
+            "diff": fmt(diffs[k]["difference_mean"]),
+            "interval": interval(diffs[k], n),
+        }
+        for k in names
+    ]
+    what = _what(a, ra, data)
+    what["name"] = f"A = {a.name}, B = {b.name}"
+    return {
+        "what": what,
+        "differs": differs,
+        "differences": rows,
+        "assumptions": _assumptions(a, ra, data.get("scenario_file")),
+        "figures": _figures(out, {"differences": compare_differences(diffs)}, ["differences"]),
+    }
+
+
+def _sweep(out: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    from sim import sweeps
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    raw = manifest["scenario"]
+    s = _scenario(raw, str(out / "manifest.json"))
+    spec = manifest.get("sweep", {})
+    data = {**spec, "version": manifest.get("version"), "command": manifest.get("command"), "overrides": spec.get("set")}
+    what = _what(s, raw, data)
+    what["hash"] = manifest.get("scenario_hash", what["hash"])
+    keys = list(spec.get("vary", {}))
+    what["swept"] = ", ".join(f"{k} ({len(v)} values)" for k, v in spec.get("vary", {}).items())
+    what["points"] = len(spec.get("points", []))
+    df = sweeps.read_results(out) if (out / "results.csv").is_file() else pd.DataFrame()
+    points = []
+    if (out / "points.csv").is_file():
+        table = pd.read_csv(out / "points.csv")
+        for _, r in table.iterrows():
+            points.append(
+                {
+                    "at": ", ".join(f"{k} = {r[k]:g}" if isinstance(r[k], float) else f"{k} = {r[k]}" for k in keys if k in r),
+                    "metric": _words(str(r["metric"])),
+                    "mean": fmt(r["mean"]),
+                    "interval": interval(r, int(r.get("n", 2))),
+                }
+            )
+    curves = []
+    for key in keys:
+        if len(df) and key in df.columns and "evacuated_total" in df.columns:
+            curve = sweeps.capacity_curve(df, key, "evacuated_total")
+            if curve:
+                curves.append(_curve_rows(curve))
+    return {
+        "what": what,
+        "points": points,
+        "curves": curves,
+        "assumptions": _assumptions(s, raw, spec.get("scenario")),
+        "figures": _figures(out, {}, [], keys[0] if keys else ""),
+    }
+
+
+def _curve_rows(curve: Mapping[str, Any]) -> dict[str, Any]:
+    """A capacity curve for the page: its scalar fields, and any list of rows (marginal gains) as a table."""
+    scalars = {k: fmt(v) if isinstance(v, float) else v for k, v in curve.items() if not isinstance(v, list | dict)}
+    tables = {k: v for k, v in curve.items() if isinstance(v, list) and v and all(isinstance(x, Mapping) for x in v)}
+    return {"scalars": scalars, "tables": {k: [{c: fmt(x) for c, x in r.items()} for r in v] for k, v in tables.items()}}
+
+
+def _other(out: Path, kind: Kind) -> dict[str, Any]:
+    """A sensitivity or calibration folder: its tables as they are, its plots, its manifest."""
+    import pandas as pd
+
+    tables = []
+    for path in sorted(out.glob("*.csv")):
+        if path.name in ("results.csv", "timeseries.csv"):
+            continue
+        df = pd.read_csv(path)
+        tables.append(
+            {"name": path.name, "columns": list(df.columns), "rows": [[fmt(v) for v in r] for r in df.head(60).to_numpy()]}
+        )
+    facts = {}
+    for name in ("calibration.json", "manifest.json"):
+        if (out / name).is_file():
+            data = json.loads((out / name).read_text(encoding="utf-8"))
+            facts.update({f"{name}: {k}": v for k, v in data.items() if isinstance(v, str | int | float)})
+    what = None
+    if (out / "manifest.json").is_file():
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        if "scenario" in manifest:
+            raw = manifest["scenario"]
+            s = _scenario(raw, str(out / "manifest.json"))
+            what = _what(s, raw, {**manifest.get("sweep", {}), **manifest})
+    return {"what": what, "tables": tables, "facts": facts, "figures": _figures(out, {}, [])}
+
+
+def write_report(out: str | Path) -> Path:
+    """Write ``out/report.html`` for the output folder ``out``; returns its path."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from sim import __version__
+    from sim.results import atomic_write
+
+    out = Path(out)
+    if not out.is_dir():
+        raise ScenarioError(str(out), [("", "no such folder")])
+    kind = detect(out)
+    builders = {"run": _run, "compare": _compare, "sweep": _sweep}
+    context = builders[kind](out) if kind in builders else _other(out, kind)
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["fmt"] = fmt
+    html = env.get_template("report.html.j2").render(kind=kind, folder=out.name, generator=__version__, **context)
+    path = out / REPORT
+    atomic_write(path, lambda fh: None if fh.write(html) else None)
+    return path

@@ -1,0 +1,172 @@
+"""``airlift report``: one self-contained HTML page per output folder, checked as a reader sees it.
+
+The browser tests open each report in a real headless Chromium (the Debian package, driven by
+Playwright without its own browsers): every image loaded, nothing requested from the network,
+no console errors, no sideways scrolling on a phone, and it prints. A failing check leaves a
+screenshot in ``test-artifacts/``. Without Chromium they fail in CI and are skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.assumptions import assumption_notes
+from sim.cli import main
+from sim.report import detect, write_report
+from tests.conftest import DATA, ROOT
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("AIRLIFT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A run, a one-replication run, a compare and a sweep of the small scenario, each with --report."""
+    base = tmp_path_factory.mktemp("outputs")
+    small = str(DATA / "small.toml")
+    out = {k: base / k for k in ("run", "single", "compare", "sweep")}
+    assert main(["run", small, "-n", "3", "--out", str(out["run"]), "--set", "security.end=1.5", "--report"]) == 0
+    assert main(["run", small, "-n", "1", "--out", str(out["single"]), "--set", "security.end=1.5", "--report"]) == 0
+    argv = ["compare", small, "-n", "3", "--set-a", "security.end=1.5", "--set-b", "security.end=2", "--out", str(out["compare"])]
+    assert main([*argv, "--report"]) == 0
+    argv = ["sweep", small, "--vary", "security.end=1,1.5,2", "-n", "2", "--out", str(out["sweep"]), "--report"]
+    assert main(argv) == 0
+    return out
+
+
+def _html(folder: Path) -> str:
+    return (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_each_kind_of_folder_gets_a_report(folders: dict[str, Path]) -> None:
+    assert [detect(folders[k]) for k in ("run", "compare", "sweep")] == ["run", "compare", "sweep"]
+    run = _html(folders["run"])
+    for text in ("What was run", "14 Aug 2021 00:00 to 15 Aug 2021 12:00 local time (UTC+04:30)", "security.end = 1.5"):
+        assert text in run
+    for section in ('id="headline"', 'id="stranded"', 'id="binding"', 'id="assumptions"', 'id="fig-limits_by_day"'):
+        assert section in run
+    assert "airlift run " in run and "--report" in run, "the command line is shown"
+    compare = _html(folders["compare"])
+    assert 'id="fig-differences"' in compare and "<code>security.end</code>" in compare
+    sweep = _html(folders["sweep"])
+    assert 'id="fig-stranded_by_cohort_vs_security.end"' in sweep and 'id="capacity"' in sweep
+
+
+def test_the_command_line_is_recorded_in_the_outputs(folders: dict[str, Path]) -> None:
+    summary = json.loads((folders["run"] / "summary.json").read_text(encoding="utf-8"))
+    assert summary["command"].startswith("airlift run ") and summary["overrides"] == {"security.end": 1.5}
+    assert Path(summary["scenario_file"]).name == "small.toml"
+    assert json.loads((folders["compare"] / "compare.json").read_text(encoding="utf-8"))["command"].startswith("airlift compare ")
+    assert json.loads((folders["sweep"] / "manifest.json").read_text(encoding="utf-8"))["command"].startswith("airlift sweep ")
+
+
+def test_one_replication_shows_intervals_as_unavailable(folders: dict[str, Path]) -> None:
+    html = _html(folders["single"])
+    assert html.count("unavailable (one replication)") >= 5
+
+
+def test_report_of_a_folder_that_is_no_output_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not an airlift output folder" in capsys.readouterr().err
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_a_sensitivity_folder_degrades_gracefully(folders: dict[str, Path], tmp_path: Path) -> None:
+    shutil.copy(folders["sweep"] / "manifest.json", tmp_path / "manifest.json")
+    (tmp_path / "sensitivity.csv").write_text("metric,parameter,method,mu_star\nevacuated_total,ramp.spots.heavy,morris,12.5\n")
+    write_report(tmp_path)
+    html = _html(tmp_path)
+    assert "sensitivity report" in html and "ramp.spots.heavy" in html
+
+
+def test_assumption_notes_follow_keys_and_extends(tmp_path: Path) -> None:
+    (tmp_path / "base.toml").write_text(
+        "[airfield]\n"
+        "holding_capacity_people = 800   # ASSUMPTION: not published;\n"
+        "                                # range 500-1,000\n"
+        "chalk_interval_min = 15          # a published figure\n"
+    )
+    (tmp_path / "top.toml").write_text('extends = "base.toml"\n[ramp.spots]\nheavy = 3  # ASSUMPTION: small ramp\n')
+    notes = assumption_notes(tmp_path / "top.toml")
+    assert [(n.key, n.value, n.note) for n in notes] == [
+        ("airfield.holding_capacity_people", "800", "ASSUMPTION: not published; range 500-1,000"),
+        ("ramp.spots.heavy", "3", "ASSUMPTION: small ramp"),
+    ]
+
+
+def test_the_run_report_lists_the_reference_assumptions(tmp_path: Path) -> None:
+    notes = assumption_notes(ROOT / "scenarios" / "kabul_2021.toml")
+    assert any(n.key == "airfield.holding_capacity_people" and "range 10,000-30,000" in n.note for n in notes)
+
+
+# -- in a real browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    if CHROMIUM is None:
+        message = "Chromium not found: install the Debian package `chromium` (.ci/run does), or set AIRLIFT_CHROMIUM"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True, args=FLAGS
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def check_in_browser(context: Any, report: Path, name: str, width: int = 1100) -> dict[str, Any]:
+    """Open a report; return what a reader would meet, and keep a screenshot if anything is wrong."""
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    url = report.resolve().as_uri()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if r.url != url and not r.url.startswith("data:") else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="load")
+    images = page.eval_on_selector_all("img", "els => els.map(e => [e.alt, e.complete, e.naturalWidth])")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    found = {"requests": requests, "errors": errors, "images": images, "overflow": overflow}
+    broken = [i for i in images if not i[1] or i[2] <= 0]
+    if requests or errors or broken or not images or overflow > 0:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.close()
+    return found
+
+
+@pytest.mark.parametrize("kind", ["run", "single", "compare", "sweep"])
+@pytest.mark.parametrize("width", [1100, 390])
+def test_report_in_a_real_browser(browser: Any, folders: dict[str, Path], kind: str, width: int) -> None:
+    found = check_in_browser(browser, folders[kind] / "report.html", f"report-{kind}-{width}", width)
+    shot = f"screenshot in {ARTIFACTS}/report-{kind}-{width}.png"
+    assert found["images"], f"no images ({shot})"
+    assert all(done and w > 0 for _, done, w in found["images"]), (f"images not loaded ({shot})", found["images"])
+    assert found["requests"] == [], f"network requests ({shot})"
+    assert found["errors"] == [], f"console errors ({shot})"
+    assert found["overflow"] <= 0, f"wider than the screen at {width} px ({shot})"
+
+
+def test_report_prints(browser: Any, folders: dict[str, Path], tmp_path: Path) -> None:
+    page = browser.new_page()
+    page.goto((folders["run"] / "report.html").resolve().as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    pdf = page.pdf(format="A4")
+    page.close()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 3
