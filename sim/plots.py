@@ -380,7 +380,7 @@ def published(metrics: Mapping[str, Mapping[str, Any]], reference: Mapping[str, 
         thousands(ax.xaxis)
         ax.grid(axis="x", alpha=0.3)
     if keys:
-        axes[0].legend(fontsize=7, loc="lower right", ncol=2)
+        fig.legend(*axes[0].get_legend_handles_labels(), fontsize=8, loc="outside lower center", ncol=2)
     axes[0].set_title(f"{name}: model against the published figures", fontsize=10)
     return fig
 

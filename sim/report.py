@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from markupsafe import Markup, escape
+
 from sim.scenario import Scenario, ScenarioError, scenarios_dir, validate
 
 __all__ = ["write_report", "detect", "Kind", "CAPTIONS"]
@@ -117,6 +119,11 @@ def fmt(x: Any, digits: int = 0) -> str:
     return str(x)
 
 
+def breakable(name: Any) -> Markup:
+    """A dotted name that may wrap after its dots and underscores (on a phone), escaped."""
+    return Markup("".join(f"{escape(ch)}<wbr>" if ch in "._" else str(escape(ch)) for ch in str(name)))
+
+
 def interval(stats: Mapping[str, Any], n: int) -> str:
     lo, hi = stats.get("ci95_low"), stats.get("ci95_high")
     if n < 2 or lo is None or hi is None:
@@ -148,7 +155,7 @@ def _what(s: Scenario, raw: Mapping[str, Any], data: Mapping[str, Any]) -> dict[
         "replications": data.get("replications", "unknown"),
         "command": data.get("command") or "not recorded (written by the Python API, or by an older version)",
         "overrides": data.get("overrides") or {},
-        "file": data.get("scenario_file"),
+        "file": Path(data["scenario_file"]).name if data.get("scenario_file") else None,  # no private paths in a forwarded page
     }
 
 
@@ -288,7 +295,13 @@ def _sweep(out: Path) -> dict[str, Any]:
     raw = manifest["scenario"]
     s = _scenario(raw, str(out / "manifest.json"))
     spec = manifest.get("sweep", {})
-    data = {**spec, "version": manifest.get("version"), "command": manifest.get("command"), "overrides": spec.get("set")}
+    data = {
+        **spec,
+        "version": manifest.get("version"),
+        "command": manifest.get("command"),
+        "overrides": spec.get("set"),
+        "scenario_file": spec.get("scenario"),
+    }
     what = _what(s, raw, data)
     what["hash"] = manifest.get("scenario_hash", what["hash"])
     keys = list(spec.get("vary", {}))
@@ -371,6 +384,7 @@ def write_report(out: str | Path) -> Path:
     context = builders[kind](out) if kind in builders else _other(out, kind)
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = fmt
+    env.filters["breakable"] = breakable
     html = env.get_template("report.html.j2").render(kind=kind, folder=out.name, generator=__version__, **context)
     path = out / REPORT
     atomic_write(path, lambda fh: None if fh.write(html) else None)

@@ -157,7 +157,7 @@ def sweep_heatmap(df: Any, x: str, y: str, metric: str) -> Figure:
 def sweep_scatter(df: Any, x: str, y: str, metric: str) -> Figure:
     """Points that do not form a grid (a Latin hypercube): each point where it was run, coloured
     by the mean of the metric there."""
-    ps = point_summary(df, [x, y], metric)
+    ps = point_summary(df, ["point", x, y] if "point" in df.columns else [x, y], metric)
     fig = Figure(figsize=(7, 5.2), layout="constrained")
     ax = fig.add_subplot()
     sc = ax.scatter(ps[x], ps[y], c=ps["mean"], cmap="viridis", s=60, edgecolors="black", linewidths=0.4)
