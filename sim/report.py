@@ -307,6 +307,8 @@ def _sweep(out: Path) -> dict[str, Any]:
     keys = list(spec.get("vary", {}))
     what["swept"] = ", ".join(f"{k} ({len(v)} values)" for k, v in spec.get("vary", {}).items())
     what["points"] = len(spec.get("points", []))
+    if "security.end" in keys:
+        what["window"] += " in the base scenario; the sweep moves its end"
     df = sweeps.read_results(out) if (out / "results.csv").is_file() else pd.DataFrame()
     points = []
     if (out / "points.csv").is_file():
@@ -336,10 +338,27 @@ def _sweep(out: Path) -> dict[str, Any]:
 
 
 def _curve_rows(curve: Mapping[str, Any]) -> dict[str, Any]:
-    """A capacity curve for the page: its scalar fields, and any list of rows (marginal gains) as a table."""
-    scalars = {k: fmt(v) if isinstance(v, float) else v for k, v in curve.items() if not isinstance(v, list | dict)}
+    """A capacity curve for the page: a sentence for a single slope, its other scalar fields, and
+    any list of rows (the marginal gains between consecutive points) as a table."""
+    key = str(curve.get("key", ""))
+    sentence = ""
+    if {"per_unit", "ci95_low", "ci95_high"} <= set(curve):
+        unit = "extra day of security" if key == "security.end" else f"unit of {key}"
+        sentence = (
+            f"Each {unit} evacuates {fmt(curve['per_unit'])} more people (95% interval {fmt(curve['ci95_low'])} to "
+            f"{fmt(curve['ci95_high'])}), a straight line fitted between {fmt(curve.get('from'))} and {fmt(curve.get('to'))}."
+        )
+    scalars = {
+        k.replace("_", " "): fmt(v) if isinstance(v, float) else v
+        for k, v in curve.items()
+        if not isinstance(v, list | dict) and not (sentence and k in ("per_unit", "ci95_low", "ci95_high", "from", "to"))
+    }
     tables = {k: v for k, v in curve.items() if isinstance(v, list) and v and all(isinstance(x, Mapping) for x in v)}
-    return {"scalars": scalars, "tables": {k: [{c: fmt(x) for c, x in r.items()} for r in v] for k, v in tables.items()}}
+    return {
+        "sentence": sentence,
+        "scalars": scalars,
+        "tables": {k: [{c: fmt(x) for c, x in r.items()} for r in v] for k, v in tables.items()},
+    }
 
 
 def _other(out: Path, kind: Kind) -> dict[str, Any]:
