@@ -399,9 +399,31 @@ def run_figures(result: RunResult) -> dict[str, Figure]:
     }
 
 
+def _label(key: str) -> str:
+    """A swept key on an axis (see :func:`sim.sweep_plots.key_label`)."""
+    from sim.sweep_plots import key_label
+
+    return key_label(key)
+
+
+def _day_axis(ax: Any, key: str, start: datetime | None) -> None:
+    """Days of ``security.end`` with their dates (see :mod:`sim.sweep_plots`)."""
+    from sim import sweep_plots
+
+    sweep_plots._day_axis(ax, key, start)
+
+
 def __getattr__(name: str) -> Any:
     """The sweep figures moved to :mod:`sim.sweep_plots`; old imports keep working."""
-    if name in ("sweep_metric", "sweep_heatmap", "stranded_by_cohort_vs", "sweep_figures", "sweep_scatter", "_day_axis", "_label"):
+    if name in (
+        "sweep_metric",
+        "sweep_heatmap",
+        "stranded_by_cohort_vs",
+        "sweep_figures",
+        "sweep_scatter",
+        "_day_axis",
+        "_label",
+    ):
         from sim import sweep_plots
 
         return getattr(sweep_plots, {"_label": "key_label"}.get(name, name))

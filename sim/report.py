@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from markupsafe import Markup, escape
 
 from sim.scenario import Scenario, ScenarioError, scenarios_dir, validate
@@ -65,7 +66,7 @@ _PATTERN_CAPTIONS = (
     ),
     ("_heatmap", "Read along a row or a column: where the colour stops changing, more of that resource no longer helps."),
     ("_scatter", "Read the direction in which the colour changes fastest: that parameter matters most at these points."),
-    ("marginal", "Read where the gains' intervals reach zero: from there an extra step buys no measurable gain."),
+    ("capacity_curve", "Read where the gains' intervals reach zero: from there an extra step buys no measurable gain."),
     ("_vs_", "Read the slope for what each step of {k} changes, and the band for how precisely the replications know it."),
 )
 
@@ -255,7 +256,7 @@ def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _compare(out: Path) -> dict[str, Any]:
-    from sim.sweep_plots import compare_differences
+    from sim.curve_plots import compare_differences
 
     data = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     ra, rb = data["a"]["scenario"], data["b"]["scenario"]
@@ -282,7 +283,9 @@ def _compare(out: Path) -> dict[str, Any]:
         "differs": differs,
         "differences": rows,
         "assumptions": _assumptions(a, ra, data.get("scenario_file")),
-        "figures": _figures(out, {"differences": compare_differences(diffs)}, ["differences"]),
+        "figures": _figures(
+            out, {} if (out / "differences.png").is_file() else {"differences": compare_differences(diffs)}, ["differences"]
+        ),
     }
 
 
@@ -323,10 +326,12 @@ def _sweep(out: Path) -> dict[str, Any]:
                 }
             )
     curves = []
-    for key in keys:
-        if len(df) and key in df.columns and "evacuated_total" in df.columns:
-            curve = sweeps.capacity_curve(df, key, "evacuated_total")
-            if curve:
+    if len(df) and "evacuated_total" in df.columns:
+        from sim.capacity import capacity_curve
+
+        for key in keys:
+            curve = capacity_curve(df, key, "evacuated_total") if key in df.columns else None
+            if curve is not None:
                 curves.append(_curve_rows(curve))
     return {
         "what": what,
@@ -337,28 +342,16 @@ def _sweep(out: Path) -> dict[str, Any]:
     }
 
 
-def _curve_rows(curve: Mapping[str, Any]) -> dict[str, Any]:
-    """A capacity curve for the page: a sentence for a single slope, its other scalar fields, and
-    any list of rows (the marginal gains between consecutive points) as a table."""
-    key = str(curve.get("key", ""))
-    sentence = ""
-    if {"per_unit", "ci95_low", "ci95_high"} <= set(curve):
-        unit = "extra day of security" if key == "security.end" else f"unit of {key}"
-        sentence = (
-            f"Each {unit} evacuates {fmt(curve['per_unit'])} more people (95% interval {fmt(curve['ci95_low'])} to "
-            f"{fmt(curve['ci95_high'])}), a straight line fitted between {fmt(curve.get('from'))} and {fmt(curve.get('to'))}."
-        )
-    scalars = {
-        k.replace("_", " "): fmt(v) if isinstance(v, float) else v
-        for k, v in curve.items()
-        if not isinstance(v, list | dict) and not (sentence and k in ("per_unit", "ci95_low", "ci95_high", "from", "to"))
-    }
-    tables = {k: v for k, v in curve.items() if isinstance(v, list) and v and all(isinstance(x, Mapping) for x in v)}
-    return {
-        "sentence": sentence,
-        "scalars": scalars,
-        "tables": {k: [{c: fmt(x) for c, x in r.items()} for r in v] for k, v in tables.items()},
-    }
+def _curve_rows(curve: Any) -> dict[str, Any]:
+    """A capacity curve for the page: its description in words (what ``sweep`` prints) and the
+    marginal gains between consecutive points with their paired intervals, as a table."""
+    lines = curve.describe("extra day of security" if curve.key == "security.end" else None)
+    gains = curve.gains
+    rows = [
+        {str(c).replace("_", " "): fmt(v) if not isinstance(v, bool | np.bool_) else ("yes" if v else "no") for c, v in r.items()}
+        for r in gains.to_dict("records")
+    ]
+    return {"title": lines[0], "lines": [x.strip() for x in lines[1:]], "rows": rows}
 
 
 def _other(out: Path, kind: Kind) -> dict[str, Any]:

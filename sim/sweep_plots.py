@@ -1,17 +1,17 @@
-"""Figures of sweeps and comparisons, from their tables. Never runs a simulation.
+"""Figures of sweeps, from their tables. Never runs a simulation.
 
 A metric against one swept key (mean with its 95% band), two keys as a heat map when the points
 form a grid or as a scatter coloured by the metric when they do not (a Latin hypercube), people
-stranded by cohort as small multiples (one cohort would dwarf the rest on a shared axis), and
-the paired differences of a comparison with their 95% intervals. Axes are labelled in words with
-their unit and thousands separators.
+and people stranded by cohort as small multiples (one cohort would dwarf the rest on a shared
+axis). Axes are labelled in words with their unit and thousands separators. (Capacity curves and
+comparisons: :mod:`sim.curve_plots`.)
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +33,6 @@ __all__ = [
     "stranded_by_cohort_vs",
     "sweep_figures",
     "is_grid",
-    "compare_differences",
 ]
 
 _WORDS = {
@@ -217,45 +216,3 @@ def sweep_figures(df: Any, keys: list[str], metrics: list[str], start: datetime 
             else:
                 figs[f"{m}_scatter"] = sweep_scatter(df, numeric[0], numeric[1], m)
     return figs
-
-
-def compare_differences(differences: Mapping[str, Mapping[str, Any]], names: Sequence[str] | None = None) -> Figure:
-    """Paired differences B - A (people) with their 95% intervals, one row per metric: an interval
-    that does not cross zero is a difference the replications can tell from noise."""
-    if names is None:
-        names = [
-            n
-            for n in differences
-            if n in ("evacuated_total", "stranded_total", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")
-            or (n.startswith("cohort.") and n.endswith(".stranded"))
-        ]
-    rows = [(n, differences[n]) for n in names if n in differences]
-    fig = Figure(figsize=(8, 1.3 + 0.45 * max(len(rows), 1)), layout="constrained")
-    ax = fig.add_subplot()
-    y = np.arange(len(rows))
-    mean = np.array([float(d["difference_mean"]) for _, d in rows])
-    lo = np.array([float(d["ci95_low"]) if d.get("ci95_low") is not None else np.nan for _, d in rows])
-    hi = np.array([float(d["ci95_high"]) if d.get("ci95_high") is not None else np.nan for _, d in rows])
-    colours = ["#999999" if not (np.isfinite(a) and np.isfinite(b)) or a <= 0 <= b else "#0072B2" for a, b in zip(lo, hi)]
-    ok = np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
-    ax.errorbar(
-        mean[ok],
-        y[ok],
-        xerr=[mean[ok] - lo[ok], hi[ok] - mean[ok]],
-        fmt="none",
-        ecolor="black",
-        capsize=3,
-        lw=1,
-        label="95% interval",
-    )
-    ax.scatter(mean, y, c=colours, zorder=3, s=30)
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [metric_label(n) for n, _ in rows], fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel("difference B - A (people; paired replications)")
-    thousands(ax.xaxis)
-    ax.grid(axis="x", alpha=0.3)
-    if ok.any():
-        ax.legend(fontsize=8, loc="lower right")
-    ax.set_title("What changes from A to B (blue: the interval excludes zero)", fontsize=10)
-    return fig

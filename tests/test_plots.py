@@ -234,15 +234,3 @@ def test_stranded_by_cohort_has_a_panel_per_cohort_on_its_own_scale() -> None:
     assert sorted(a.get_title() for a in visible) == ["big", "tiny"]
     tops = sorted(a.get_ylim()[1] for a in visible)
     assert tops[1] / tops[0] > 100, "each cohort on its own scale"
-
-
-def test_compare_differences_plot_has_intervals() -> None:
-    diffs = {
-        "evacuated_total": {"difference_mean": 500.0, "ci95_low": 300.0, "ci95_high": 700.0},
-        "stranded_total": {"difference_mean": -500.0, "ci95_low": -700.0, "ci95_high": -300.0},
-        "cohort.siv.stranded": {"difference_mean": 10.0, "ci95_low": -50.0, "ci95_high": 70.0},
-    }
-    fig = sweep_plots.compare_differences(diffs)
-    ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["people evacuated", "people stranded", "siv stranded (people)"]
-    assert any(type(c).__name__ == "ErrorbarContainer" for c in ax.containers)
