@@ -132,6 +132,17 @@ def legend(ax: Any, **kwargs: Any) -> None:
         ax.legend(**kwargs)
 
 
+def _finite(x: Any) -> float | None:
+    return float(x) if x is not None and np.isfinite(float(x)) else None
+
+
+def finite_max(values: Any) -> float:
+    """The largest finite value, or 0 (an interval is NaN with one replication)."""
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.max()) if arr.size else 0.0
+
+
 def band(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and 95% interval of the mean, column by column, over the rows (replications)."""
     rows = np.atleast_2d(np.asarray(rows, dtype=float))
@@ -236,7 +247,7 @@ def daily_by_operator(result: RunResult) -> Figure:
     thousands(ax.yaxis)
     ax.set_title(f"{s.name}: evacuated per local day by operator (mean of {n}; {_band_note(n).replace('band', 'bars')})")
     legend(ax, ncol=2, fontsize=7, loc="upper left")
-    ax.set_ylim(0, max(float(np.max(hi, initial=0)), float(bottom.max(initial=0)), 1.0) * 1.35)
+    ax.set_ylim(0, max(finite_max(hi), finite_max(bottom), 1.0) * 1.35)
     _time_axis(ax, s, days=days)
     return fig
 
@@ -266,7 +277,7 @@ def crowds(result: RunResult) -> Figure:
         _time_axis(ax, s)
     cap = s.airfield.holding_capacity_people
     axes[1].axhline(cap, color="#0072B2", ls=":", lw=1.2, label=f"holding capacity ({cap:,} people)")
-    axes[1].set_ylim(0, max(cap, float(np.max(band(np.array([h["airfield_people"] for h in reps]))[2], initial=0))) * 1.1)
+    axes[1].set_ylim(0, max(cap, finite_max(band(np.array([h["airfield_people"] for h in reps]))[2])) * 1.1)
     for ax in axes:
         legend(ax, fontsize=7, loc="upper left")
     for ax in axes[:-1]:
@@ -359,7 +370,7 @@ def published(metrics: Mapping[str, Mapping[str, Any]], reference: Mapping[str, 
     axes = np.atleast_1d(fig.subplots(max(len(keys), 1), 1, squeeze=False)).ravel()
     for ax, k in zip(axes, keys):
         st, pub = metrics[k], float(reference[k])
-        mean, lo, hi = float(st["mean"]), st.get("ci95_low"), st.get("ci95_high")
+        mean, lo, hi = float(st["mean"]), _finite(st.get("ci95_low")), _finite(st.get("ci95_high"))
         if lo is not None and hi is not None and hi > lo:
             ax.errorbar(
                 [mean],

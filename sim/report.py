@@ -127,7 +127,7 @@ def breakable(name: Any) -> Markup:
 
 def interval(stats: Mapping[str, Any], n: int) -> str:
     lo, hi = stats.get("ci95_low"), stats.get("ci95_high")
-    if n < 2 or lo is None or hi is None:
+    if n < 2 or lo is None or hi is None or not (math.isfinite(float(lo)) and math.isfinite(float(hi))):
         return "unavailable (one replication)" if n < 2 else "unavailable"
     return f"{fmt(lo)} – {fmt(hi)}"
 
