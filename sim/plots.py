@@ -313,7 +313,7 @@ def stranded(result: RunResult) -> Figure:
 def limits_by_day(result: RunResult) -> Figure:
     """Waiting hours by cause per day (mean of replications), each day's binding constraint
     written above its bar in the colour of the cause it names; below, the people waiting inside
-    the airfield (the ``airlift`` label rests on them, not on the bars above)."""
+    the airfield for an aircraft."""
     s = result.scenario
     table = result.limits_by_day()
     extra = {"binding", "holding_people"}
@@ -343,9 +343,9 @@ def limits_by_day(result: RunResult) -> Figure:
     ax.set_ylim(0, top * 1.35)
     ax.set_ylabel("hours waited per day\n(mean per replication)")
     thousands(ax.yaxis)
-    ax.set_title(f"{s.name}: what limited throughput; above each day, its binding constraint")
+    fig.suptitle(f"{s.name}: what limited throughput; above each day, its binding constraint", fontsize=11)
     if len(x):
-        fig.legend(fontsize=7, loc="outside lower center", ncol=3)
+        ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=3, frameon=False)
     if "holding_people" in table.columns:
         low.bar(x, table["holding_people"].to_numpy(dtype=float), width=0.8, color=CONSTRAINT_COLOURS["airlift"])
         low.axhline(s.airfield.holding_capacity_people, color="#0072B2", ls=":", lw=1, label="holding capacity")

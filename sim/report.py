@@ -51,8 +51,8 @@ CAPTIONS = {
     "admitting and the crowds outside grow.",
     "stranded_by_cohort": "Read each bar's length for the people of that cohort left behind, and its colours for where "
     "they were when the airport closed.",
-    "limits_by_day": "Read the word above each day for what bound throughput that day; the bars give the hours aircraft "
-    "waited by cause, the lower panel the people waiting inside for an aircraft.",
+    "limits_by_day": "Read the word above each day for what bound throughput that day (its tallest bar segment); the "
+    "bars give the hours waited by cause, the lower panel the people waiting inside for an aircraft.",
     "published": "Read whether each diamond (published) falls inside the model's 95% interval: outside means the model "
     "and the record disagree on that figure.",
     "differences": "Read which intervals exclude zero (blue): only those differences between A and B are more than noise "
