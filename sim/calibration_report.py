@@ -117,8 +117,8 @@ def conflicts(
     d: int,
     rng: np.random.Generator,
 ) -> dict[str, Any]:
-    """Why no setting fits: targets no point matches even alone, pairs never matched together
-    (by the runs and by the final emulators over fresh candidates), and what the best run misses."""
+    """Why no setting fits: targets matched even alone by no run and no emulated candidate, pairs of
+    targets each matched by some run but never by the same one, and what the best run misses."""
     from scipy.stats import qmc
 
     names = [o.name for o in obs]
@@ -131,7 +131,8 @@ def conflicts(
     pairs = []
     for j in range(len(names)):
         for k in range(j + 1, len(names)):
-            if alone[j] and alone[k] and not ((ok_sim[:, j] & ok_sim[:, k]).any() or (ok_em[:, j] & ok_em[:, k]).any()):
+            # evidence, not emulation: each matched by some run, never both by the same run
+            if ok_sim[:, j].any() and ok_sim[:, k].any() and not (ok_sim[:, j] & ok_sim[:, k]).any():
                 pairs.append([names[j], names[k]])
     best = int(np.argmin(imp.max(axis=1)))
     misses = {names[j]: round(float(imp[best, j]), 2) for j in np.argsort(-imp[best]) if imp[best, j] >= hm.CUTOFF}

@@ -134,6 +134,6 @@ def print_calibration(r: dict[str, Any]) -> None:
     if c["unreachable"]:
         p(f"  no setting matches even alone: {', '.join(c['unreachable'])}")
     for a, b in c["incompatible_pairs"]:
-        p(f"  conflict: {a} and {b} are each matched by some settings, never together")
+        p(f"  conflict: {a} and {b} are each matched by some runs, never by the same one")
     misses = ", ".join(f"{k} (implausibility {v:g})" for k, v in c["best_run_misses"].items())
     p(f"  the closest run misses: {misses}")

@@ -100,7 +100,7 @@ def test_conflicting_targets_are_named_and_exit_1(tmp_path: Path, capsys: pytest
     assert main([*args, "--vary", VARY[0], "--vary", VARY[1]]) == 1
     text = capsys.readouterr().out
     assert "NO SETTING" in text
-    assert "conflict: evacuated_total and stranded_total" in text
+    assert "conflict: evacuated_total and stranded_total are each matched by some runs, never by the same one" in text
     report = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
     assert not report["consistent"] and report["conflicts"]["incompatible_pairs"] == [["evacuated_total", "stranded_total"]]
     assert (out / "ensemble.csv").read_text(encoding="utf-8").strip().count("\n") == 0  # a header, no settings
