@@ -73,7 +73,9 @@ def priors_from_scenario(scenario: Scenario, extra: Mapping[str, tuple[float, fl
     out = []
     table: Mapping[str, Any] = getattr(scenario, "uncertain", None) or {}
     for key, u in table.items():
-        integer = _is_int(value_at(scenario, key))
+        now = value_at(scenario, key)
+        # an integer key, or a whole-number key whose range is written in integers (a count_schedule step)
+        integer = _is_int(now) or (isinstance(now, float) and now.is_integer() and _is_int(u.low) and _is_int(u.high))
         out.append(Prior(key, float(u.low), float(u.high), integer, u.distribution, getattr(u, "mode", None)))
     for key, (lo, hi) in (extra or {}).items():
         now = value_at(scenario, key)
