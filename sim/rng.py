@@ -13,7 +13,6 @@ families late never shifts the draws of the others.
 from __future__ import annotations
 
 import zlib
-from array import array
 from typing import Literal
 
 import numpy as np
@@ -48,31 +47,31 @@ class Streams:
 
 
 class FamilyDraws:
-    """One decision's draws, indexed by (family, visit): ``draws(k)[family]``.
+    """One decision's draws, indexed by (visit, family): ``table(k)[visit, family]``.
 
-    Column *k* (one value per family) comes from its own stream ``"<name>/<k>"`` and is made when
+    Row *k* (one value per family) comes from its own stream ``"<name>/<k>"`` and is made when
     some family first needs it, so its values do not depend on when, or whether, other families
     need theirs. Stored as 32-bit floats (enough for decisions; half the memory of 64-bit).
     """
 
     def __init__(self, streams: Streams, name: str, n: int, kind: Literal["uniform", "exponential"]):
         self._streams, self._name, self._n, self._kind = streams, name, n, kind
-        self._columns: list[array[float]] = []
+        self._table = np.zeros((0, n), dtype=np.float32)
 
-    def __call__(self, k: int) -> array[float]:
-        """Column ``k``: the value of every family at its ``k``-th visit."""
-        cols = self._columns
-        while len(cols) <= k:
-            gen = self._streams.fresh(f"{self._name}/{len(cols)}")
-            if self._kind == "uniform":
-                values = gen.random(self._n, dtype=np.float32)
-            else:
-                values = gen.standard_exponential(self._n, dtype=np.float32)
-            col = array("f")
-            col.frombytes(values.tobytes())
-            cols.append(col)
-        return cols[k]
+    def table(self, rows: int) -> np.ndarray:
+        """At least ``rows`` rows: row *k* holds every family's value at its *k*-th visit."""
+        have = len(self._table)
+        if have < rows:
+            new = [self._row(k) for k in range(have, rows)]
+            self._table = np.concatenate([self._table, np.stack(new)])
+        return self._table
 
-    def columns(self) -> int:
-        """How many columns exist (for memory accounting)."""
-        return len(self._columns)
+    def __call__(self, k: int) -> np.ndarray:
+        """Row ``k``: the value of every family at its ``k``-th visit."""
+        return self.table(k + 1)[k]
+
+    def _row(self, k: int) -> np.ndarray:
+        gen = self._streams.fresh(f"{self._name}/{k}")
+        if self._kind == "uniform":
+            return gen.random(self._n, dtype=np.float32)
+        return gen.standard_exponential(self._n, dtype=np.float32)

@@ -1,17 +1,17 @@
 """Perimeter gates: crowds, screening lanes, patience, and families trying to get in.
 
-The perimeter is a small event calendar of its own (a ``heapq``), advanced lazily to the
-SimPy clock by whoever needs its state (boarding aircraft, the hourly recorder). That keeps
-people as data, never as processes, and is exact: the perimeter's only input from the rest
-of the airfield is room freed in the holding area, which happens at boarding, when it is
-advanced first. See the README for how a family picks a gate.
+The perimeter is an event calendar of its own, advanced lazily to the SimPy clock by whoever
+needs its state (boarding aircraft, the hourly recorder). That keeps people as data, never as
+processes, and is exact: the perimeter's only input from the rest of the airfield is room
+freed in the holding area, which happens at boarding, when it is advanced first. See the README
+for how a family picks a gate.
 
-Giving up costs no event: a family's patience runs out at a time fixed when it joins a crowd,
-so a lane that looks at the head of a queue passes over families whose patience ran out
-before, and the family's next visit (its way back to the gates, drawn in one go by
-:mod:`sim.model.access`) is put on the calendar when it joins, to be dropped if it was
-screened meanwhile. The number of people in the crowds is kept per whole hour of leaving, so
-it is exact at the whole hours the recorder samples. A family visits the gates at most
+This class builds the arrays and hands families over to the holding area and the records; the
+event loop itself is compiled (:mod:`sim.model.perimeter_core`). Giving up costs no event: a
+family's patience runs out at a time fixed when it joins a crowd, so a lane looking at the head
+of a queue passes over families whose patience ran out, and the family's next visit (its way
+back, drawn in one go by :mod:`sim.model.access`) is put on the calendar when it joins, to be
+dropped if it was screened meanwhile. A family visits the gates at most
 ``patience.max_attempts`` times.
 
 Records: ``records.screened`` gets ``(start_hours, wait_hours, people, gate, cohort)`` for
@@ -20,49 +20,61 @@ every family that starts screening.
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections import deque
 from typing import Protocol
 
 import numpy as np
 
+from sim.model import perimeter_core as core
 from sim.model.population import Population
 from sim.model.security import Timeline
 from sim.records import Records, Screened, Status
 from sim.rng import Streams
-from sim.scenario import Gate, Scenario
+from sim.scenario import Scenario
 
 __all__ = ["Perimeter", "Admission"]
 
 
 class Admission(Protocol):
-    """The holding area as the perimeter sees it: room kept for a family in screening, then entry."""
+    """The holding area as the perimeter sees it: room kept for a family in screening, then entry.
+
+    The perimeter reads the capacity and the people inside to decide, in its compiled loop,
+    whether a lane may start; it then reports each start (``reserve``, which must succeed) and
+    each entry (``admit``) in the order they happened.
+    """
+
+    capacity: int
+    people_inside: int
 
     def reserve(self, n: int) -> bool: ...
 
     def admit(self, group: int) -> None: ...
 
 
-# event kinds, in the order they are processed at equal times
-_CHANGE, _DONE, _REJOIN = 0, 1, 2
-# statuses as plain ints on the hot path
-_IN_CROWD, _SCREENING, _GAVE_UP = int(Status.IN_CROWD), int(Status.SCREENING), int(Status.GAVE_UP)
+_DIST = {"fixed": 0, "exponential": 1, "lognormal": 2}
 
 
-class _GateState:
-    __slots__ = ("idx", "name", "spec", "lanes", "busy", "open", "queues", "blocked", "log_sigma")
-
-    def __init__(self, idx: int, name: str, spec: Gate, n_priorities: int):
-        self.idx = idx
-        self.name = name
-        self.spec = spec
-        self.lanes = spec.lanes
-        self.busy = 0
-        self.open = True
-        self.queues: list[deque[tuple[int, int]]] = [deque() for _ in range(n_priorities)]
-        self.blocked = False
-        self.log_sigma = math.sqrt(math.log(1.0 + spec.screening_cv**2))
+def _gate_tables(scenario: Scenario, timeline: Timeline) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[float]]]:
+    """Per gate: integer and float columns, and the lanes and open state at each of its change times."""
+    names = list(scenario.gates)
+    gate_i = np.zeros((len(names), 5), dtype=np.int64)
+    gate_f = np.zeros((len(names), 3))
+    changes = []
+    for i, (name, g) in enumerate(scenario.gates.items()):
+        gate_i[i] = (int(timeline.gate_lanes[name](0.0)), 0, timeline.gate_open(name, 0.0), 0, _DIST[g.screening_distribution])
+        gate_f[i] = (g.screening_base_min, g.screening_per_person_min, math.sqrt(math.log(1.0 + g.screening_cv**2)))
+        times = list(timeline.change_times[name])
+        if timeline.gate_close > 0:
+            times.append(timeline.gate_close)
+        changes.append(times)
+    width = max([len(c) for c in changes] + [1])
+    lanes = np.zeros((len(names), width), dtype=np.int64)
+    open_ = np.zeros((len(names), width), dtype=np.int64)
+    for i, name in enumerate(names):
+        for j, t in enumerate(changes[i]):
+            lanes[i, j] = int(timeline.gate_lanes[name](t))
+            open_[i, j] = timeline.gate_open(name, t)
+    return gate_i, gate_f, np.stack([lanes, open_]), changes
 
 
 class Perimeter:
@@ -75,224 +87,172 @@ class Perimeter:
         pop: Population,
         holding: Admission,
         records: Records,
-        streams: Streams,
+        streams: Streams | None = None,
     ):
         self.pop = pop
         self.tl = timeline
         self.holding = holding
         self.records = records
-        self.now = 0.0
-        self._heap: list[tuple[float, int, int, int, int]] = []
-        self.events = 0  # perimeter events processed (for benchmarks)
-        self._seq = 0
+        n = pop.n_groups
         prios = sorted({c.priority for c in pop.cohorts})
-        self._rank = {p: i for i, p in enumerate(prios)}
-        self.gates = [_GateState(i, n, g, len(prios)) for i, (n, g) in enumerate(scenario.gates.items())]
-        self._token = [0] * pop.n_groups
-        self._joined = [0.0] * pop.n_groups
-        self._deadline = [0.0] * pop.n_groups  # when its patience at its current visit runs out
-        self._visits = [0] * pop.n_groups
-        self._crowd = 0  # people who joined a crowd and did not start screening, minus those drained
-        self._leaving: dict[int, int] = {}  # whole hour -> people whose patience runs out by then
-        self._drained = -1  # the last whole hour drained from ``_crowd``
-        self._settled = False
-        # which gates admit each cohort, with their choice weights
-        self._choices: list[list[tuple[int, float]]] = []
-        for c in pop.cohort_names:
-            self._choices.append(
-                [(i, g.spec.weight) for i, g in enumerate(self.gates) if "any" in g.spec.admits or c in g.spec.admits]
-            )
-        self._patience_h = [c.patience.mean_hours for c in pop.cohorts]
-        self._max_visits = [c.patience.max_attempts for c in pop.cohorts]
-        self._group_rank = [self._rank[p] for p in pop.priority]
-        for g in self.gates:
-            self._refresh(g, 0.0)
-        self._refresh_choices()
-        for i, g in enumerate(self.gates):
-            for t in timeline.change_times[g.name]:
-                self._push(t, _CHANGE, i, 0)
-            if timeline.gate_close > 0:
-                self._push(timeline.gate_close, _CHANGE, i, 0)
-        # families' first arrivals at the gates, in time order, merged with the calendar lazily
+        rank = {p: i for i, p in enumerate(prios)}
+        fam_i = np.zeros((n, 8), dtype=np.int64)
+        fam_i[:, core.COH] = pop.cohort_arr
+        fam_i[:, core.SIZE] = pop.size_arr
+        fam_i[:, core.RANK] = [rank[p] for p in pop.priority]
+        fam_i[:, core.PREV :] = -1
+        fam_i[:, core.VISITS] = 0
+        fam_f = np.zeros((n, 4))
+        fam_f[:, core.SCREEN_E] = pop.screen_e
+        fam_f[:, core.SCREEN_Z] = pop.screen_z
+        gate_i, gate_f, change_tables, changes = _gate_tables(scenario, timeline)
+        gate_names = list(scenario.gates)
+        n_gates, n_cohorts = len(gate_names), len(pop.cohorts)
+        admit_gate = np.full((n_cohorts, n_gates), -1, dtype=np.int64)
+        admit_weight = np.zeros((n_cohorts, n_gates))
+        for c, cname in enumerate(pop.cohort_names):
+            ok = [i for i, g in enumerate(scenario.gates.values()) if "any" in g.admits or cname in g.admits]
+            admit_gate[c, : len(ok)] = ok
+            admit_weight[c, : len(ok)] = [scenario.gates[gate_names[i]].weight for i in ok]
+        ways = pop.access.cohorts
+        width = max(len(w.times) for w in ways) if ways else 1
+        seg_t = np.full((n_cohorts, width), np.inf)
+        seg_cum = np.full((n_cohorts, width + 1), np.inf)
+        seg_rate = np.zeros((n_cohorts, width))
+        seg_through = np.zeros((n_cohorts, width))
+        for c, w in enumerate(ways):
+            m = len(w.times)
+            seg_t[c, :m], seg_cum[c, : m + 1], seg_rate[c, :m], seg_through[c, :m] = w.times, w.cum, w.rates, w.through
+        max_lanes = int(sum(max(gate_i[i, core.LANES], change_tables[0][i].max(initial=0)) for i in range(n_gates)))
+        capacity = n + max_lanes + sum(len(c) for c in changes) + 8
         reached = pop.reach_gates(timeline.end)
         order = np.argsort(reached, kind="stable")
         order = order[np.isfinite(reached[order])]
-        self._arrivals_t: list[float] = reached[order].tolist()
-        self._arrivals_g: list[int] = order.tolist()
-        self._next_arrival = 0
+        self._draws = (pop.gate_choice, pop.patience, pop.way_retry, pop.way_time, pop.way_through)
+        tables = [d.table(2) for d in self._draws]
+        self.core = core.Core(
+            fam_i=fam_i,
+            fam_f=fam_f,
+            gate_i=gate_i,
+            gate_f=gate_f,
+            q_head=np.full(n_gates * len(prios), -1, dtype=np.int64),
+            q_tail=np.full(n_gates * len(prios), -1, dtype=np.int64),
+            n_ranks=len(prios),
+            admit_gate=admit_gate,
+            admit_weight=admit_weight,
+            patience_h=np.array([c.patience.mean_hours for c in pop.cohorts], dtype=float),
+            max_visits=np.array([c.patience.max_attempts for c in pop.cohorts], dtype=np.int64),
+            retry_p=np.array([c.patience.retry_probability for c in pop.cohorts], dtype=float),
+            seg_t=seg_t,
+            seg_cum=seg_cum,
+            seg_rate=seg_rate,
+            seg_through=seg_through,
+            seg_n=np.array([len(w.times) for w in ways], dtype=np.int64),
+            change_lanes=change_tables[0],
+            change_open=change_tables[1],
+            choice=tables[0],
+            patience=tables[1],
+            way_retry=tables[2],
+            way_time=tables[3],
+            way_through=tables[4],
+            heap_t=np.zeros(capacity),
+            heap_i=np.zeros((capacity, 4), dtype=np.int64),
+            arrival_t=reached[order].astype(float),
+            arrival_g=order.astype(np.int64),
+            leaving=np.zeros(int(math.ceil(max(timeline.end, 0.0))) + 2, dtype=np.int64),
+            screened_f=np.zeros((n, 2)),
+            screened_i=np.zeros((n, 3), dtype=np.int64),
+            admitted=np.zeros(n, dtype=np.int64),
+            counters=np.zeros(13, dtype=np.int64),
+            clock=np.zeros(1),
+            end=float(timeline.end),
+        )
+        cnt = self.core.counters
+        cnt[core.CAPACITY] = holding.capacity
+        cnt[core.RESERVED] = 0
+        cnt[core.DRAINED] = -1
+        cnt[core.N_DRAWS] = 2
+        for i in range(n_gates):
+            for j, t in enumerate(changes[i]):
+                core._push(self.core, t, core.CHANGE, i, j)
+        self._records_seen = 0
+        self._settled = False
 
-    # -- calendar -----------------------------------------------------------------------------
-    def _push(self, t: float, kind: int, a: int, b: int) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (t, kind, self._seq, a, b))
+    # -- the clock ------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return float(self.core.clock[0])
+
+    @property
+    def events(self) -> int:
+        """Perimeter events processed (for benchmarks)."""
+        return int(self.core.counters[core.EVENTS])
 
     def advance_to(self, t: float) -> None:
         """Process every perimeter event up to and including time ``t``."""
-        heap = self._heap
-        arr_t, arr_g = self._arrivals_t, self._arrivals_g
-        n_arr = len(arr_t)
-        while True:
-            i = self._next_arrival
-            # first arrivals come after calendar events at the same time (as returns would)
-            if (
-                i < n_arr
-                and arr_t[i] <= t
-                and (not heap or arr_t[i] < heap[0][0] or (arr_t[i] == heap[0][0] and heap[0][1] > _REJOIN))
-            ):
-                self._next_arrival = i + 1
-                self.events += 1
-                self.now = arr_t[i]
-                self._join(arr_g[i], arr_t[i])
-                continue
-            if not heap or heap[0][0] > t:
-                break
-            when, kind, _, a, b = heapq.heappop(heap)
-            self.events += 1
-            self.now = when
-            if kind == _REJOIN:
-                # back at the gates, unless screened meanwhile (then this visit never happens)
-                if self._token[a] == b and self.pop.status[a] == _IN_CROWD:
-                    self._join(a, when)
-            elif kind == _DONE:
-                self._done(a, b, when)
-            else:
-                g = self.gates[a]
-                self._refresh(g, when)
-                self._refresh_choices()
-                self._start(g, when)
-        self.now = max(self.now, t)
+        s = self.core
+        s.counters[core.INSIDE_PEOPLE] = self.holding.people_inside
+        while core.advance(s, t) == core.NEED_DRAWS:
+            # a few rows more than needed now (each growth copies the tables), never more than any family can use
+            visits = min(int(s.fam_i[:, core.VISITS].max()) + 5, int(s.max_visits.max()) + 1)
+            tables = [d.table(visits) for d in self._draws]
+            s = self.core = s._replace(
+                choice=tables[0], patience=tables[1], way_retry=tables[2], way_time=tables[3], way_through=tables[4]
+            )
+            s.counters[core.N_DRAWS] = visits
+        self._hand_over()
         if t >= self.tl.end and not self._settled:
             self._settle(t)
 
-    def _settle(self, t: float) -> None:
-        """At the end: families whose patience ran out by ``t`` are counted as having given up."""
-        self._settled = True
-        status, deadline = self.pop.status, self._deadline
-        for gid, st in enumerate(status):
-            if st == _IN_CROWD and deadline[gid] <= t:
-                status[gid] = _GAVE_UP
-
     def room_freed(self, t: float) -> None:
-        for g in self.gates:
-            if g.blocked:
-                g.blocked = False
-                self._start(g, t)
+        self.core.counters[core.INSIDE_PEOPLE] = self.holding.people_inside
+        core.room_freed(self.core, t)
+        self._hand_over()
 
-    # -- families -------------------------------------------------------------------------
-    def _pick_gate(self, c: int, u: float) -> int:
-        """Among the gates admitting the cohort that are open, by weight; if none is open, among all."""
-        pool, total = self._open_choices[c]
-        u *= total
-        for i, w in pool:
-            u -= w
-            if u < 0:
-                return i
-        return pool[-1][0]
+    def _hand_over(self) -> None:
+        """Screening starts go to the records, screened families into the holding area."""
+        s, cnt = self.core, self.core.counters
+        seen, upto = self._records_seen, int(cnt[core.N_SCREENED])
+        holding, screened = self.holding, self.records.screened
+        if upto > seen:
+            # reserving every start before the entries gives the holding area the same peak:
+            # entries move people from lanes to inside and leave the total unchanged
+            for (t, w), (n, g, c) in zip(s.screened_f[seen:upto].tolist(), s.screened_i[seen:upto].tolist()):
+                screened.append(Screened(t, w, n, g, c))
+                if not holding.reserve(n):
+                    raise RuntimeError("the holding area refused room the perimeter had counted")
+            self._records_seen = upto
+        k = int(cnt[core.N_ADMITTED])
+        if k:
+            for gid in s.admitted[:k].tolist():
+                holding.admit(gid)
+            cnt[core.N_ADMITTED] = 0
 
-    def _refresh_choices(self) -> None:
-        self._open_choices = []
-        for choices in self._choices:
-            open_ = [(i, w) for i, w in choices if self.gates[i].open] or choices
-            self._open_choices.append((open_, sum(w for _, w in open_)))
-
-    def _join(self, gid: int, t: float) -> None:
-        """A family reaches a gate and joins its crowd; its next visit, if any, is put on the calendar."""
-        pop = self.pop
-        c = pop.cohort[gid]
-        k = self._visits[gid]
-        self._visits[gid] = k + 1
-        gi = self._pick_gate(c, pop.gate_choice(k)[gid])
-        gate = self.gates[gi]
-        tok = self._token[gid] + 1
-        self._token[gid] = tok
-        self._joined[gid] = t
-        pop.status[gid] = _IN_CROWD
-        gate.queues[self._group_rank[gid]].append((gid, tok))
-        deadline = t + pop.patience(k)[gid] * self._patience_h[c]
-        self._deadline[gid] = deadline
-        hour = math.ceil(deadline)
-        if hour > self._drained:
-            n = pop.size[gid]
-            self._crowd += n
-            self._leaving[hour] = self._leaving.get(hour, 0) + n
-        if k + 1 < self._max_visits[c]:
-            k += 1
-            back = pop.access.way(c, deadline, pop.way_retry(k)[gid], pop.way_time(k)[gid], pop.way_through(k)[gid])
-            if back < self.tl.end:
-                self._seq += 1
-                heapq.heappush(self._heap, (back, _REJOIN, self._seq, gid, tok))
-        if gate.busy < gate.lanes and gate.open and not gate.blocked:
-            self._start(gate, t)
-
-    # -- lanes ----------------------------------------------------------------------------
-    def _refresh(self, g: _GateState, t: float) -> None:
-        g.lanes = int(self.tl.gate_lanes[g.name](t))
-        g.open = self.tl.gate_open(g.name, t)
-
-    def _screening_hours(self, g: _GateState, gid: int) -> float:
-        spec = g.spec
-        mean_min = spec.screening_base_min + spec.screening_per_person_min * self.pop.size[gid]
-        if spec.screening_distribution == "fixed":
-            return mean_min / 60.0
-        if spec.screening_distribution == "exponential":
-            return mean_min * self.pop.screen_e[gid] / 60.0
-        s = g.log_sigma
-        return mean_min * math.exp(s * self.pop.screen_z[gid] - 0.5 * s * s) / 60.0
-
-    def _start(self, g: _GateState, t: float) -> None:
-        if not g.open:
-            return
-        pop = self.pop
-        status, token, size, deadline = pop.status, self._token, pop.size, self._deadline
-        while g.busy < g.lanes:
-            entry = None
-            for q in g.queues:
-                while q:
-                    gid, tok = q[0]
-                    # still there: this visit (not an older one), not screened, patience left
-                    if token[gid] == tok and status[gid] == _IN_CROWD and deadline[gid] >= t:
-                        entry = q
-                        break
-                    q.popleft()
-                if entry is not None:
-                    break
-            if entry is None:
-                return
-            gid = entry[0][0]
-            n = size[gid]
-            if not self.holding.reserve(n):
-                g.blocked = True
-                return
-            entry.popleft()
-            hour = math.ceil(deadline[gid])
-            if hour > self._drained:
-                self._crowd -= n
-                self._leaving[hour] -= n
-            status[gid] = _SCREENING
-            g.busy += 1
-            wait = t - self._joined[gid]
-            self.records.screened.append(Screened(t, wait, n, g.idx, pop.cohort[gid]))
-            self._push(t + self._screening_hours(g, gid), _DONE, g.idx, gid)
-
-    def _done(self, gi: int, gid: int, t: float) -> None:
-        g = self.gates[gi]
-        g.busy -= 1
-        self.holding.admit(gid)
-        self._start(g, t)
+    def _settle(self, t: float) -> None:
+        """At the end: where the families still outside the airfield are, for the final account."""
+        self._settled = True
+        state = self.core.fam_i[:, core.STATE]
+        deadline = self.core.fam_f[:, core.DEADLINE]
+        visits = self.core.fam_i[:, core.VISITS]
+        status = self.pop.status
+        crowd = (state == core.CROWD) & (deadline > t)
+        gave_up = (state == core.CROWD) & (deadline <= t)
+        for g in np.flatnonzero(crowd).tolist():
+            status[g] = Status.IN_CROWD
+        for g in np.flatnonzero(gave_up).tolist():
+            status[g] = Status.GAVE_UP
+        for g in np.flatnonzero(state == core.SCREENING).tolist():
+            status[g] = Status.SCREENING
+        assert not np.any((state == core.AWAY) & (visits > 0))
 
     # -- observation ----------------------------------------------------------------------
     def crowd_people(self) -> int:
         """People waiting in the gate crowds now (exact at whole hours, when the recorder asks)."""
-        hour = math.floor(self.now)
-        leaving = self._leaving
-        for h in range(self._drained + 1, hour + 1):
-            self._crowd -= leaving.pop(h, 0)
-        self._drained = max(self._drained, hour)
-        return self._crowd
+        return int(core.crowd_people(self.core))
 
     def visits(self) -> list[int]:
         """How many times each family has joined a gate crowd."""
-        return list(self._visits)
+        return self.core.fam_i[:, core.VISITS].tolist()
 
     def blocked_gates(self) -> int:
-        return sum(1 for g in self.gates if g.blocked)
+        return int(self.core.gate_i[:, core.BLOCKED].sum())

@@ -108,7 +108,7 @@ class Population:
         t = self.first_attempt
         reached = np.full(len(t), np.inf)
         draws = (self.way_retry, self.way_time, self.way_through)
-        retry_u, way_e, way_u = (np.frombuffer(d(0), dtype=np.float32).astype(float) for d in draws)
+        retry_u, way_e, way_u = (d(0).astype(float) for d in draws)
         for c in range(len(self.cohorts)):
             sel = np.flatnonzero((self.cohort_arr == c) & (t < horizon))
             through = self.access_u[sel] < self.access.factor_vector(c, t[sel])

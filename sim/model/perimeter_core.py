@@ -1,0 +1,365 @@
+"""The perimeter's event loop, compiled: gate crowds, lanes and the calendar as arrays (numba).
+
+:class:`sim.model.gates.Perimeter` builds a :class:`Core` (every array the loop reads or writes)
+and calls :func:`advance` to move it to a time; nothing here knows about SimPy, the scenario or
+the records. The functions are plain Python over numpy arrays, compiled by numba; with
+``NUMBA_DISABLE_JIT=1`` they run as they are (slowly), which is how the tests check that the
+compiled and the plain path agree.
+
+The calendar is a binary heap of (time, kind, sequence) over parallel arrays; each gate has
+one queue per priority rank, kept as doubly linked lists through the families (a family is in
+at most one queue: its current visit's), so a family that comes back is taken out of the old
+queue at once. Giving up costs no event: a lane passes over families at the head of its queue
+whose patience ran out, and the family's next visit was put on the calendar when it joined.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+__all__ = ["Core", "advance", "crowd_people", "room_freed", "NEED_DRAWS"]
+
+# event kinds, in the order they are processed at equal times
+CHANGE, DONE, REJOIN = 0, 1, 2
+# family columns: integers, then floats
+COH, SIZE, RANK, STATE, VISITS, PREV, NEXT, QUEUE = range(8)
+DEADLINE, JOINED, SCREEN_E, SCREEN_Z = range(4)
+# a family's state as the perimeter sees it
+AWAY, CROWD, SCREENING, INSIDE = 0, 1, 2, 3
+# gate columns: integers, then floats
+LANES, BUSY, OPEN, BLOCKED, DIST = range(5)
+BASE_MIN, PER_PERSON_MIN, LOG_SIGMA = range(3)
+# counters
+HEAP_N, SEQ, NEXT_ARRIVAL, RESERVED, INSIDE_PEOPLE, _UNUSED, N_SCREENED, N_ADMITTED, CROWD_PEOPLE, DRAINED, EVENTS = range(11)
+CAPACITY, N_DRAWS = 11, 12
+# return codes of advance
+DONE_OK, NEED_DRAWS = 0, 1
+
+
+class Core(NamedTuple):
+    """Every array of the perimeter (see the module docstring); built by ``gates.Perimeter``."""
+
+    fam_i: np.ndarray  # int64 [families, 8]
+    fam_f: np.ndarray  # float64 [families, 4]
+    gate_i: np.ndarray  # int64 [gates, 5]
+    gate_f: np.ndarray  # float64 [gates, 3]
+    q_head: np.ndarray  # int64 [gates * ranks]
+    q_tail: np.ndarray  # int64 [gates * ranks]
+    n_ranks: int
+    admit_gate: np.ndarray  # int64 [cohorts, gates]: gates admitting each cohort (-1 pads)
+    admit_weight: np.ndarray  # float64 [cohorts, gates]
+    patience_h: np.ndarray  # float64 [cohorts]
+    max_visits: np.ndarray  # int64 [cohorts]
+    retry_p: np.ndarray  # float64 [cohorts]
+    seg_t: np.ndarray  # float64 [cohorts, segments]: the way's step tables (sim.model.access)
+    seg_cum: np.ndarray  # float64 [cohorts, segments + 1]
+    seg_rate: np.ndarray
+    seg_through: np.ndarray
+    seg_n: np.ndarray  # int64 [cohorts]
+    change_lanes: np.ndarray  # int64 [gates, changes]
+    change_open: np.ndarray  # int64 [gates, changes]
+    choice: np.ndarray  # float32 [visits, families]: the families' draws
+    patience: np.ndarray
+    way_retry: np.ndarray
+    way_time: np.ndarray
+    way_through: np.ndarray
+    heap_t: np.ndarray  # float64 [capacity]
+    heap_i: np.ndarray  # int64 [capacity, 4]: kind, sequence, a, b
+    arrival_t: np.ndarray  # first arrivals in time order
+    arrival_g: np.ndarray
+    leaving: np.ndarray  # int64 [whole hours]: people whose patience runs out by then
+    screened_f: np.ndarray  # float64 [families, 2]: start, wait
+    screened_i: np.ndarray  # int64 [families, 3]: people, gate, cohort
+    admitted: np.ndarray  # int64 [families]: families through screening since last read
+    counters: np.ndarray  # int64 [13]
+    clock: np.ndarray  # float64 [3]: now, end
+    end: float
+
+
+@njit(cache=True)
+def _before(ht: np.ndarray, hi: np.ndarray, i: int, j: int) -> bool:
+    if ht[i] != ht[j]:
+        return ht[i] < ht[j]
+    if hi[i, 0] != hi[j, 0]:
+        return hi[i, 0] < hi[j, 0]
+    return hi[i, 1] < hi[j, 1]
+
+
+@njit(cache=True)
+def _swap(ht: np.ndarray, hi: np.ndarray, i: int, j: int) -> None:
+    ht[i], ht[j] = ht[j], ht[i]
+    for c in range(4):
+        hi[i, c], hi[j, c] = hi[j, c], hi[i, c]
+
+
+@njit(cache=True)
+def _push(s: Core, t: float, kind: int, a: int, b: int) -> None:
+    ht, hi, cnt = s.heap_t, s.heap_i, s.counters
+    i = cnt[HEAP_N]
+    cnt[HEAP_N] = i + 1
+    cnt[SEQ] += 1
+    ht[i] = t
+    hi[i, 0], hi[i, 1], hi[i, 2], hi[i, 3] = kind, cnt[SEQ], a, b
+    while i > 0:
+        parent = (i - 1) // 2
+        if not _before(ht, hi, i, parent):
+            break
+        _swap(ht, hi, i, parent)
+        i = parent
+
+
+@njit(cache=True)
+def _pop(s: Core) -> None:
+    ht, hi, cnt = s.heap_t, s.heap_i, s.counters
+    n = cnt[HEAP_N] - 1
+    cnt[HEAP_N] = n
+    _swap(ht, hi, 0, n)
+    i = 0
+    while True:
+        left, best = 2 * i + 1, i
+        if left < n and _before(ht, hi, left, best):
+            best = left
+        if left + 1 < n and _before(ht, hi, left + 1, best):
+            best = left + 1
+        if best == i:
+            return
+        _swap(ht, hi, i, best)
+        i = best
+
+
+@njit(cache=True)
+def _unlink(s: Core, gid: int) -> None:
+    fi = s.fam_i
+    q = fi[gid, QUEUE]
+    if q < 0:
+        return
+    p, nx = fi[gid, PREV], fi[gid, NEXT]
+    if p >= 0:
+        fi[p, NEXT] = nx
+    else:
+        s.q_head[q] = nx
+    if nx >= 0:
+        fi[nx, PREV] = p
+    else:
+        s.q_tail[q] = p
+    fi[gid, QUEUE] = -1
+
+
+@njit(cache=True)
+def _append(s: Core, q: int, gid: int) -> None:
+    fi = s.fam_i
+    tail = s.q_tail[q]
+    fi[gid, PREV], fi[gid, NEXT], fi[gid, QUEUE] = tail, -1, q
+    if tail >= 0:
+        fi[tail, NEXT] = gid
+    else:
+        s.q_head[q] = gid
+    s.q_tail[q] = gid
+
+
+@njit(cache=True)
+def way(s: Core, c: int, t0: float, u_retry: float, e: float, u_through: float) -> float:
+    """When a family of cohort ``c`` that left at ``t0`` is back at a gate (see sim.model.access)."""
+    if u_retry >= s.retry_p[c] or t0 >= s.end:
+        return math.inf
+    times, cum, m = s.seg_t[c], s.seg_cum[c], s.seg_n[c]
+    i = int(np.searchsorted(times[:m], t0, side="right")) - 1
+    if i < 0:
+        i = 0
+    target = cum[i] + s.seg_rate[c, i] * (t0 - times[i]) + e
+    j = int(np.searchsorted(cum[: m + 1], target, side="right")) - 1
+    if j >= m or u_through >= s.seg_through[c, j]:
+        return math.inf
+    return max(times[j] + (target - cum[j]) / s.seg_rate[c, j], t0)
+
+
+@njit(cache=True)
+def _pick_gate(s: Core, c: int, u: float) -> int:
+    """Among the gates admitting the cohort that are open, by weight; if none is open, among all."""
+    gates, weights = s.admit_gate[c], s.admit_weight[c]
+    total, any_open = 0.0, False
+    for j in range(len(gates)):
+        g = gates[j]
+        if g < 0:
+            break
+        if s.gate_i[g, OPEN]:
+            total += weights[j]
+            any_open = True
+    if not any_open:
+        for j in range(len(gates)):
+            if gates[j] < 0:
+                break
+            total += weights[j]
+    u *= total
+    last = gates[0]
+    for j in range(len(gates)):
+        g = gates[j]
+        if g < 0:
+            break
+        if any_open and not s.gate_i[g, OPEN]:
+            continue
+        last = g
+        u -= weights[j]
+        if u < 0:
+            return g
+    return last
+
+
+@njit(cache=True)
+def _hour(s: Core, t: float) -> int:
+    return min(int(math.ceil(t)), len(s.leaving) - 1)
+
+
+@njit(cache=True)
+def _join(s: Core, gid: int, t: float) -> None:
+    """A family reaches a gate and joins its crowd; its next visit, if any, goes on the calendar."""
+    fi, ff, cnt = s.fam_i, s.fam_f, s.counters
+    _unlink(s, gid)  # its previous visit, if it is still queued there
+    c, k = fi[gid, COH], fi[gid, VISITS]
+    fi[gid, VISITS] = k + 1
+    g = _pick_gate(s, c, s.choice[k, gid])
+    ff[gid, JOINED] = t
+    fi[gid, STATE] = CROWD
+    _append(s, g * s.n_ranks + fi[gid, RANK], gid)
+    deadline = t + s.patience[k, gid] * s.patience_h[c]
+    ff[gid, DEADLINE] = deadline
+    hour = _hour(s, deadline)
+    if hour > cnt[DRAINED]:
+        cnt[CROWD_PEOPLE] += fi[gid, SIZE]
+        s.leaving[hour] += fi[gid, SIZE]
+    if k + 1 < s.max_visits[c]:
+        back = way(s, c, deadline, s.way_retry[k + 1, gid], s.way_time[k + 1, gid], s.way_through[k + 1, gid])
+        if back < s.end:
+            _push(s, back, REJOIN, gid, 0)
+    gi = s.gate_i
+    if gi[g, BUSY] < gi[g, LANES] and gi[g, OPEN] and not gi[g, BLOCKED]:
+        _start(s, g, t)
+
+
+@njit(cache=True)
+def _screening_hours(s: Core, g: int, gid: int) -> float:
+    mean_min = s.gate_f[g, BASE_MIN] + s.gate_f[g, PER_PERSON_MIN] * s.fam_i[gid, SIZE]
+    dist = s.gate_i[g, DIST]
+    if dist == 0:
+        return mean_min / 60.0
+    if dist == 1:
+        return mean_min * s.fam_f[gid, SCREEN_E] / 60.0
+    sigma = s.gate_f[g, LOG_SIGMA]
+    return mean_min * math.exp(sigma * s.fam_f[gid, SCREEN_Z] - 0.5 * sigma * sigma) / 60.0
+
+
+@njit(cache=True)
+def _start(s: Core, g: int, t: float) -> None:
+    """Free lanes of gate ``g`` take the first families still waiting, if the holding area has room."""
+    fi, ff, gi, cnt = s.fam_i, s.fam_f, s.gate_i, s.counters
+    if not gi[g, OPEN]:
+        return
+    while gi[g, BUSY] < gi[g, LANES]:
+        gid = -1
+        for r in range(s.n_ranks):
+            q = g * s.n_ranks + r
+            while s.q_head[q] >= 0:
+                head = s.q_head[q]
+                if ff[head, DEADLINE] >= t:
+                    gid = head
+                    break
+                _unlink(s, head)  # its patience ran out before a lane was free: it left then
+            if gid >= 0:
+                break
+        if gid < 0:
+            return
+        n = fi[gid, SIZE]
+        if cnt[INSIDE_PEOPLE] + cnt[RESERVED] + n > cnt[CAPACITY]:
+            gi[g, BLOCKED] = 1
+            return
+        cnt[RESERVED] += n
+        _unlink(s, gid)
+        fi[gid, STATE] = SCREENING
+        hour = _hour(s, ff[gid, DEADLINE])
+        if hour > cnt[DRAINED]:
+            cnt[CROWD_PEOPLE] -= n
+            s.leaving[hour] -= n
+        gi[g, BUSY] += 1
+        r = cnt[N_SCREENED]
+        cnt[N_SCREENED] = r + 1
+        s.screened_f[r, 0], s.screened_f[r, 1] = t, t - ff[gid, JOINED]
+        s.screened_i[r, 0], s.screened_i[r, 1], s.screened_i[r, 2] = n, g, fi[gid, COH]
+        _push(s, t + _screening_hours(s, g, gid), DONE, g, gid)
+
+
+@njit(cache=True)
+def _done(s: Core, g: int, gid: int, t: float) -> None:
+    cnt = s.counters
+    s.gate_i[g, BUSY] -= 1
+    n = s.fam_i[gid, SIZE]
+    cnt[RESERVED] -= n
+    cnt[INSIDE_PEOPLE] += n
+    s.fam_i[gid, STATE] = INSIDE
+    s.admitted[cnt[N_ADMITTED]] = gid
+    cnt[N_ADMITTED] += 1
+    _start(s, g, t)
+
+
+@njit(cache=True)
+def advance(s: Core, t: float) -> int:
+    """Process every event up to and including ``t``; NEED_DRAWS: give the families more draws first."""
+    cnt, fi, ht, hi = s.counters, s.fam_i, s.heap_t, s.heap_i
+    n_draws = cnt[N_DRAWS]
+    arr_t, arr_g = s.arrival_t, s.arrival_g
+    while True:
+        i = cnt[NEXT_ARRIVAL]
+        heap_n = cnt[HEAP_N]
+        # first arrivals come after calendar events at the same time (as returns would)
+        if i < len(arr_t) and arr_t[i] <= t and (heap_n == 0 or arr_t[i] < ht[0] or (arr_t[i] == ht[0] and hi[0, 0] > REJOIN)):
+            gid = arr_g[i]
+            if fi[gid, VISITS] + 2 > n_draws:
+                return NEED_DRAWS
+            cnt[NEXT_ARRIVAL] = i + 1
+            cnt[EVENTS] += 1
+            s.clock[0] = arr_t[i]
+            _join(s, gid, arr_t[i])
+            continue
+        if heap_n == 0 or ht[0] > t:
+            break
+        when, kind, a, b = ht[0], hi[0, 0], hi[0, 2], hi[0, 3]
+        if kind == REJOIN and fi[a, STATE] == CROWD and fi[a, VISITS] + 2 > n_draws:
+            return NEED_DRAWS
+        _pop(s)
+        cnt[EVENTS] += 1
+        s.clock[0] = when
+        if kind == REJOIN:
+            if fi[a, STATE] == CROWD:  # back at the gates, unless screened meanwhile
+                _join(s, a, when)
+        elif kind == DONE:
+            _done(s, a, b, when)
+        else:
+            s.gate_i[a, LANES] = s.change_lanes[a, b]
+            s.gate_i[a, OPEN] = s.change_open[a, b]
+            _start(s, a, when)
+    s.clock[0] = max(s.clock[0], t)
+    return DONE_OK
+
+
+@njit(cache=True)
+def room_freed(s: Core, t: float) -> None:
+    """Room was freed in the holding area: blocked gates try again."""
+    for g in range(len(s.gate_i)):
+        if s.gate_i[g, BLOCKED]:
+            s.gate_i[g, BLOCKED] = 0
+            _start(s, g, t)
+
+
+@njit(cache=True)
+def crowd_people(s: Core) -> int:
+    """People waiting in the gate crowds now (exact at whole hours, when the recorder asks)."""
+    cnt = s.counters
+    hour = min(int(math.floor(s.clock[0])), len(s.leaving) - 1)
+    for h in range(cnt[DRAINED] + 1, hour + 1):
+        cnt[CROWD_PEOPLE] -= s.leaving[h]
+        s.leaving[h] = 0
+    cnt[DRAINED] = max(cnt[DRAINED], hour)
+    return cnt[CROWD_PEOPLE]
