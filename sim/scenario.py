@@ -21,13 +21,25 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
-from pydantic import AfterValidator, AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AllowInfNan,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 
 __all__ = [
     "Scenario",
     "ScenarioError",
     "load_scenario",
     "DEFAULT_SCENARIO",
+    "Uncertain",
 ]
 
 DEFAULT_SCENARIO = "kabul_2021.toml"
@@ -461,6 +473,127 @@ class PublishedCumulative(_Strict):
     """Who published it, and when."""
 
 
+# -- declared uncertainty (the [uncertain] table) ---------------------------------------------
+
+
+class Uncertain(_Strict):
+    """The plausible range of one unpublished parameter, keyed by its dotted name in ``[uncertain]``.
+
+    The key's own value stays the scenario's best guess; the range is what sensitivity analysis and
+    calibration explore. A key holding an integer is sampled as integers (as is a whole-number key
+    whose ``low`` and ``high`` are both written as integers, e.g. a ``count_schedule`` step).
+    """
+
+    low: StrictInt | StrictFloat
+    """Lowest plausible value (must be valid for the key)."""
+    high: StrictInt | StrictFloat
+    """Highest plausible value (must be valid for the key), above ``low``."""
+    distribution: Literal["uniform", "loguniform", "triangular"] = "uniform"
+    """``uniform``, ``loguniform`` (needs ``low > 0``) or ``triangular`` (peaks at ``mode``)."""
+    mode: StrictInt | StrictFloat | None = None
+    """Most likely value, for ``triangular`` only (between ``low`` and ``high``)."""
+    note: str = ""
+    """Why this range: the source or the reasoning."""
+
+    @model_validator(mode="after")
+    def _range(self) -> Uncertain:
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError("low and high must be finite numbers")
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.distribution == "loguniform" and self.low <= 0:
+            raise ValueError("a loguniform range needs low > 0")
+        if self.distribution == "triangular":
+            if self.mode is None or not self.low <= self.mode <= self.high:
+                raise ValueError("a triangular range needs a mode between low and high")
+        elif self.mode is not None:
+            raise ValueError("mode is only for the triangular distribution")
+        return self
+
+
+_ABSENT = object()
+
+
+def _lookup(raw: Any, key: str) -> Any:
+    """The value at a dotted key of a raw scenario mapping, or ``_ABSENT``."""
+    node = raw
+    for part in key.split("."):
+        if isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return _ABSENT
+    return node
+
+
+def uncertain_is_integer(scenario: Scenario, key: str) -> bool:
+    """Whether an ``[uncertain]`` key is sampled as integers (see :class:`Uncertain`)."""
+    u = scenario.uncertain[key]
+    current = _lookup(scenario.model_dump(mode="python", by_alias=True), key)
+    if isinstance(current, bool):
+        return False
+    if isinstance(current, int):
+        return True
+    return isinstance(current, float) and current.is_integer() and isinstance(u.low, int) and isinstance(u.high, int)
+
+
+def _check_uncertain(scenario: Scenario, source: str) -> None:
+    """Every ``[uncertain]`` key must be a real key whose ``low`` and ``high`` both make a valid
+    scenario, resolved exactly as ``--set`` overrides are. Both ends are tried all at once (cheap);
+    only if that fails is each key tried alone, to name the culprit."""
+    if not scenario.uncertain:
+        return
+    from sim.overrides import apply_overrides
+
+    raw = scenario.model_dump(mode="python", by_alias=True, exclude={"uncertain"})
+    problems: list[tuple[str, str]] = []
+    for key in scenario.uncertain:
+        current = _lookup(raw, key)
+        if current is _ABSENT:
+            try:  # the override machinery names what is unknown and lists the known names
+                apply_overrides(copy.deepcopy(raw), {key: scenario.uncertain[key].low}, source)
+            except ScenarioError as e:
+                problems += [(f'uncertain."{key}"', m) for _, m in e.problems]
+            else:
+                problems.append((f'uncertain."{key}"', "unknown key: not a key of this scenario (see `airlift keys`)"))
+        elif isinstance(current, bool | str | list | tuple | dict):
+            problems.append((f'uncertain."{key}"', "not a number-valued scenario key"))
+    if problems:
+        raise ScenarioError(source, problems)
+
+    def probe(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        trial = copy.deepcopy(raw)
+        try:
+            apply_overrides(trial, values, source)
+            validate(trial, source)
+        except ScenarioError as e:
+            return e.problems
+        return []
+
+    for end in ("low", "high"):
+        values = {k: getattr(u, end) for k, u in scenario.uncertain.items()}
+        together = probe(values)
+        if not together:
+            continue
+        alone = []
+        for key, value in values.items():
+            alone += [
+                (f'uncertain."{key}".{end}', f"not valid for the key: {f + ': ' if f and f != key else ''}{m}")
+                for f, m in probe({key: value})
+            ]
+        if not alone:
+            alone = [
+                (
+                    f"uncertain.*.{end}",
+                    "each end is valid alone, but together they are not: " + "; ".join(f"{f}: {m}" for f, m in together),
+                )
+            ]
+        problems += alone
+    if problems:
+        raise ScenarioError(source, problems)
+
+
 class Scenario(_Strict):
     """A complete airlift scenario. Build one with :func:`load_scenario`."""
 
@@ -499,6 +632,8 @@ class Scenario(_Strict):
     reference_cumulative: list[PublishedCumulative] = Field(default_factory=list)
     """Published counts of people evacuated since the start, each ``{ at = time, evacuated = people,
     source = "..." }`` (``[[reference_cumulative]]``), drawn on the cumulative plot."""
+    uncertain: dict[str, Uncertain] = Field(default_factory=dict)
+    """Unpublished parameters with their plausible ranges, keyed by dotted name (see the README)."""
 
     # -- time helpers -------------------------------------------------------------------
     def hours(self, t: TimeSpec | str) -> float:
@@ -677,14 +812,14 @@ def _field_name(loc: tuple[Any, ...]) -> str:
             continue  # union branch tags added by pydantic
         if isinstance(p, str) and p.startswith("tagged-union"):
             continue
-        parts.append(str(p))
+        parts.append(f'"{p}"' if isinstance(p, str) and "." in p else str(p))  # a dotted key of [uncertain]
     return ".".join(parts)
 
 
 def validate(raw: Mapping[str, Any], source: str) -> Scenario:
     """Validate a raw mapping into a :class:`Scenario`, or raise :class:`ScenarioError`."""
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as e:
         problems: list[tuple[str, str]] = []
         seen: set[tuple[str, str]] = set()
@@ -715,6 +850,8 @@ def validate(raw: Mapping[str, Any], source: str) -> Scenario:
                 seen.add((field, msg))
                 problems.append((field, msg))
         raise ScenarioError(source, _merge_time_errors(problems)) from None
+    _check_uncertain(scenario, source)
+    return scenario
 
 
 def _merge_time_errors(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
