@@ -533,6 +533,66 @@ def cmd_report(args: argparse.Namespace) -> int:
     from sim.report import write_report
 
     print(f"written to {write_report(Path(args.dir))}")
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from sim import sensitivity as sa
+    from sim.results import save_png
+    from sim.uncertainty import parse_ranges
+
+    out = Path(args.out) if args.out else Path("out") / f"sensitivity-{args.method}"
+    bar = None
+
+    def on_total(n: int) -> None:
+        nonlocal bar
+        from tqdm import tqdm
+
+        bar = tqdm(total=n, desc="sensitivity runs", unit="run", file=sys.stderr, smoothing=0.1)
+
+    try:
+        with experiment.make_executor(args.workers, args.dask) as ex:
+            res = sa.run_sensitivity(
+                args.scenario,
+                args.method,
+                out,
+                vary=parse_ranges(args.vary or []),
+                trajectories=args.trajectories,
+                samples=args.samples,
+                replications=args.replications,
+                seed=args.seed,
+                metrics=args.metric,
+                executor=ex,
+                resume=args.resume,
+                on_total=on_total,
+                progress=lambda k: bar.update(k) if bar else None,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
+    d, sweep = res.design, res.sweep
+    print(
+        f"{args.method} on {len(d.params)} uncertain parameters: {len(d.unit)} points x {args.replications} "
+        f"replications, seed {args.seed}; {sweep.ran} runs, {sweep.skipped} already done"
+    )
+    top = 15
+    for metric in res.metrics:
+        rows = res.ranked(metric)
+        print(f"\n{metric}: the {min(top, len(rows))} most influential of {len(rows)} (95% bootstrap intervals)")
+        if d.method == "morris":
+            print(f"  {'parameter':<48}{'mu*':>12}{'± conf':>10}{'sigma':>12}")
+            for _, r in rows.head(top).iterrows():
+                zero = "  ≈ 0" if r["mu_star"] <= r["mu_star_conf"] else ""
+                print(f"  {r['parameter']:<48}{_fmt(r['mu_star']):>12}{_fmt(r['mu_star_conf']):>10}{_fmt(r['sigma']):>12}{zero}")
+        else:
+            print(f"  {'parameter':<48}{'S1':>8}{'± conf':>8}{'ST':>8}{'± conf':>8}")
+            for _, r in rows.head(top).iterrows():
+                print(f"  {r['parameter']:<48}{r['S1']:>8.3f}{r['S1_conf']:>8.3f}{r['ST']:>8.3f}{r['ST_conf']:>8.3f}")
+    if not args.no_plots:
+        from sim.sensitivity_plots import sensitivity_figures
+
+        for stem, fig in sensitivity_figures(res.table).items():
+            save_png(out / f"{stem}.png", fig)
+    print(f"\nwritten to {out}/ (sensitivity.csv, results.csv, manifest.json{'' if args.no_plots else ', plots'})")
     return 0
 
 
@@ -600,6 +660,22 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("scenario", nargs="?", help="also list the metric names of this scenario")
     m.set_defaults(func=cmd_metrics)
 
+    a = sub.add_parser("sensitivity", help="global sensitivity analysis of the [uncertain] parameters (Morris or Sobol)")
+    a.add_argument("scenario", nargs="?", help="scenario TOML file (default: the Kabul 2021 reference)")
+    a.add_argument("--method", choices=["morris", "sobol"], default="morris", help="Morris screening (default) or Sobol indices")
+    a.add_argument("--trajectories", type=int, default=10, metavar="R", help="Morris trajectories: (k+1) x R points")
+    a.add_argument("--samples", type=int, default=64, metavar="N", help="Sobol base samples, a power of 2: (k+2) x N points")
+    a.add_argument("--vary", action="append", metavar="KEY=LO:HI", help="add or replace an uncertain parameter (uniform)")
+    a.add_argument("--replications", "-n", type=int, default=1, metavar="N", help="replications per point (averaged)")
+    a.add_argument("--seed", type=int, default=0, metavar="S")
+    a.add_argument("--metric", action="append", metavar="NAME", help="outputs to analyse (default: totals, stranded by cohort)")
+    a.add_argument("--out", metavar="DIR", help="output folder (default: out/sensitivity-<method>)")
+    a.add_argument("--workers", type=int, metavar="N", help="local worker processes (or Dask LocalCluster workers)")
+    a.add_argument("--dask", metavar="ADDRESS", help="a dask.distributed scheduler address, or 'local'")
+    a.add_argument("--resume", action="store_true", help="run only the points missing from DIR/results.csv")
+    a.add_argument("--no-plots", action="store_true")
+    a.set_defaults(func=cmd_sensitivity)
+
     k = sub.add_parser("keys", help="print every scenario key with its type, default and meaning")
     k.set_defaults(func=lambda args: print(__import__("sim.keys").keys.keys_markdown(), end="") or 0)
 
@@ -634,6 +710,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["airlift", *argv])
     for name in ("replications", "max_replications", "samples", "workers"):
+
+
+    for name in ("replications", "max_replications", "samples", "workers", "trajectories"):
         if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**63:
@@ -646,7 +725,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        hint = ": run the same command with --resume to finish" if args.command in ("sweep", "calibrate") else ""
+        hint = ": run the same command with --resume to finish" if args.command in ("sweep", "calibrate", "sensitivity") else ""
         print(f"interrupted{hint}", file=sys.stderr)
         return 130
     except Exception as e:  # anything else: one line, exit 1

@@ -127,6 +127,8 @@ class SweepSpec:
     """A scenario object to sweep instead of ``scenario_path`` (from the Python API)."""
     metrics_source: str = "metrics"
     """Where ``metrics`` came from, for error messages (a sweep file, ``--metric``)."""
+    explicit: list[dict[str, Any]] | None = None
+    """Points given one by one (``{dotted key: value}``, e.g. a sensitivity design) instead of ``vary``."""
 
     ensemble: Ensemble | None = None
     """Plausible settings: replication ``r`` of every point runs setting ``r mod K`` (a swept key wins)."""
@@ -139,6 +141,8 @@ class SweepSpec:
 
     def points(self) -> list[dict[str, Any]]:
         """Every point of the sweep, in order (at most ``MAX_POINTS``)."""
+        if self.explicit is not None:
+            return [dict(p) for p in self.explicit]
         n = self.samples or math.prod(len(v) for v in self.vary.values())
         if n > MAX_POINTS:
             raise ScenarioError("sweep", [("vary", f"{n:,} points; a sweep has at most {MAX_POINTS:,}")])
@@ -146,6 +150,12 @@ class SweepSpec:
             return latin_hypercube(self.vary, self.samples, self.seed)
         keys = list(self.vary)
         return [dict(zip(keys, combo)) for combo in itertools.product(*(self.vary[k] for k in keys))]
+
+    def keys(self) -> list[str]:
+        """The swept keys, in column order."""
+        if self.explicit is not None:
+            return list(dict.fromkeys(k for p in self.explicit for k in p))
+        return list(self.vary)
 
     def source(self) -> str:
         return f"<scenario {self.base.name}>" if self.base is not None else str(resolve_path(self.scenario_path))
@@ -359,7 +369,7 @@ def run_sweep(
 
     write_json(out / MANIFEST, manifest)
     header, done = _read_done(results, spec, points)
-    keys = list(spec.vary)
+    keys = spec.keys()
     tasks = [(i, r) for i in range(len(points)) for r in range(spec.replications) if (i, r) not in done]
     if on_total:
         on_total(len(tasks))
@@ -374,7 +384,9 @@ def run_sweep(
                 header = ["point", *keys, "replication", "seed", *metrics]
                 writer.writerow(header)
             names = header[len(keys) + 3 :]
-            writer.writerow([i, *(_cell(points[i][k]) for k in keys), r, spec.seed, *(_cell(metrics.get(n, "")) for n in names)])
+            writer.writerow(
+                [i, *(_cell(points[i].get(k, "")) for k in keys), r, spec.seed, *(_cell(metrics.get(n, "")) for n in names)]
+            )
             fh.flush()
 
         def finished(i: int, r: int, fut: Future | None, value: Any = None, error: BaseException | None = None) -> None:
