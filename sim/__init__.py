@@ -11,6 +11,9 @@ The public API, the same functions the ``airlift`` command uses::
     sim.point_summary(df, ["security.end"], "stranded_total")            # mean and 95% interval per point
     sim.capacity_curve(df, "security.end")         # marginal gains, where it flattens; .figure()
     sim.sweep_figures(df, ["security.end"])        # the standard sweep plots, by file stem
+    sim.uncertain_parameters(s)                    # the [uncertain] table as typed parameters
+    a = sim.run_sensitivity(s, "morris", "out/m")  # Morris (or "sobol") indices; a.table, a.ranked(metric)
+    sim.sensitivity_figures(a.table)               # mu*-sigma scatters or S1/ST bars, by file stem
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from typing import TYPE_CHECKING
 from sim.capacity import CapacityCurve, capacity_curve
 from sim.experiment import CompareResult, RunResult, compare, run, run_replication
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.sensitivity import SensitivityResult, run_sensitivity
 from sim.stats import point_summary
 from sim.sweeps import sweep
+from sim.uncertainty import parameters as uncertain_parameters
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,6 +54,10 @@ __all__ = [
     "capacity_curve",
     "CapacityCurve",
     "sweep_figures",
+    "uncertain_parameters",
+    "run_sensitivity",
+    "SensitivityResult",
+    "sensitivity_figures",
     "__version__",
 ]
 
@@ -64,3 +73,10 @@ def sweep_figures(
     from sim.plots import sweep_figures as figures
 
     return figures(table, list(keys), list(metrics), start)
+
+
+def sensitivity_figures(table: pd.DataFrame) -> dict[str, Figure]:
+    """The figures of a ``sensitivity.csv`` table (what ``airlift sensitivity`` saves), by file stem."""
+    from sim.sensitivity_plots import sensitivity_figures as figures
+
+    return figures(table)

@@ -23,6 +23,12 @@ SMALL: dict[str, dict[str, object]] = {
         "security_ends": [15, 17, 19],
         "variants": {"twice the screening lanes": "kabul_2021_more_lanes.toml"},
     },
+    "sensitivity": {
+        "replications": 2,
+        "trajectories": 2,
+        "keys": ["gates.east.lanes", "fleets.us_c17.count", "bases.tbilisi.outflow_per_day"],
+        "stored": str(ROOT / "docs" / "sensitivity_kabul_morris.csv"),
+    },
 }
 
 
