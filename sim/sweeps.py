@@ -261,7 +261,7 @@ def _read_done(path: Path, spec: SweepSpec, points: list[dict[str, Any]]) -> tup
     lines = path.read_bytes().decode("utf-8", errors="replace").splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines.pop()  # torn by a kill mid-write
-    keys = list(spec.vary)
+    keys = spec.keys()
     expected = ["point", *keys, "replication", "seed"]
     header = next(csv.reader([lines[0]])) if lines else None
     if header is None or header[: len(expected)] != expected or len(header) == len(expected):
@@ -298,7 +298,7 @@ def _valid_row(
         return None
     if not (0 <= i < len(points) and 0 <= r < spec.replications and seed == spec.seed) or not all(map(math.isfinite, values)):
         return None
-    if ["" if points[i][k] is None else str(_cell(points[i][k])) for k in keys] != row[1 : len(keys) + 1]:
+    if ["" if points[i].get(k) is None else str(_cell(points[i][k])) for k in keys] != row[1 : len(keys) + 1]:
         return None
     return i, r
 

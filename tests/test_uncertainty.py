@@ -152,5 +152,5 @@ def test_kabul_declares_its_assumptions_in_one_place():
     for q in params:
         node = dump
         for part in q.name.split("."):
-            node = node[int(part)] if isinstance(node, list) else node[part]
+            node = node[int(part)] if isinstance(node, list | tuple) else node[part]
         assert q.low <= float(node) <= q.high, q.name
