@@ -533,6 +533,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from sim.report import write_report
 
     print(f"written to {write_report(Path(args.dir))}")
+    return 0
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
@@ -709,9 +710,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["airlift", *argv])
-    for name in ("replications", "max_replications", "samples", "workers"):
-
-
     for name in ("replications", "max_replications", "samples", "workers", "trajectories"):
         if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
