@@ -104,7 +104,7 @@ def test_assumption_notes_follow_keys_and_extends(tmp_path: Path) -> None:
 
 def test_the_run_report_lists_the_reference_assumptions(tmp_path: Path) -> None:
     notes = assumption_notes(ROOT / "scenarios" / "kabul_2021.toml")
-    assert any(n.key == "airfield.holding_capacity_people" and "range 10,000-30,000" in n.note for n in notes)
+    assert any(n.key == "airfield.holding_capacity_people" and "thousands waited inside" in n.note for n in notes)
 
 
 # -- in a real browser ----------------------------------------------------------------------------
