@@ -27,38 +27,12 @@ import simpy
 import sim
 from sim.model.world import World
 scale, repeat, naive, whole = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4] == "1"
-s = sim.load_scenario()
-o = {f"cohorts.{c}.people": int(round(co.people * scale)) for c, co in s.cohorts.items()}
-if whole:  # the same airlift, bigger: every capacity scales with the population
-    k = scale
-    for g, gate in s.gates.items():
-        o[f"gates.{g}.lanes"] = int(round(gate.lanes * k))
-        o[f"gates.{g}.lane_schedule"] = [{"from": x.from_, "value": round(x.value * k)} for x in gate.lane_schedule]
-    for f, fl in s.fleets.items():
-        o[f"fleets.{f}.count"] = int(round(fl.count * k))
-        o[f"fleets.{f}.count_schedule"] = [{"from": x.from_, "value": round(x.value * k)} for x in fl.count_schedule]
-    for b, base in s.bases.items():
-        o[f"bases.{b}.capacity_people"] = int(base.capacity_people * k)
-        o[f"bases.{b}.outflow_per_day"] = base.outflow_per_day * k
-        o[f"bases.{b}.outflow_schedule"] = [{"from": x.from_, "value": x.value * k} for x in base.outflow_schedule]
-        o[f"bases.{b}.initial_people"] = int(base.initial_people * k)
-    for cls, n in s.ramp.spots.items():
-        o[f"ramp.spots.{cls}"] = int(n * k)
-    o["airfield.holding_capacity_people"] = int(s.airfield.holding_capacity_people * k)
-    o["runway.separation_day_min"] = s.runway.separation_day_min / k
-    o["runway.separation_night_min"] = s.runway.separation_night_min / k
-    o["retrograde.troops"] = int(s.retrograde.troops * k)
-    scaled = ("staging_capacity", "staging_outflow", "lanes")
-    o["disruptions"] = [
-        d.model_dump(mode="json")
-        | ({"value": d.value * k if d.kind == "staging_outflow" else round(d.value * k)} if d.kind in scaled and d.value else {})
-        for d in s.disruptions
-    ]
-s = s.with_overrides(o)
+sys.path.insert(0, "benchmarks")
+from scaling import scaled
+s = scaled(sim.load_scenario(), scale, whole)
 times, events = [], 0
 for r in range(repeat):
     if naive:
-        sys.path.insert(0, "benchmarks")
         from naive_per_person import run_naive
         counted = [0]
         orig = simpy.Environment.step
