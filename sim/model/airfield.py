@@ -22,7 +22,7 @@ class Families(Protocol):
     cohort: list[int]
     cohort_names: list[str]
 
-    def admit_to_holding(self, group: int) -> None: ...
+    def admit_to_holding(self, groups: list[int]) -> None: ...
 
     def board(self, groups: list[int]) -> None: ...
 
@@ -53,7 +53,7 @@ class Holding:
 
     # -- the perimeter side --------------------------------------------------------------
     def reserve(self, n: int) -> bool:
-        """Keep room for a family about to be screened; False if it would not fit."""
+        """Keep room for ``n`` people about to be screened; False if they would not fit."""
         if self.people_inside + self.reserved + n > self.capacity:
             return False
         self.reserved += n
@@ -61,13 +61,16 @@ class Holding:
             self.peak_people = self.people_inside + self.reserved
         return True
 
-    def admit(self, group: int) -> None:
-        """A screened family enters (its room was reserved)."""
-        n = self.pop.size[group]
+    def admit(self, groups: list[int]) -> None:
+        """Screened families enter, in the order they finished screening (their room was reserved)."""
+        size, cohort, queues = self.pop.size, self.pop.cohort, self.queues
+        n = 0
+        for g in groups:
+            n += size[g]
+            queues[cohort[g]].append(g)
         self.reserved -= n
         self.people_inside += n
-        self.pop.admit_to_holding(group)
-        self.queues[self.pop.cohort[group]].append(group)
+        self.pop.admit_to_holding(groups)
 
     # -- the aircraft side ---------------------------------------------------------------
     def sync(self, t: float) -> None:

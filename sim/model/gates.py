@@ -210,22 +210,21 @@ class Perimeter:
         self._hand_over()
 
     def _hand_over(self) -> None:
-        """Screening starts go to the records, screened families into the holding area."""
+        """Screening starts go to the records, screened families into the holding area (in batches)."""
         s, cnt = self.core, self.core.counters
         seen, upto = self._records_seen, int(cnt[core.N_SCREENED])
-        holding, screened = self.holding, self.records.screened
         if upto > seen:
-            # reserving every start before the entries gives the holding area the same peak:
-            # entries move people from lanes to inside and leave the total unchanged
-            for (t, w), (n, g, c) in zip(s.screened_f[seen:upto].tolist(), s.screened_i[seen:upto].tolist()):
-                screened.append(Screened(t, w, n, g, c))
-                if not holding.reserve(n):
-                    raise RuntimeError("the holding area refused room the perimeter had counted")
+            f, i = s.screened_f[seen:upto].T.tolist(), s.screened_i[seen:upto].T.tolist()
+            self.records.screened.extend(map(Screened, f[0], f[1], i[0], i[1], i[2]))
+            # reserving all the starts before the entries gives the holding area the same peak:
+            # between two hand-overs people only start screening (the total grows) or move from
+            # the lanes to inside (it stays), so the total is highest after the last start
+            if not self.holding.reserve(sum(i[0])):
+                raise RuntimeError("the holding area refused room the perimeter had counted")
             self._records_seen = upto
         k = int(cnt[core.N_ADMITTED])
         if k:
-            for gid in s.admitted[:k].tolist():
-                holding.admit(gid)
+            self.holding.admit(s.admitted[:k].tolist())
             cnt[core.N_ADMITTED] = 0
 
     def _settle(self, t: float) -> None:

@@ -129,9 +129,11 @@ class Population:
         return out
 
     # -- status changes after the gates: the population is the only writer of ``status`` -------
-    def admit_to_holding(self, group: int) -> None:
-        """A screened family enters the holding area."""
-        self.status[group] = Status.HOLDING
+    def admit_to_holding(self, groups: list[int]) -> None:
+        """Screened families enter the holding area."""
+        status = self.status
+        for g in groups:
+            status[g] = Status.HOLDING
 
     def board(self, groups: list[int]) -> None:
         """Families walk onto an aircraft that is still on the ground."""
