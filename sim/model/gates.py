@@ -174,7 +174,7 @@ class Perimeter:
         cnt[core.N_DRAWS] = 2
         for i in range(n_gates):
             for j, t in enumerate(changes[i]):
-                core._push(self.core, t, core.CHANGE, i, j)
+                core._push(self.core.heap_t, self.core.heap_i, self.core.counters, t, core.CHANGE, i, j)
         self._records_seen = 0
         self._settled = False
 
