@@ -36,11 +36,12 @@ __all__ = ["Perimeter", "Admission"]
 
 
 class Admission(Protocol):
-    """The holding area as the perimeter sees it: room kept for a family in screening, then entry.
+    """The holding area as the perimeter sees it: room kept for families in screening, then entry.
 
     The perimeter reads the capacity and the people inside to decide, in its compiled loop,
-    whether a lane may start; it then reports each start (``reserve``, which must succeed) and
-    each entry (``admit``) in the order they happened.
+    whether a lane may start; it then reports, in batches, the people who started screening
+    (``reserve``, which must succeed) and the families who entered (``admit``, in the order
+    they did).
     """
 
     capacity: int
@@ -48,7 +49,7 @@ class Admission(Protocol):
 
     def reserve(self, n: int) -> bool: ...
 
-    def admit(self, group: int) -> None: ...
+    def admit(self, groups: list[int]) -> None: ...
 
 
 _DIST = {"fixed": 0, "exponential": 1, "lognormal": 2}

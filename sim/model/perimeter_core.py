@@ -16,14 +16,15 @@ whose patience ran out, and the family's next visit was put on the calendar when
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
 
 __all__ = ["Core", "advance", "crowd_people", "room_freed", "NEED_DRAWS", "compiled"]
 
-compiled = njit(cache=True, _nrt=False)
+_OPTIONS: dict[str, Any] = {"cache": True, "_nrt": False}
+compiled = njit(**_OPTIONS)
 """How every function here is compiled: cached next to the source, and without numba's reference
 counting (``_nrt=False``). Nothing here allocates an array, so counting references to the arrays
 passed around only costs time: with it, the atomic increments and decrements on every call were
