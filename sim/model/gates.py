@@ -178,6 +178,13 @@ class Perimeter:
                 core._push(self.core.heap_t, self.core.heap_i, self.core.counters, t, core.CHANGE, i, j)
         self._records_seen = 0
         self._settled = False
+        self._bind()
+
+    def _bind(self) -> None:
+        """The compiled functions for this core's argument types (again whenever it is rebuilt)."""
+        self._advance = core.direct(core.advance, self.core, 0.0)
+        self._room_freed = core.direct(core.room_freed, self.core, 0.0)
+        self._crowd_people = core.direct(core.crowd_people, self.core)
 
     # -- the clock ------------------------------------------------------------------------
     @property
@@ -193,7 +200,8 @@ class Perimeter:
         """Process every perimeter event up to and including time ``t``."""
         s = self.core
         s.counters[core.INSIDE_PEOPLE] = self.holding.people_inside
-        while core.advance(s, t) == core.NEED_DRAWS:
+        t = float(t)
+        while self._advance(s, t) == core.NEED_DRAWS:
             # a few rows more than needed now (each growth copies the tables), never more than any family can use
             visits = min(int(s.fam_i[:, core.VISITS].max()) + 5, int(s.max_visits.max()) + 1)
             tables = [d.table(visits) for d in self._draws]
@@ -201,13 +209,14 @@ class Perimeter:
                 choice=tables[0], patience=tables[1], way_retry=tables[2], way_time=tables[3], way_through=tables[4]
             )
             s.counters[core.N_DRAWS] = visits
+            self._bind()
         self._hand_over()
         if t >= self.tl.end and not self._settled:
             self._settle(t)
 
     def room_freed(self, t: float) -> None:
         self.core.counters[core.INSIDE_PEOPLE] = self.holding.people_inside
-        core.room_freed(self.core, t)
+        self._room_freed(self.core, float(t))
         self._hand_over()
 
     def _hand_over(self) -> None:
@@ -248,7 +257,7 @@ class Perimeter:
     # -- observation ----------------------------------------------------------------------
     def crowd_people(self) -> int:
         """People waiting in the gate crowds now (exact at whole hours, when the recorder asks)."""
-        return int(core.crowd_people(self.core))
+        return int(self._crowd_people(self.core))
 
     def visits(self) -> list[int]:
         """How many times each family has joined a gate crowd."""
