@@ -100,7 +100,7 @@ class Perimeter:
         fam_i = np.zeros((n, 8), dtype=np.int64)
         fam_i[:, core.COH] = pop.cohort_arr
         fam_i[:, core.SIZE] = pop.size_arr
-        fam_i[:, core.RANK] = [rank[p] for p in pop.priority]
+        fam_i[:, core.RANK] = np.array([rank[c.priority] for c in pop.cohorts], dtype=np.int64)[pop.cohort_arr]
         fam_i[:, core.PREV :] = -1
         fam_i[:, core.VISITS] = 0
         fam_f = np.zeros((n, 4))

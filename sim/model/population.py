@@ -83,10 +83,9 @@ class Population:
         self.size: list[int] = self.size_arr.tolist()
         self.cohort: list[int] = self.cohort_arr.tolist()
         self.status: list[int] = [Status.NOT_ARRIVED] * n
-        self.priority: list[int] = [self.cohorts[c].priority for c in self.cohort]
         # one standard exponential per group: its screening difficulty, kept across retries
-        self.screen_e: list[float] = streams("screening").standard_exponential(n).tolist()
-        self.screen_z: list[float] = streams("screening_lognormal").standard_normal(n).tolist()
+        self.screen_e: np.ndarray = streams("screening").standard_exponential(n)
+        self.screen_z: np.ndarray = streams("screening_lognormal").standard_normal(n)
         # every decision a family takes has its own stream, indexed by the family and its visit
         # to the gates, so that what happens to one family never shifts another's draws
         self.access_u: np.ndarray = streams("access").random(n)  # its first attempt gets through?
