@@ -60,7 +60,7 @@ def run_naive(scenario: Scenario, seed: int = 0) -> dict[str, float]:
         family_screen_h = (spec.screening_base_min + spec.screening_per_person_min * n) / 60 * pop.screen_e[g]
         patience_h = pop.cohorts[c].patience.mean_hours * float(rng.exponential())
         for _ in range(n):
-            env.process(person(t, gate, pop.priority[g], family_screen_h / n, patience_h))
+            env.process(person(t, gate, pop.cohorts[c].priority, family_screen_h / n, patience_h))
 
     def aircraft(fleet):
         base = scenario.bases[fleet.bases[0]]
