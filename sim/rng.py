@@ -51,27 +51,33 @@ class FamilyDraws:
 
     Row *k* (one value per family) comes from its own stream ``"<name>/<k>"`` and is made when
     some family first needs it, so its values do not depend on when, or whether, other families
-    need theirs. Stored as 32-bit floats (enough for decisions; half the memory of 64-bit).
+    need theirs. Stored as 32-bit floats (enough for decisions; half the memory of 64-bit), in
+    one block reserved for ``rows`` rows at most: memory is only used by the rows made, and a
+    new row never copies the others.
     """
 
-    def __init__(self, streams: Streams, name: str, n: int, kind: Literal["uniform", "exponential"]):
+    def __init__(self, streams: Streams, name: str, n: int, kind: Literal["uniform", "exponential"], rows: int):
         self._streams, self._name, self._n, self._kind = streams, name, n, kind
-        self._table = np.zeros((0, n), dtype=np.float32)
+        self._block = np.empty((rows, n), dtype=np.float32)  # untouched rows take no memory
+        self._made = 0
 
     def table(self, rows: int) -> np.ndarray:
-        """At least ``rows`` rows: row *k* holds every family's value at its *k*-th visit."""
-        have = len(self._table)
-        if have < rows:
-            new = [self._row(k) for k in range(have, rows)]
-            self._table = np.concatenate([self._table, np.stack(new)])
-        return self._table
+        """Rows ``0 .. rows - 1`` (at least; no more than reserved): row *k* holds every family's
+        value at its *k*-th visit."""
+        if rows > len(self._block):
+            raise ValueError(f"{self._name}: {rows} rows asked, {len(self._block)} reserved")
+        for k in range(self._made, rows):
+            self._fill(k)
+        self._made = max(self._made, rows)
+        return self._block[: self._made]
 
     def __call__(self, k: int) -> np.ndarray:
         """Row ``k``: the value of every family at its ``k``-th visit."""
         return self.table(k + 1)[k]
 
-    def _row(self, k: int) -> np.ndarray:
+    def _fill(self, k: int) -> None:
         gen = self._streams.fresh(f"{self._name}/{k}")
         if self._kind == "uniform":
-            return gen.random(self._n, dtype=np.float32)
-        return gen.standard_exponential(self._n, dtype=np.float32)
+            gen.random(self._n, dtype=np.float32, out=self._block[k])
+        else:
+            gen.standard_exponential(self._n, dtype=np.float32, out=self._block[k])

@@ -202,8 +202,8 @@ class Perimeter:
         s.counters[core.INSIDE_PEOPLE] = self.holding.people_inside
         t = float(t)
         while self._advance(s, t) == core.NEED_DRAWS:
-            # a few rows more than needed now (each growth copies the tables), never more than any family can use
-            visits = min(int(s.fam_i[:, core.VISITS].max()) + 5, int(s.max_visits.max()) + 1)
+            # the rows a family joining now needs (its visit, and its way back), and one to spare
+            visits = min(int(s.fam_i[:, core.VISITS].max()) + 3, int(s.max_visits.max()) + 1)
             tables = [d.table(visits) for d in self._draws]
             s = self.core = s._replace(
                 choice=tables[0], patience=tables[1], way_retry=tables[2], way_time=tables[3], way_through=tables[4]

@@ -89,11 +89,13 @@ class Population:
         # every decision a family takes has its own stream, indexed by the family and its visit
         # to the gates, so that what happens to one family never shifts another's draws
         self.access_u: np.ndarray = streams("access").random(n)  # its first attempt gets through?
-        self.gate_choice = FamilyDraws(streams, "gate_choice", n, "uniform")
-        self.patience = FamilyDraws(streams, "patience", n, "exponential")
-        self.way_retry = FamilyDraws(streams, "way_retry", n, "uniform")
-        self.way_time = FamilyDraws(streams, "way_time", n, "exponential")
-        self.way_through = FamilyDraws(streams, "way_through", n, "uniform")
+        # a family visits the gates at most max_attempts times; its way back after the last is drawn too
+        rows = max([c.patience.max_attempts for c in self.cohorts] + [1]) + 1
+        self.gate_choice = FamilyDraws(streams, "gate_choice", n, "uniform", rows)
+        self.patience = FamilyDraws(streams, "patience", n, "exponential", rows)
+        self.way_retry = FamilyDraws(streams, "way_retry", n, "uniform", rows)
+        self.way_time = FamilyDraws(streams, "way_time", n, "exponential", rows)
+        self.way_through = FamilyDraws(streams, "way_through", n, "uniform", rows)
         self.access = Access(scenario, timeline)
 
     def reach_gates(self, horizon: float) -> np.ndarray:
