@@ -1,12 +1,23 @@
-"""The perimeter's compiled loop: the plain-Python path (``NUMBA_DISABLE_JIT=1``) gives the same run."""
+"""The engine's fast paths: the compiled perimeter loop gives the same run as its plain-Python
+path (``NUMBA_DISABLE_JIT=1``), per-visit draws do not depend on when they are made, and a run
+pauses the garbage collector only while it runs."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Generator
+from typing import Any
 
+import numpy as np
+import pytest
+
+import sim
+from sim.model.world import World
+from sim.rng import FamilyDraws, Streams
 from tests.conftest import DATA
 
 CHILD = r"""
@@ -29,3 +40,44 @@ def _run(jit: bool) -> dict[str, object]:
 def test_plain_python_path_gives_the_same_run_as_the_compiled_one() -> None:
     compiled, plain = _run(jit=True), _run(jit=False)
     assert compiled == plain
+
+
+def test_a_visit_row_is_the_same_whenever_and_in_whatever_order_it_is_made() -> None:
+    first = FamilyDraws(Streams(3, 1), "patience", 1000, "exponential", rows=6)
+    late = FamilyDraws(Streams(3, 1), "patience", 1000, "exponential", rows=6)
+    first.table(5)
+    row4 = late(4)  # made first, alone
+    assert np.array_equal(first.table(5)[4], row4)
+    assert np.array_equal(first(0), late.table(5)[0])
+    other = FamilyDraws(Streams(3, 2), "patience", 1000, "exponential", rows=6)
+    assert not np.array_equal(other(0), first(0))  # another replication, other numbers
+
+
+def test_draw_rows_are_made_in_place_and_never_beyond_what_was_reserved() -> None:
+    d = FamilyDraws(Streams(0, 0), "gate_choice", 500, "uniform", rows=3)
+    a = d.table(1)
+    b = d.table(3)
+    assert np.shares_memory(a, b) and np.array_equal(a[0], b[0])  # growing copied nothing
+    assert b.dtype == np.float32 and b.shape == (3, 500) and 0.0 <= b.min() and b.max() < 1.0
+    with pytest.raises(ValueError, match="4 rows asked, 3 reserved"):
+        d.table(4)
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_a_run_pauses_the_garbage_collector_and_leaves_it_as_it_found_it(small: sim.Scenario, collecting: bool) -> None:
+    seen: list[bool] = []
+    world = World(small, 0, 0)
+    world.env.process(_watch(world, seen))
+    if not collecting:
+        gc.disable()
+    try:
+        world.run()
+        assert gc.isenabled() is collecting
+    finally:
+        gc.enable()
+    assert seen == [False]
+
+
+def _watch(world: World, seen: list[bool]) -> Generator[Any, Any, None]:
+    yield world.env.timeout(1.0)
+    seen.append(gc.isenabled())
