@@ -215,9 +215,11 @@ class Perimeter:
             self._settle(t)
 
     def room_freed(self, t: float) -> None:
+        """Boarding freed room: blocked gates start screening again. The starts are handed over
+        with the next advance, which always comes before anyone reads the holding area again
+        (boarding and the hourly recorder advance first) and before anyone else boards."""
         self.core.counters[core.INSIDE_PEOPLE] = self.holding.people_inside
         self._room_freed(self.core, float(t))
-        self._hand_over()
 
     def _hand_over(self) -> None:
         """Screening starts go to the records, screened families into the holding area (in batches)."""
