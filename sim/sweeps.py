@@ -224,9 +224,10 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
 
 
 def _point_task(args: tuple[Scenario, dict[str, Any], int, int]) -> dict[str, float]:
-    """One (point, replication): the point's scenario is built where the task runs."""
+    """One (point, replication): the point's scenario is built where the task runs (every point
+    was validated, its declared ranges included, before the sweep started)."""
     base, point, seed, replication = args
-    return run_replication(base.with_overrides(point), seed, replication)["metrics"]
+    return run_replication(base.with_overrides(point, check_uncertain=False), seed, replication)["metrics"]
 
 
 def scenario_hash(s: Scenario) -> str:

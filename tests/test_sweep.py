@@ -198,3 +198,30 @@ def test_bundled_sweep_files_load_and_every_point_validates(path):
     base = sim.load_scenario(spec_.scenario_path, spec_.set or None)
     for p in points:
         base.with_overrides(p)  # raises ScenarioError naming the field if a point is invalid
+
+
+def test_sweep_tasks_skip_only_the_declared_ranges_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Points are checked whole before a sweep runs; a task re-validates its scenario but not the
+    [uncertain] table's ranges (two extra validations each, and no part in the run)."""
+    import sim.scenario as scenario_module
+
+    kabul = sim.load_scenario()
+    assert kabul.uncertain
+    calls: list[str] = []
+    real = scenario_module._check_uncertain
+
+    def spy(s: sim.Scenario, src: str) -> None:
+        if s.uncertain:  # its probes validate scenarios without the table
+            calls.append(src)
+        real(s, src)
+
+    monkeypatch.setattr(scenario_module, "_check_uncertain", spy)
+    kabul.with_overrides({"gates.abbey.lanes": 5})
+    assert len(calls) == 1
+    lanes = kabul.with_overrides({"gates.abbey.lanes": 5}, check_uncertain=False)
+    assert len(calls) == 1 and lanes.gates["abbey"].lanes == 5
+    with pytest.raises(ScenarioError, match="gates.abbey.lanes"):
+        kabul.with_overrides({"gates.abbey.lanes": -1}, check_uncertain=False)  # the scenario itself is still checked
+    monkeypatch.setattr(sweeps, "run_replication", lambda s, seed, r: {"metrics": {"lanes": s.gates["abbey"].lanes}})
+    assert sweeps._point_task((kabul, {"gates.abbey.lanes": 7}, 0, 0)) == {"lanes": 7}
+    assert len(calls) == 1
