@@ -60,11 +60,14 @@ HEADLINE = (
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> dict[str, Any]:
     """Build, run and summarise one replication: ``{"metrics", "daily", "hourly"}``."""
-    from sim.model.world import World  # the description layer never imports SimPy
+    from sim.model.world import World, paused_collector  # the description layer never imports SimPy
 
-    world = World(scenario, seed, replication)
-    world.run()
-    return world.summary()
+    with paused_collector():
+        world = World(scenario, seed, replication)
+        world.run()
+        out = world.summary()
+        del world  # freed by reference counting, before the collector walks its objects
+    return out
 
 
 def _task(args: tuple[Scenario, int, int]) -> dict[str, Any]:

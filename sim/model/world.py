@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import simpy
@@ -28,7 +29,7 @@ from sim.records import LIMIT_CAUSES, Hourly, Records
 from sim.rng import Streams
 from sim.scenario import Scenario
 
-__all__ = ["World"]
+__all__ = ["World", "paused_collector"]
 
 
 def _service_periods(count: int, schedule: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -42,6 +43,23 @@ def _service_periods(count: int, schedule: list[tuple[float, float]]) -> list[tu
         leaves = next((t for t, v in steps if t > joins and v <= k), math.inf)
         periods.append((max(joins, 0.0), leaves))
     return periods
+
+
+@contextmanager
+def paused_collector() -> Iterator[None]:
+    """Python's cyclic garbage collector paused, then restored as it was.
+
+    A replication makes few reference cycles, and each of the collector's passes walks every
+    live object, families and records included: up to a tenth of a replication's time. Run,
+    summarise and drop a world inside one pause (:func:`sim.experiment.run_replication`) and
+    its objects are freed by reference counting before the collector looks at them at all."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class World:
@@ -158,18 +176,11 @@ class World:
     def run(self) -> None:
         """Run until the airport stops being secured, then settle the perimeter's books.
 
-        Python's cyclic garbage collector is paused meanwhile (and restored after): a
-        replication makes few reference cycles, and each of the collector's passes walks every
-        live object, families and records included (up to a tenth of a replication's time)."""
+        Python's cyclic garbage collector is paused meanwhile (see :func:`paused_collector`)."""
         end = self.timeline.end
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_collector():
             self.env.run(until=end + 1e-9)
             self.perimeter.advance_to(end)
-        finally:
-            if collecting:
-                gc.enable()
 
     def summary(self) -> dict[str, Any]:
         """Metrics of the finished replication (see :func:`sim.metrics.summarise`)."""
