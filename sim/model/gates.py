@@ -227,7 +227,7 @@ class Perimeter:
         seen, upto = self._records_seen, int(cnt[core.N_SCREENED])
         if upto > seen:
             f, i = s.screened_f[seen:upto].T.tolist(), s.screened_i[seen:upto].T.tolist()
-            self.records.screened.extend(map(Screened, f[0], f[1], i[0], i[1], i[2]))
+            self.records.screened.extend(map(Screened._make, zip(f[0], f[1], i[0], i[1], i[2])))
             # reserving all the starts before the entries gives the holding area the same peak:
             # between two hand-overs people only start screening (the total grows) or move from
             # the lanes to inside (it stays), so the total is highest after the last start
