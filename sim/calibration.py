@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from sim import history_matching as hm
-from sim.priors import Prior
 from sim.scenario import Scenario, ScenarioError, Target
 from sim.sweeps import SweepSpec, read_results, run_sweep, scenario_hash
+from sim.uncertainty import Parameter, to_points
 
 __all__ = ["load_targets", "check_targets", "calibrate", "Calibration", "PLAN"]
 
@@ -96,7 +96,7 @@ def _observations(targets: Mapping[str, Target]) -> list[hm.Observation]:
     return [hm.Observation(n, t.observed, t.variance) for n, t in targets.items()]
 
 
-def _definition(scenario: Scenario, targets: Mapping[str, Target], priors: Sequence[Prior], **kw: Any) -> dict[str, Any]:
+def _definition(scenario: Scenario, targets: Mapping[str, Target], params: Sequence[Parameter], **kw: Any) -> dict[str, Any]:
     from sim import __version__
 
     return {
@@ -105,15 +105,10 @@ def _definition(scenario: Scenario, targets: Mapping[str, Target], priors: Seque
         "scenario": scenario.name,
         "scenario_hash": scenario_hash(scenario),
         "targets": {n: t.model_dump(exclude_none=True) for n, t in targets.items()},
-        "parameters": [p.describe() for p in priors],
+        "parameters": [p.describe() for p in params],
         **kw,
         "version": __version__,
     }
-
-
-def _wave_points(u: np.ndarray, priors: Sequence[Prior]) -> list[dict[str, Any]]:
-    cols = [p.values(u[:, i]) for i, p in enumerate(priors)]
-    return [{p.name: cols[i][k] for i, p in enumerate(priors)} for k in range(len(u))]
 
 
 def _gather(out: Path, waves: int, names: list[str], n_params: int):  # -> tuple[pd.DataFrame, np.ndarray]
@@ -141,7 +136,7 @@ def _gather(out: Path, waves: int, names: list[str], n_params: int):  # -> tuple
 def calibrate(
     scenario: Scenario,
     targets: Mapping[str, Target],
-    priors: Sequence[Prior],
+    params: Sequence[Parameter],
     out: str | Path,
     *,
     budget: int = 240,
@@ -154,7 +149,7 @@ def calibrate(
     on_wave: Callable[[int, int], None] | None = None,
     command: str | None = None,
 ) -> Calibration:
-    """History-match ``scenario``'s ``priors`` to ``targets`` within ``budget`` model runs.
+    """History-match ``scenario``'s ``params`` to ``targets`` within ``budget`` model runs.
 
     Wave 0 is a Latin hypercube over the prior ranges; each later wave fits one Gaussian process
     per target to the runs so far, screens Halton candidates, keeps those not implausible under
@@ -167,7 +162,7 @@ def calibrate(
     out = Path(out)
     names = list(targets)
     source = f"{scenario.name} targets"
-    if not priors:
+    if not params:
         raise ScenarioError(scenario.name, [("uncertain", "no uncertain parameters to calibrate: declare an [uncertain] table")])
     if not names:
         raise ScenarioError(source, [("targets", "no targets: add a [targets] table or give --targets FILE")])
@@ -180,7 +175,7 @@ def calibrate(
         )
     check_targets(names, scenario, source)
     definition = _definition(
-        scenario, targets, priors, budget=budget, replications=replications, seed=seed, waves=waves, points_per_wave=per_wave
+        scenario, targets, params, budget=budget, replications=replications, seed=seed, waves=waves, points_per_wave=per_wave
     )
     plan_path = out / PLAN
     from sim.results import write_json
@@ -193,7 +188,7 @@ def calibrate(
             raise ScenarioError(str(plan_path), [("", "--resume: this folder holds a different calibration")])
     write_json(plan_path, definition)
     obs = _observations(targets)
-    d = len(priors)
+    d = len(params)
     emulator_sets: list[list[hm.Emulator]] = []
     wave_log: list[dict[str, Any]] = []
     for k in range(waves):
@@ -223,9 +218,7 @@ def calibrate(
             break  # nothing left to run: every candidate is implausible
         if on_wave:
             on_wave(k, len(u) * replications)
-        spec = _PointsSpec(
-            None, {p.name: [] for p in priors}, replications, seed, base=scenario, explicit=_wave_points(u, priors)
-        )
+        spec = _PointsSpec(None, {p.name: [] for p in params}, replications, seed, base=scenario, explicit=to_points(params, u))
         res = run_sweep(spec, wdir, executor=executor, resume=True, progress=progress)
         if res.failures:
             f = res.failures[0]
@@ -235,7 +228,7 @@ def calibrate(
     runs, u_all, means = _gather(out, waves, names, d)
     v_stoch = _v_stoch(out, waves, names)
     final = _emulators(u_all, means, v_stoch, replications, names, seed + 999_983)
-    return summarise(out, definition, priors, obs, runs, u_all, means, v_stoch, final, wave_log, seed, command)
+    return summarise(out, definition, params, obs, runs, u_all, means, v_stoch, final, wave_log, seed, command)
 
 
 def _same_plan(definition: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim import history_matching as hm
-from sim.priors import Prior
+from sim.uncertainty import Parameter
 
 if TYPE_CHECKING:
     from sim.calibration import Calibration
@@ -27,7 +27,7 @@ __all__ = ["summarise", "parameter_figure", "target_figure"]
 def summarise(
     out: Path,
     definition: dict[str, Any],
-    priors: Sequence[Prior],
+    params: Sequence[Parameter],
     obs: Sequence[hm.Observation],
     runs: Any,
     u_all: np.ndarray,
@@ -43,7 +43,7 @@ def summarise(
     from sim.results import atomic_write, save_png, write_json
 
     names = [o.name for o in obs]
-    keys = [p.name for p in priors]
+    keys = [p.name for p in params]
     counts = runs.groupby(["wave", "point"], sort=True).size().to_numpy(dtype=float)
     first = runs.groupby(["wave", "point"], sort=True)[keys].first()
     y = means[names].to_numpy(dtype=float)
@@ -79,7 +79,7 @@ def summarise(
             "runs_high": float(y[:, j].max()),
         }
     params_diag = {}
-    for p in priors:
+    for p in params:
         vals = [e[p.name] for e in ensemble]
         params_diag[p.name] = {
             "prior_low": p.low,
@@ -98,9 +98,9 @@ def summarise(
         "diagnostics": {"targets": targets_diag, "parameters": params_diag},
     }
     if not len(ensemble):
-        report["conflicts"] = conflicts(imp, emulators, obs, v_stoch, len(priors), rng)
+        report["conflicts"] = conflicts(imp, emulators, obs, v_stoch, len(params), rng)
     write_json(out / "calibration.json", report)
-    save_png(out / "parameters.png", parameter_figure(priors, table, plausible))
+    save_png(out / "parameters.png", parameter_figure(params, table, plausible))
     save_png(out / "targets.png", target_figure(obs, y, plausible, v_stoch))
     return Calibration(bool(len(ensemble)), ensemble, report, table)
 
@@ -139,11 +139,11 @@ def conflicts(
     return {"unreachable": unreachable, "incompatible_pairs": pairs, "best_run_misses": misses}
 
 
-def parameter_figure(priors: Sequence[Prior], table: Any, plausible: np.ndarray) -> Figure:
+def parameter_figure(params: Sequence[Parameter], table: Any, plausible: np.ndarray) -> Figure:
     """Each parameter's prior range (grey) against the plausible settings (blue), on the prior's scale."""
-    fig = Figure(figsize=(8.5, 0.45 * len(priors) + 1.4), layout="constrained")
+    fig = Figure(figsize=(8.5, 0.45 * len(params) + 1.4), layout="constrained")
     ax = fig.add_subplot()
-    for i, p in enumerate(priors):
+    for i, p in enumerate(params):
         span = (p.high - p.low) or 1.0
         x = (table[p.name].to_numpy(dtype=float) - p.low) / span
         ax.barh(i, 1.0, left=0.0, height=0.6, color="#dddddd")
@@ -152,7 +152,7 @@ def parameter_figure(priors: Sequence[Prior], table: Any, plausible: np.ndarray)
             lo, hi = x[plausible].min(), x[plausible].max()
             ax.barh(i, max(hi - lo, 0.004), left=lo, height=0.6, color="#4a90c2", alpha=0.45, zorder=1)
             ax.scatter(x[plausible], np.full(plausible.sum(), i), s=14, color="#1f5f8b", zorder=3)
-    ax.set_yticks(range(len(priors)), [f"{p.name}  [{p.low:g}, {p.high:g}]" for p in priors], fontsize=8)
+    ax.set_yticks(range(len(params)), [f"{p.name}  [{p.low:g}, {p.high:g}]" for p in params], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("position within the prior range (0 = low, 1 = high)")

@@ -46,24 +46,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibration import calibrate, load_targets
     from sim.cli import _overrides
     from sim.experiment import make_executor
-    from sim.priors import priors_from_scenario
     from sim.scenario import ScenarioError, load_scenario
-    from sim.sweeps import parse_vary
+    from sim.uncertainty import parameters, parse_ranges
 
     scenario = load_scenario(args.scenario, _overrides(args.set))
     targets = load_targets(args.targets) if args.targets else dict(scenario.targets)
     if args.waves < 1:
         raise ScenarioError("--waves", [("", "must be at least 1")])
-    extra = {}
-    for key, values in parse_vary(args.vary or []).items():
-        if len(values) != 2 or not all(isinstance(v, int | float) for v in values):
-            raise ScenarioError("--vary", [(key, "expected a numeric range LO:HI")])
-        extra[key] = (values[0], values[1])
+    extra = parse_ranges(args.vary or [])
     if args.vary_only and not extra:
         raise ScenarioError("--vary-only", [("", "give the parameters to search with --vary KEY=LO:HI")])
-    priors = priors_from_scenario(scenario, extra)
-    if args.vary_only:
-        priors = [p for p in priors if p.name in extra]
+    params = parameters(scenario, extra)
+    if args.vary_only:  # in the order the --vary options were given
+        by_name = {p.name: p for p in params}
+        params = [by_name[key] for key in extra]
     out = Path(args.out) if args.out else Path("out") / f"calibrate-{scenario.name}"
     bars: list[Any] = []
 
@@ -77,7 +73,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             c = calibrate(
                 scenario,
                 targets,
-                priors,
+                params,
                 out,
                 budget=args.budget,
                 replications=args.replications,

@@ -19,8 +19,7 @@ import numpy as np
 
 from sim.ensemble import Ensemble, aggregate_ensemble, as_ensemble, ensemble_stats
 from sim.executors import ExecutorLike, as_executor, make_executor
-from sim.priors import value_at
-from sim.scenario import Scenario
+from sim.scenario import Scenario, value_at
 from sim.stats import NO_INTERVAL, mean_ci, sem
 
 if TYPE_CHECKING:

@@ -40,6 +40,7 @@ __all__ = [
     "load_scenario",
     "DEFAULT_SCENARIO",
     "Uncertain",
+    "value_at",
 ]
 
 DEFAULT_SCENARIO = "kabul_2021.toml"
@@ -525,6 +526,17 @@ def _lookup(raw: Any, key: str) -> Any:
         else:
             return _ABSENT
     return node
+
+
+def value_at(scenario: Scenario, key: str) -> Any:
+    """The value of a dotted key in ``scenario`` (list elements by index, e.g. ``disruptions.0.end``).
+
+    Raises :class:`KeyError` naming the key if the scenario has no such key.
+    """
+    value = _lookup(scenario.model_dump(mode="python", by_alias=True), key)
+    if value is _ABSENT:
+        raise KeyError(key)
+    return value
 
 
 def uncertain_is_integer(scenario: Scenario, key: str) -> bool:

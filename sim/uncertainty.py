@@ -55,6 +55,16 @@ class Parameter:
             return np.clip(np.rint(x), self.low, self.high).astype(int)
         return np.clip(x, self.low, self.high)
 
+    def describe(self) -> dict[str, Any]:
+        """The parameter as written in a calibration's plan: name, range, distribution, and
+        ``integer`` / ``mode`` only when they apply (a resumed calibration compares these)."""
+        out: dict[str, Any] = {"name": self.name, "low": self.low, "high": self.high, "distribution": self.distribution}
+        if self.integer:
+            out["integer"] = True
+        if self.mode is not None:
+            out["mode"] = self.mode
+        return out
+
 
 def with_uncertain(scenario: Scenario, ranges: Mapping[str, Uncertain | Mapping[str, Any]], source: str = "--vary") -> Scenario:
     """A validated copy of ``scenario`` whose ``[uncertain]`` table gains (or replaces) ``ranges``."""

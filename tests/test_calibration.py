@@ -211,7 +211,9 @@ def test_sweep_with_an_ensemble_is_identical_serial_and_parallel(tmp_path: Path)
 
 
 def test_value_at_reaches_list_elements(small: sim.Scenario) -> None:
-    from sim.priors import value_at
+    from sim.scenario import value_at
 
     assert value_at(small, "disruptions.0.end") == pytest.approx(0.6)
     assert value_at(small, "gates.abbey.lanes") == 3
+    with pytest.raises(KeyError, match="gates.abbey.lanez"):
+        value_at(small, "gates.abbey.lanez")
