@@ -28,7 +28,7 @@ import numpy as np
 from sim.model import perimeter_core as core
 from sim.model.population import Population
 from sim.model.security import Timeline
-from sim.records import Records, Screened, Status
+from sim.records import Records, Screened
 from sim.rng import Streams
 from sim.scenario import Scenario
 
@@ -245,15 +245,11 @@ class Perimeter:
         state = self.core.fam_i[:, core.STATE]
         deadline = self.core.fam_f[:, core.DEADLINE]
         visits = self.core.fam_i[:, core.VISITS]
-        status = self.pop.status
         crowd = (state == core.CROWD) & (deadline > t)
         gave_up = (state == core.CROWD) & (deadline <= t)
-        for g in np.flatnonzero(crowd).tolist():
-            status[g] = Status.IN_CROWD
-        for g in np.flatnonzero(gave_up).tolist():
-            status[g] = Status.GAVE_UP
-        for g in np.flatnonzero(state == core.SCREENING).tolist():
-            status[g] = Status.SCREENING
+        self.pop.outside_at_end(
+            np.flatnonzero(crowd).tolist(), np.flatnonzero(gave_up).tolist(), np.flatnonzero(state == core.SCREENING).tolist()
+        )
         assert not np.any((state == core.AWAY) & (visits > 0))
 
     # -- observation ----------------------------------------------------------------------

@@ -20,6 +20,8 @@ from sim.scenario import Cohort, Scenario
 
 __all__ = ["Population", "Status"]
 
+_HOLDING, _BOARDED, _FLOWN = int(Status.HOLDING), int(Status.BOARDED), int(Status.FLOWN)
+
 
 def group_sizes(cohort: Cohort, gen: np.random.Generator) -> np.ndarray:
     """Family sizes that add up to ``cohort.people`` exactly (the last family is cut to fit)."""
@@ -82,7 +84,7 @@ class Population:
         self.n_groups = n
         self.size: list[int] = self.size_arr.tolist()
         self.cohort: list[int] = self.cohort_arr.tolist()
-        self.status: list[int] = [Status.NOT_ARRIVED] * n
+        self.status: list[int] = [int(Status.NOT_ARRIVED)] * n  # plain ints: they convert to arrays fast
         # one standard exponential per group: its screening difficulty, kept across retries
         self.screen_e: np.ndarray = streams("screening").standard_exponential(n)
         self.screen_z: np.ndarray = streams("screening_lognormal").standard_normal(n)
@@ -134,19 +136,28 @@ class Population:
         """Screened families enter the holding area."""
         status = self.status
         for g in groups:
-            status[g] = Status.HOLDING
+            status[g] = _HOLDING
 
     def board(self, groups: list[int]) -> None:
         """Families walk onto an aircraft that is still on the ground."""
         status = self.status
         for g in groups:
-            status[g] = Status.BOARDED
+            status[g] = _BOARDED
 
     def fly(self, groups: tuple[int, ...] | list[int]) -> int:
         """Families on an aircraft that took off; returns the people aboard."""
         status, size = self.status, self.size
         n = 0
         for g in groups:
-            status[g] = Status.FLOWN
+            status[g] = _FLOWN
             n += size[g]
         return n
+
+    def outside_at_end(self, in_crowd: list[int], gave_up: list[int], screening: list[int]) -> None:
+        """Where the families still outside the airfield are when the airport closes (the
+        perimeter says): in a gate crowd, given up, or in a screening lane."""
+        status = self.status
+        for groups, where in ((in_crowd, Status.IN_CROWD), (gave_up, Status.GAVE_UP), (screening, Status.SCREENING)):
+            value = int(where)
+            for g in groups:
+                status[g] = value
