@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.records import HOURLY_COLUMNS, LIMIT_CAUSES, STATUS_NAMES, Departure, Records, Screened, Status
+from sim.records import HOURLY_COLUMNS, LIMIT_CAUSES, STATUS_NAMES, Departure, Records, ScreenedRows, Status
 
 # the record types are re-exported for callers that import them from here
 __all__ = ["Departure", "Records", "HOURLY_COLUMNS", "LIMIT_CAUSES", "STATUS_NAMES", "summarise"]
@@ -60,11 +60,11 @@ def _headline(by: np.ndarray, deps: list[Departure], troops_total: int) -> dict[
     return m
 
 
-def _gate_waits(screened: list[Screened]) -> dict[str, float]:
-    if not screened:
+def _gate_waits(screened: ScreenedRows) -> dict[str, float]:
+    if not len(screened):
         return {"gate_wait_mean_hours": 0.0, "gate_wait_p95_hours": 0.0}
-    wait = np.asarray([s.wait_hours for s in screened], dtype=float)
-    people = np.asarray([s.people for s in screened], dtype=float)
+    wait = screened.column("wait_hours")
+    people = screened.column("people").astype(float)
     return {
         "gate_wait_mean_hours": float(np.average(wait, weights=people)),
         "gate_wait_p95_hours": _weighted_quantile(wait, people, 0.95),

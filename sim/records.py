@@ -7,6 +7,7 @@ appended, is never changed or deleted (a cancelled runway slot is a second row s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Literal, NamedTuple
@@ -27,6 +28,7 @@ __all__ = [
     "Wait",
     "Hourly",
     "Records",
+    "ScreenedRows",
 ]
 
 
@@ -155,13 +157,70 @@ class Hourly(NamedTuple):
     limit_hours: tuple[float, ...]
 
 
+class ScreenedRows:
+    """The :class:`Screened` rows of a replication, append-only, kept as columns.
+
+    Tens of thousands of families start screening in a replication; the perimeter appends them
+    in batches of arrays (:meth:`extend_columns`), summaries read whole columns
+    (:meth:`column`), and iterating or indexing gives :class:`Screened` rows like a list.
+    """
+
+    def __init__(self) -> None:
+        self._times: list[np.ndarray] = []  # chunks of (start, wait_hours), float
+        self._ints: list[np.ndarray] = []  # chunks of (people, gate, cohort), int
+        self._n = 0
+
+    def extend_columns(self, times: np.ndarray, ints: np.ndarray) -> None:
+        """Append rows: ``times[:, 0:2]`` = start, wait_hours; ``ints[:, 0:3]`` = people, gate, cohort."""
+        if len(times) != len(ints):
+            raise ValueError("columns of different lengths")
+        if len(times):
+            self._times.append(np.array(times, dtype=float))
+            self._ints.append(np.array(ints, dtype=np.int64))
+            self._n += len(times)
+
+    def _columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """All rows as two arrays (the chunks appended so far, joined once when read)."""
+        if len(self._times) > 1:
+            self._times, self._ints = [np.concatenate(self._times)], [np.concatenate(self._ints)]
+        return self._times[0], self._ints[0]
+
+    def append(self, row: Screened) -> None:
+        self.extend_columns(np.array([row[:2]], dtype=float), np.array([row[2:]], dtype=np.int64))
+
+    def column(self, name: str) -> np.ndarray:
+        """One field of every row, in order, as an array (a copy)."""
+        i = Screened._fields.index(name)
+        if not self._n:
+            return np.zeros(0, dtype=float if i < 2 else np.int64)
+        times, ints = self._columns()
+        return times[:, i].copy() if i < 2 else ints[:, i - 2].copy()
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[Screened]:
+        if not self._n:
+            return iter(())
+        times, ints = self._columns()
+        t, i = times.T.tolist(), ints.T.tolist()
+        return map(Screened._make, zip(t[0], t[1], i[0], i[1], i[2]))
+
+    def __getitem__(self, k: int) -> Screened:
+        if not -self._n <= k < self._n:
+            raise IndexError("screened row out of range")
+        times, ints = self._columns()
+        t, i = times[k].tolist(), ints[k].tolist()
+        return Screened(t[0], t[1], i[0], i[1], i[2])
+
+
 @dataclass
 class Records:
     """Everything one replication leaves behind, appended to as it runs (never rewritten)."""
 
     departures: list[Departure] = field(default_factory=list)
     movements: list[Movement] = field(default_factory=list)
-    screened: list[Screened] = field(default_factory=list)
+    screened: ScreenedRows = field(default_factory=ScreenedRows)
     boardings: list[Boarding] = field(default_factory=list)
     arrivals: list[Arrival] = field(default_factory=list)
     waits: list[Wait] = field(default_factory=list)

@@ -1,6 +1,6 @@
 """The engine's fast paths: the compiled perimeter loop gives the same run as its plain-Python
 path (``NUMBA_DISABLE_JIT=1``), per-visit draws do not depend on when they are made, and a run
-pauses the garbage collector only while it runs."""
+pauses the garbage collector only while it runs; screened records kept as columns read like a list."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 
 import sim
 from sim.model.world import World
+from sim.records import Screened, ScreenedRows
 from sim.rng import FamilyDraws, Streams
 from tests.conftest import DATA
 
@@ -81,3 +82,21 @@ def test_a_run_pauses_the_garbage_collector_and_leaves_it_as_it_found_it(small: 
 def _watch(world: World, seen: list[bool]) -> Generator[Any, Any, None]:
     yield world.env.timeout(1.0)
     seen.append(gc.isenabled())
+
+
+def test_screened_rows_read_like_a_list_of_records_and_give_columns() -> None:
+    rows = ScreenedRows()
+    assert len(rows) == 0 and list(rows) == [] and rows.column("people").size == 0
+    rows.extend_columns(np.array([[1.0, 0.5], [2.0, 0.25]]), np.array([[3, 0, 1], [2, 1, 0]]))
+    rows.append(Screened(4.0, 1.5, 5, 2, 1))
+    rows.extend_columns(np.zeros((0, 2)), np.zeros((0, 3), dtype=np.int64))  # nothing: nothing changes
+    expected = [Screened(1.0, 0.5, 3, 0, 1), Screened(2.0, 0.25, 2, 1, 0), Screened(4.0, 1.5, 5, 2, 1)]
+    assert list(rows) == expected and len(rows) == 3
+    assert rows[1] == expected[1] and rows[-1] == expected[2] and rows[0].people == 3
+    assert isinstance(rows[0].gate, int) and isinstance(rows[0].start, float)
+    with pytest.raises(IndexError):
+        rows[3]
+    assert rows.column("wait_hours").tolist() == [0.5, 0.25, 1.5]
+    assert rows.column("cohort").tolist() == [1, 0, 1]
+    with pytest.raises(ValueError, match="different lengths"):
+        rows.extend_columns(np.zeros((2, 2)), np.zeros((1, 3), dtype=np.int64))

@@ -28,7 +28,7 @@ import numpy as np
 from sim.model import perimeter_core as core
 from sim.model.population import Population
 from sim.model.security import Timeline
-from sim.records import Records, Screened
+from sim.records import Records
 from sim.rng import Streams
 from sim.scenario import Scenario
 
@@ -226,12 +226,12 @@ class Perimeter:
         s, cnt = self.core, self.core.counters
         seen, upto = self._records_seen, int(cnt[core.N_SCREENED])
         if upto > seen:
-            f, i = s.screened_f[seen:upto].T.tolist(), s.screened_i[seen:upto].T.tolist()
-            self.records.screened.extend(map(Screened._make, zip(f[0], f[1], i[0], i[1], i[2])))
+            starts = s.screened_i[seen:upto]
+            self.records.screened.extend_columns(s.screened_f[seen:upto], starts)
             # reserving all the starts before the entries gives the holding area the same peak:
             # between two hand-overs people only start screening (the total grows) or move from
             # the lanes to inside (it stays), so the total is highest after the last start
-            if not self.holding.reserve(sum(i[0])):
+            if not self.holding.reserve(int(starts[:, 0].sum())):
                 raise RuntimeError("the holding area refused room the perimeter had counted")
             self._records_seen = upto
         k = int(cnt[core.N_ADMITTED])
