@@ -202,14 +202,13 @@ class Perimeter:
         s.counters[core.INSIDE_PEOPLE] = self.holding.people_inside
         t = float(t)
         while self._advance(s, t) == core.NEED_DRAWS:
-            # the rows a family joining now needs (its visit, and its way back), and one to spare
-            visits = min(int(s.fam_i[:, core.VISITS].max()) + 3, int(s.max_visits.max()) + 1)
+            # the rows a family joining now needs: its visit's, and its way back's
+            visits = min(int(s.fam_i[:, core.VISITS].max()) + 2, int(s.max_visits.max()) + 1)
             tables = [d.table(visits) for d in self._draws]
             s = self.core = s._replace(
                 choice=tables[0], patience=tables[1], way_retry=tables[2], way_time=tables[3], way_through=tables[4]
             )
-            s.counters[core.N_DRAWS] = visits
-            self._bind()
+            s.counters[core.N_DRAWS] = visits  # same array types (rows of one block): still bound
         self._hand_over()
         if t >= self.tl.end and not self._settled:
             self._settle(t)
