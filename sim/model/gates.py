@@ -127,8 +127,8 @@ class Perimeter:
         max_lanes = int(sum(max(gate_i[i, core.LANES], change_tables[0][i].max(initial=0)) for i in range(n_gates)))
         capacity = n + max_lanes + sum(len(c) for c in changes) + 8
         reached = pop.reach_gates(timeline.end)
-        order = np.argsort(reached, kind="stable")
-        order = order[np.isfinite(reached[order])]
+        finite = np.flatnonzero(np.isfinite(reached))
+        order = finite[np.argsort(reached[finite], kind="stable")]  # ties in family order
         self._draws = (pop.gate_choice, pop.patience, pop.way_retry, pop.way_time, pop.way_through)
         tables = [d.table(2) for d in self._draws]
         self.core = core.Core(
