@@ -181,7 +181,8 @@ class Perimeter:
         self._bind()
 
     def _bind(self) -> None:
-        """The compiled functions for this core's argument types (again whenever it is rebuilt)."""
+        """The compiled functions for this core's argument types. Once per world: a core rebuilt
+        with more draw rows (rows of the same block) has the same types."""
         self._advance = core.direct(core.advance, self.core, 0.0)
         self._room_freed = core.direct(core.room_freed, self.core, 0.0)
         self._crowd_people = core.direct(core.crowd_people, self.core)
