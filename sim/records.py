@@ -171,12 +171,15 @@ class ScreenedRows:
         self._n = 0
 
     def extend_columns(self, times: np.ndarray, ints: np.ndarray) -> None:
-        """Append rows: ``times[:, 0:2]`` = start, wait_hours; ``ints[:, 0:3]`` = people, gate, cohort."""
+        """Append rows: ``times[:, 0:2]`` = start, wait_hours; ``ints[:, 0:3]`` = people, gate, cohort.
+
+        The arrays are kept as they are (not copied) when their types fit: rows once appended
+        are facts, so the caller must not change them afterwards (the perimeter never does)."""
         if len(times) != len(ints):
             raise ValueError("columns of different lengths")
         if len(times):
-            self._times.append(np.array(times, dtype=float))
-            self._ints.append(np.array(ints, dtype=np.int64))
+            self._times.append(np.asarray(times, dtype=float))
+            self._ints.append(np.asarray(ints, dtype=np.int64))
             self._n += len(times)
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray]:
