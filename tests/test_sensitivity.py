@@ -136,3 +136,30 @@ def test_a_sweep_of_explicit_points_pairs_replications_and_resumes(tmp_path, sma
     assert a["evacuated_total"].tolist() == b["evacuated_total"].tolist()
     again = run_sweep(spec, tmp_path, resume=True)
     assert (again.ran, again.skipped) == (0, 6)
+
+
+def test_morris_plot_numbers_the_leaders_without_overlap_and_names_them_in_rank_order():
+    from matplotlib.text import Annotation, Text
+
+    from sim.sensitivity_plots import LABELLED, sensitivity_figures
+
+    # a crowd: ten leaders within a few percent of each other, as the gates are for Kabul
+    rng = np.random.default_rng(7)
+    mu = np.r_[[30_000.0, 20_000.0], 10_000 + rng.uniform(-300, 300, 10), rng.uniform(0, 2_000, 30)]
+    table = pd.DataFrame({"metric": "evacuated_total", "parameter": [f"p{i:02d}" for i in range(len(mu))], "method": "morris",
+                          "mu_star": mu, "mu_star_conf": 0.2 * mu, "sigma": 0.3 * mu + rng.uniform(0, 200, len(mu))})  # fmt: skip
+    table["mu"] = mu
+    fig = sensitivity_figures(table)["morris_evacuated_total"]
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    numbers = [t for t in ax.texts if isinstance(t, Annotation)]
+    assert sorted(int(t.get_text()) for t in numbers) == list(range(1, LABELLED + 1))
+    boxes = [Text.get_window_extent(t, renderer) for t in numbers]  # the number, not its leader line
+    frame = ax.get_window_extent(renderer)
+    for i, a in enumerate(boxes):
+        assert frame.contains(a.x0, a.y0) and frame.contains(a.x1, a.y1)
+        assert not any(a.overlaps(b) for b in boxes[i + 1 :]), numbers[i].get_text()
+    (key,) = fig.legends
+    order = np.argsort(-mu, kind="stable")[:LABELLED]
+    assert [t.get_text().split()[-1] for t in key.get_texts()] == [f"p{i:02d}" for i in order]
