@@ -141,7 +141,8 @@ def conflicts(
 
 def parameter_figure(params: Sequence[Parameter], table: Any, plausible: np.ndarray) -> Figure:
     """Each parameter's prior range (grey) against the plausible settings (blue), on the prior's scale."""
-    fig = Figure(figsize=(8.5, 0.45 * len(params) + 1.4), layout="constrained")
+    row_in, font = (0.45, 8) if len(params) <= 30 else (0.2, 6.5)  # a whole [uncertain] table stays readable
+    fig = Figure(figsize=(8.5, row_in * len(params) + 1.4), layout="constrained")
     ax = fig.add_subplot()
     for i, p in enumerate(params):
         span = (p.high - p.low) or 1.0
@@ -152,11 +153,11 @@ def parameter_figure(params: Sequence[Parameter], table: Any, plausible: np.ndar
             lo, hi = x[plausible].min(), x[plausible].max()
             ax.barh(i, max(hi - lo, 0.004), left=lo, height=0.6, color="#4a90c2", alpha=0.45, zorder=1)
             ax.scatter(x[plausible], np.full(plausible.sum(), i), s=14, color="#1f5f8b", zorder=3)
-    ax.set_yticks(range(len(params)), [f"{p.name}  [{p.low:g}, {p.high:g}]" for p in params], fontsize=8)
-    ax.invert_yaxis()
+    ax.set_yticks(range(len(params)), [f"{p.name}  [{p.low:g}, {p.high:g}]" for p in params], fontsize=font)
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("position within the prior range (0 = low, 1 = high)")
-    ax.set_title(f"prior range (grey) and plausible settings (blue, {int(plausible.sum())} of {len(plausible)} points run)")
+    ax.set_ylim(len(params) - 0.5, -0.5)
+    ax.set_title(f"prior range (grey) and plausible settings (blue)\n{int(plausible.sum())} of {len(plausible)} points run")
     return fig
 
 
