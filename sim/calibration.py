@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,7 @@ def calibrate(
     obs = _observations(targets)
     d = len(params)
     emulator_sets: list[list[hm.Emulator]] = []
+    unfitted: list[Callable[[], list[hm.Emulator]]] = []  # fitted only to screen a new wave, not on resume
     wave_log: list[dict[str, Any]] = []
     for k in range(waves):
         wdir = out / f"wave_{k}"
@@ -197,7 +199,7 @@ def calibrate(
         _, u_done, means = _gather(out, k, names, d)
         if k > 0:
             v_stoch = _v_stoch(out, k, names)
-            emulator_sets.append(_emulators(u_done, means, v_stoch, replications, names, seed + 1000 * k))
+            unfitted.append(partial(_emulators, u_done, means, v_stoch, replications, names, seed + 1000 * k))
         info: dict[str, Any] = {"wave": k}
         plan = wdir / "plan.json"
         if plan.exists():
@@ -207,6 +209,8 @@ def calibrate(
             u = qmc.LatinHypercube(d, rng=rng).random(per_wave)
             info |= {"candidates": 0, "non_implausible": None}
         else:
+            emulator_sets += [fit() for fit in unfitted]
+            unfitted.clear()
             kept, seen = _screen(emulator_sets, obs, v_stoch, d, rng, per_wave)
             info |= {"candidates": seen, "non_implausible": len(kept), "non_implausible_fraction": len(kept) / seen}
             u = kept[hm.spread_order(kept, per_wave, rng)] if len(kept) else np.zeros((0, d))
@@ -227,7 +231,10 @@ def calibrate(
 
     runs, u_all, means = _gather(out, waves, names, d)
     v_stoch = _v_stoch(out, waves, names)
-    final = _emulators(u_all, means, v_stoch, replications, names, seed + 999_983)
+
+    def final() -> list[hm.Emulator]:
+        return _emulators(u_all, means, v_stoch, replications, names, seed + 999_983)
+
     return summarise(out, definition, params, obs, runs, u_all, means, v_stoch, final, wave_log, seed, command)
 
 

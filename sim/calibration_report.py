@@ -8,7 +8,7 @@ of the estimated mean. Plots are matplotlib figures built without pyplot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,12 +33,15 @@ def summarise(
     u_all: np.ndarray,
     means: Any,
     v_stoch: np.ndarray,
-    emulators: list[hm.Emulator],
+    emulators: Callable[[], list[hm.Emulator]],
     wave_log: list[dict[str, Any]],
     seed: int,
     command: str | None,
 ) -> Calibration:
-    """Find the plausible settings among the simulated points and write every output file."""
+    """Find the plausible settings among the simulated points and write every output file.
+
+    ``emulators()`` fits the final emulators over all runs; it is called only when no setting is
+    plausible, to explain the conflicts (with a thousand points that fit takes minutes)."""
     from sim.calibration import Calibration
     from sim.results import atomic_write, save_png, write_json
 
@@ -98,7 +101,7 @@ def summarise(
         "diagnostics": {"targets": targets_diag, "parameters": params_diag},
     }
     if not len(ensemble):
-        report["conflicts"] = conflicts(imp, emulators, obs, v_stoch, len(params), rng)
+        report["conflicts"] = conflicts(imp, emulators(), obs, v_stoch, len(params), rng)
     write_json(out / "calibration.json", report)
     save_png(out / "parameters.png", parameter_figure(params, table, plausible))
     save_png(out / "targets.png", target_figure(obs, y, plausible, v_stoch))

@@ -132,6 +132,12 @@ def test_kabul_targets_name_metrics_and_the_shipped_ensemble_fits_kabul() -> Non
         ens = load_ensemble(path)
         ens.check(kabul)
         assert ens.provenance and {"command", "budget", "seed", "version"} <= set(ens.provenance)
+        # calibrated over the whole declared table, each setting within its declared range, and
+        # the file is the calibration's own list of plausible settings
+        assert set(ens.keys) == set(kabul.uncertain) and ens.provenance["plausible_settings"] == len(ens) >= 2
+        for setting in ens.settings:
+            for key, value in setting.items():
+                assert kabul.uncertain[key].low <= value <= kabul.uncertain[key].high, key
 
 
 def test_ensemble_intervals_follow_their_definition() -> None:
