@@ -226,13 +226,13 @@ class Perimeter:
         s, cnt = self.core, self.core.counters
         seen, upto = self._records_seen, int(cnt[core.N_SCREENED])
         if upto > seen:
-            starts = s.screened_i[seen:upto]
-            self.records.screened.extend_columns(s.screened_f[seen:upto], starts)
+            self.records.screened.extend_columns(s.screened_f[seen:upto], s.screened_i[seen:upto])
             # reserving all the starts before the entries gives the holding area the same peak:
             # between two hand-overs people only start screening (the total grows) or move from
             # the lanes to inside (it stays), so the total is highest after the last start
-            if not self.holding.reserve(int(starts[:, 0].sum())):
+            if not self.holding.reserve(int(cnt[core.STARTED])):
                 raise RuntimeError("the holding area refused room the perimeter had counted")
+            cnt[core.STARTED] = 0
             self._records_seen = upto
         k = int(cnt[core.N_ADMITTED])
         if k:

@@ -55,7 +55,7 @@ AWAY, CROWD, SCREENING, INSIDE = 0, 1, 2, 3
 LANES, BUSY, OPEN, BLOCKED, DIST = range(5)
 BASE_MIN, PER_PERSON_MIN, LOG_SIGMA = range(3)
 # counters
-HEAP_N, SEQ, NEXT_ARRIVAL, RESERVED, INSIDE_PEOPLE, _UNUSED, N_SCREENED, N_ADMITTED, CROWD_PEOPLE, DRAINED, EVENTS = range(11)
+HEAP_N, SEQ, NEXT_ARRIVAL, RESERVED, INSIDE_PEOPLE, STARTED, N_SCREENED, N_ADMITTED, CROWD_PEOPLE, DRAINED, EVENTS = range(11)
 CAPACITY, N_DRAWS = 11, 12
 # return codes of advance
 DONE_OK, NEED_DRAWS = 0, 1
@@ -307,6 +307,7 @@ def _start(s: Core, g: int, t: float) -> None:
             gi[g, BLOCKED] = 1
             return
         cnt[RESERVED] += n
+        cnt[STARTED] += n  # people who started screening since the perimeter last handed starts over
         _unlink(fi, s.q_head, s.q_tail, gid)
         fi[gid, STATE] = SCREENING
         hour = _hour(s.leaving, ff[gid, DEADLINE])
