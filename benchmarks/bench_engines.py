@@ -30,6 +30,10 @@ sys.path.append(sys.argv[3])
 import sim
 from sim.model.world import World
 from scaling import scaled
+try:  # as sim.experiment.run_replication runs a world, where the engine has it
+    from sim.model.world import paused_collector
+except ImportError:
+    from contextlib import nullcontext as paused_collector
 k, repeat = float(sys.argv[1]), int(sys.argv[2])
 s = sim.load_scenario()
 if k != 1:
@@ -37,13 +41,16 @@ if k != 1:
 times, cpu = [], []
 for r in range(repeat + 1):
     t, c = time.perf_counter(), time.process_time()
-    w = World(s, 1, r)
-    w.run()
-    w.summary()
+    with paused_collector():
+        w = World(s, 1, r)
+        w.run()
+        w.summary()
+        events, people = w.perimeter.events, w.population.people()
+        del w
     if r:  # the first replication warms up (imports, compiled code loaded from its cache)
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
-print(json.dumps({"times": times, "cpu": cpu, "events": w.perimeter.events, "people": w.population.people(),
+print(json.dumps({"times": times, "cpu": cpu, "events": events, "people": people,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 

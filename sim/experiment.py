@@ -65,7 +65,7 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> dict[str
         world = World(scenario, seed, replication)
         world.run()
         out = world.summary()
-        del world  # freed by reference counting, before the collector walks its objects
+        del world  # young garbage: the collector's first pass after the pause frees it
     return out
 
 

@@ -9,13 +9,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Generator
+import weakref
 from typing import Any
 
 import numpy as np
 import pytest
 
 import sim
+from sim.experiment import run_replication
 from sim.model.world import World
 from sim.records import Screened, ScreenedRows
 from sim.rng import FamilyDraws, Streams
@@ -65,23 +66,33 @@ def test_draw_rows_are_made_in_place_and_never_beyond_what_was_reserved() -> Non
 
 
 @pytest.mark.parametrize("collecting", [True, False])
-def test_a_run_pauses_the_garbage_collector_and_leaves_it_as_it_found_it(small: sim.Scenario, collecting: bool) -> None:
+def test_a_replication_pauses_the_garbage_collector_and_leaves_it_as_it_found_it(
+    small: sim.Scenario, collecting: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[bool] = []
-    world = World(small, 0, 0)
-    world.env.process(_watch(world, seen))
+    worlds: list[weakref.ref[World]] = []
+    real_init, real_run = World.__init__, World.run
+
+    def init(self: World, *args: Any) -> None:
+        worlds.append(weakref.ref(self))
+        real_init(self, *args)
+
+    def run(self: World) -> None:
+        seen.append(gc.isenabled())
+        real_run(self)
+
+    monkeypatch.setattr(World, "__init__", init)
+    monkeypatch.setattr(World, "run", run)
     if not collecting:
         gc.disable()
     try:
-        world.run()
+        run_replication(small, 0, 0)
         assert gc.isenabled() is collecting
     finally:
         gc.enable()
     assert seen == [False]
-
-
-def _watch(world: World, seen: list[bool]) -> Generator[Any, Any, None]:
-    yield world.env.timeout(1.0)
-    seen.append(gc.isenabled())
+    gc.collect(0)  # the youngest generation only: the whole world was made during the pause
+    assert worlds and worlds[0]() is None
 
 
 def test_screened_rows_read_like_a_list_of_records_and_give_columns() -> None:
