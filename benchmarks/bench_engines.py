@@ -34,6 +34,11 @@ try:  # as sim.experiment.run_replication runs a world, where the engine has it
     from sim.model.world import paused_collector
 except ImportError:
     from contextlib import nullcontext as paused_collector
+try:
+    from sim.model.world import reuse_freed_memory
+    reuse_freed_memory()
+except ImportError:
+    pass
 k, repeat = float(sys.argv[1]), int(sys.argv[2])
 s = sim.load_scenario()
 if k != 1:

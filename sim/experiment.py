@@ -59,8 +59,9 @@ HEADLINE = (
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> dict[str, Any]:
     """Build, run and summarise one replication: ``{"metrics", "daily", "hourly"}``."""
-    from sim.model.world import World, paused_collector  # the description layer never imports SimPy
+    from sim.model.world import World, paused_collector, reuse_freed_memory  # the description layer never imports SimPy
 
+    reuse_freed_memory()
     with paused_collector():
         world = World(scenario, seed, replication)
         world.run()

@@ -71,6 +71,12 @@ class FamilyDraws:
         self._made = max(self._made, rows)
         return self._block[: self._made]
 
+    def reserved_block(self) -> np.ndarray:
+        """The whole reserved block, ``[rows, families]``, for a reader that keeps it for the run
+        and reads only rows already made (by :meth:`table`): the other rows are not yet
+        numbers."""
+        return self._block
+
     def __call__(self, k: int) -> np.ndarray:
         """Row ``k``: the value of every family at its ``k``-th visit."""
         return self.table(k + 1)[k]

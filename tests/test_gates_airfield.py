@@ -44,7 +44,7 @@ def one_gate(small, closed=(), holding=1000, lanes=1):
     # groups 0-2 are US citizens (priority 1), 3-5 Afghans (priority 2)
     pop.first_attempt = np.array([1.0, 1.05, 1.3, 0.95, 1.01, 1.02])
     rec = Records()
-    hold = Holding(s.airfield.holding_capacity_people, pop)
+    hold = Holding(s.airfield.holding_capacity_people)
     perimeter = Perimeter(s, tl, pop, hold, rec, Streams(1, 0))
     hold.upstream = perimeter
     return perimeter, pop, hold, rec

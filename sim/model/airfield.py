@@ -4,73 +4,75 @@ Capacity counts people inside *and* people in screening lanes (a lane only start
 if there will be room for it), so the area is never over-full and gates block, rather than
 lose anyone, when it is full. Boarding takes whole families in priority order, then first
 come first served, among the cohorts the aircraft's operator may carry.
+
+The families waiting here and the people counts live in the compiled state the perimeter
+builds (:mod:`sim.model.perimeter_core`): a screened family enters its cohort's queue inside
+the perimeter's loop, and boarding (:func:`perimeter_core.board`) takes families from the
+queues, writes their status for the population and restarts gates that waited for room, in one
+compiled call. This class is what the aircraft see of it; it also keeps the troops awaiting
+retrograde.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from itertools import islice
+from collections.abc import Sequence
 from typing import Protocol
 
-__all__ = ["Families", "Holding", "Upstream"]
+import numpy as np
 
+from sim.model import perimeter_core as core
 
-class Families(Protocol):
-    """The population as the holding area sees it: family sizes and cohorts, and their status."""
-
-    size: list[int]
-    cohort: list[int]
-    cohort_names: list[str]
-
-    def admit_to_holding(self, groups: list[int]) -> None: ...
-
-    def board(self, groups: list[int]) -> None: ...
+__all__ = ["Holding", "Upstream"]
 
 
 class Upstream(Protocol):
-    """What feeds the holding area (the perimeter): advanced lazily, told when room frees."""
+    """What feeds the holding area (the perimeter), advanced lazily to the aircraft's clock."""
 
     def advance_to(self, t: float) -> None: ...
-
-    def room_freed(self, t: float) -> None: ...
 
 
 class Holding:
     """People inside the perimeter waiting for an aircraft, plus troops awaiting retrograde."""
 
     #: how far past an oversized family boarding looks for one that fits the seats left
-    FIT_SCAN = 8
+    FIT_SCAN = core.FIT_SCAN
 
-    def __init__(self, capacity_people: int, population: Families):
+    def __init__(self, capacity_people: int):
         self.capacity = capacity_people
-        self.pop = population
-        self.queues: list[deque[int]] = [deque() for _ in population.cohort_names]
-        self.people_inside = 0  # in the holding area
-        self.reserved = 0  # in screening lanes, room kept for them
         self.troops_waiting = 0
-        self.peak_people = 0  # most people inside or in screening at once
         self.upstream: Upstream | None = None
+        self._state: core.Core | None = None
+        self._cohorts: dict[tuple[int, ...], np.ndarray] = {}
 
-    # -- the perimeter side --------------------------------------------------------------
-    def reserve(self, n: int) -> bool:
-        """Keep room for ``n`` people about to be screened; False if they would not fit."""
-        if self.people_inside + self.reserved + n > self.capacity:
-            return False
-        self.reserved += n
-        if self.people_inside + self.reserved > self.peak_people:
-            self.peak_people = self.people_inside + self.reserved
-        return True
+    def attach(self, state: core.Core) -> None:
+        """The compiled state the perimeter built: the holding queues and people counts."""
+        self._state = state
+        self._counters = state.counters
+        self._board = core.direct(core.board, state, 0.0, np.zeros(1, dtype=np.int64), 0)
+        self._has_eligible = core.direct(core.has_eligible, state, np.zeros(1, dtype=np.int64))
 
-    def admit(self, groups: list[int]) -> None:
-        """Screened families enter, in the order they finished screening (their room was reserved)."""
-        size, cohort, queues = self.pop.size, self.pop.cohort, self.queues
-        n = 0
-        for g in groups:
-            n += size[g]
-            queues[cohort[g]].append(g)
-        self.reserved -= n
-        self.people_inside += n
-        self.pop.admit_to_holding(groups)
+    def _cohort_array(self, cohorts: Sequence[int]) -> np.ndarray:
+        key = tuple(cohorts)
+        arr = self._cohorts.get(key)
+        if arr is None:
+            arr = self._cohorts[key] = np.array(key, dtype=np.int64)
+        return arr
+
+    # -- levels ---------------------------------------------------------------------------
+    @property
+    def people_inside(self) -> int:
+        """People in the holding area now."""
+        return int(self._counters[core.INSIDE_PEOPLE]) if self._state is not None else 0
+
+    @property
+    def reserved(self) -> int:
+        """People in screening lanes, for whom room is kept."""
+        return int(self._counters[core.RESERVED]) if self._state is not None else 0
+
+    @property
+    def peak_people(self) -> int:
+        """Most people inside or in screening at once."""
+        return int(self._counters[core.PEAK]) if self._state is not None else 0
 
     # -- the aircraft side ---------------------------------------------------------------
     def sync(self, t: float) -> None:
@@ -80,38 +82,17 @@ class Holding:
     def fill_fraction(self) -> float:
         return self.people_inside / self.capacity
 
-    def has_eligible(self, cohorts: list[int]) -> bool:
-        return any(self.queues[c] for c in cohorts)
+    def has_eligible(self, cohorts: Sequence[int]) -> bool:
+        return self._state is not None and bool(self._has_eligible(self._state, self._cohort_array(cohorts)))
 
-    def board(self, t: float, cohorts: list[int], seats: int) -> tuple[list[int], int]:
+    def board(self, t: float, cohorts: Sequence[int], seats: int) -> tuple[list[int], int]:
         """Take whole families for up to ``seats`` people from ``cohorts`` (in priority order).
 
         Returns the families taken and the people in them."""
-        taken: list[int] = []
-        left = seats
-        size = self.pop.size
-        for c in cohorts:
-            q = self.queues[c]
-            while q and left > 0:
-                g = q[0]
-                if size[g] <= left:
-                    q.popleft()
-                else:
-                    g = next((x for x in islice(q, 1, self.FIT_SCAN + 1) if size[x] <= left), -1)
-                    if g < 0:
-                        break
-                    q.remove(g)
-                taken.append(g)
-                left -= size[g]
-            if left == 0:
-                break
-        self.pop.board(taken)
-        n = seats - left
-        if n:
-            self.people_inside -= n
-            if self.upstream is not None:
-                self.upstream.room_freed(t)
-        return taken, n
+        if self._state is None or seats <= 0:
+            return [], 0
+        k = self._board(self._state, float(t), self._cohort_array(cohorts), int(seats))
+        return self._state.taken[:k].tolist(), int(self._counters[core.BOARDED_PEOPLE])
 
     def troops_ready(self, troops: int) -> None:
         """Troops awaiting retrograde join the front of the line."""

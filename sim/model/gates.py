@@ -6,8 +6,9 @@ processes, and is exact: the perimeter's only input from the rest of the airfiel
 freed in the holding area, which happens at boarding, when it is advanced first. See the README
 for how a family picks a gate.
 
-This class builds the arrays and hands families over to the holding area and the records; the
-event loop itself is compiled (:mod:`sim.model.perimeter_core`). Giving up costs no event: a
+This class builds the arrays, which the holding area shares (screened families enter its queues
+inside the compiled loop, :mod:`sim.model.perimeter_core`), and copies screening starts to the
+records after each advance. Giving up costs no event: a
 family's patience runs out at a time fixed when it joins a crowd, so a lane looking at the head
 of a queue passes over families whose patience ran out, and the family's next visit (its way
 back, drawn in one go by :mod:`sim.model.access`) is put on the calendar when it joins, to be
@@ -36,20 +37,16 @@ __all__ = ["Perimeter", "Admission"]
 
 
 class Admission(Protocol):
-    """The holding area as the perimeter sees it: room kept for families in screening, then entry.
+    """The holding area as the perimeter sees it: its capacity, and the compiled state it shares.
 
-    The perimeter reads the capacity and the people inside to decide, in its compiled loop,
-    whether a lane may start; it then reports, in batches, the people who started screening
-    (``reserve``, which must succeed) and the families who entered (``admit``, in the order
-    they did).
+    The perimeter's compiled loop decides whether a lane may start (room for the family in the
+    holding area, counting those in screening) and puts screened families in the holding
+    queues; the holding area boards from those queues (:func:`perimeter_core.board`).
     """
 
     capacity: int
-    people_inside: int
 
-    def reserve(self, n: int) -> bool: ...
-
-    def admit(self, groups: list[int]) -> None: ...
+    def attach(self, state: core.Core) -> None: ...
 
 
 _DIST = {"fixed": 0, "exponential": 1, "lognormal": 2}
@@ -130,15 +127,20 @@ class Perimeter:
         finite = np.flatnonzero(np.isfinite(reached))
         order = finite[np.argsort(reached[finite], kind="stable")]  # ties in family order
         self._draws = (pop.gate_choice, pop.patience, pop.way_retry, pop.way_time, pop.way_through)
-        tables = [d.table(2) for d in self._draws]
+        for d in self._draws:
+            d.table(2)
+        # the whole reserved blocks: rows are made in place as families need them (N_DRAWS says
+        # how many are), so the core keeps the same arrays for the whole run
+        tables = [d.reserved_block() for d in self._draws]
         self.core = core.Core(
             fam_i=fam_i,
             fam_f=fam_f,
             gate_i=gate_i,
             gate_f=gate_f,
-            q_head=np.full(n_gates * len(prios), -1, dtype=np.int64),
-            q_tail=np.full(n_gates * len(prios), -1, dtype=np.int64),
+            q_head=np.full(n_gates * len(prios) + n_cohorts, -1, dtype=np.int64),
+            q_tail=np.full(n_gates * len(prios) + n_cohorts, -1, dtype=np.int64),
             n_ranks=len(prios),
+            hold_q=n_gates * len(prios),
             admit_gate=admit_gate,
             admit_weight=admit_weight,
             patience_h=np.array([c.patience.mean_hours for c in pop.cohorts], dtype=float),
@@ -157,14 +159,16 @@ class Perimeter:
             way_time=tables[3],
             way_through=tables[4],
             heap_t=np.zeros(capacity),
-            heap_i=np.zeros((capacity, 4), dtype=np.int64),
+            heap_k=np.zeros(capacity, dtype=np.int64),
+            heap_p=np.zeros(capacity, dtype=np.int64),
             arrival_t=reached[order].astype(float),
             arrival_g=order.astype(np.int64),
             leaving=np.zeros(int(math.ceil(max(timeline.end, 0.0))) + 2, dtype=np.int64),
             screened_f=np.zeros((n, 2)),
             screened_i=np.zeros((n, 3), dtype=np.int64),
-            admitted=np.zeros(n, dtype=np.int64),
-            counters=np.zeros(13, dtype=np.int64),
+            status=pop.status,
+            taken=np.zeros(n, dtype=np.int64),
+            counters=np.zeros(core.N_COUNTERS, dtype=np.int64),
             clock=np.zeros(1),
             end=float(timeline.end),
         )
@@ -175,17 +179,12 @@ class Perimeter:
         cnt[core.N_DRAWS] = 2
         for i in range(n_gates):
             for j, t in enumerate(changes[i]):
-                core._push(self.core.heap_t, self.core.heap_i, self.core.counters, t, core.CHANGE, i, j)
+                core._push(self.core.heap_t, self.core.heap_k, self.core.heap_p, self.core.counters, t, core.CHANGE, i, j)
         self._records_seen = 0
         self._settled = False
-        self._bind()
-
-    def _bind(self) -> None:
-        """The compiled functions for this core's argument types. Once per world: a core rebuilt
-        with more draw rows (rows of the same block) has the same types."""
         self._advance = core.direct(core.advance, self.core, 0.0)
-        self._room_freed = core.direct(core.room_freed, self.core, 0.0)
         self._crowd_people = core.direct(core.crowd_people, self.core)
+        holding.attach(self.core)
 
     # -- the clock ------------------------------------------------------------------------
     @property
@@ -200,44 +199,20 @@ class Perimeter:
     def advance_to(self, t: float) -> None:
         """Process every perimeter event up to and including time ``t``."""
         s = self.core
-        s.counters[core.INSIDE_PEOPLE] = self.holding.people_inside
+        cnt = s.counters
         t = float(t)
         while self._advance(s, t) == core.NEED_DRAWS:
             # the rows a family joining now needs: its visit's, and its way back's
-            visits = min(int(s.fam_i[:, core.VISITS].max()) + 2, int(s.max_visits.max()) + 1)
-            tables = [d.table(visits) for d in self._draws]
-            s = self.core = s._replace(
-                choice=tables[0], patience=tables[1], way_retry=tables[2], way_time=tables[3], way_through=tables[4]
-            )
-            s.counters[core.N_DRAWS] = visits  # same array types (rows of one block): still bound
-        self._hand_over()
+            visits = min(int(cnt[core.MAX_VISITS]) + 2, int(s.max_visits.max()) + 1)
+            for d in self._draws:
+                d.table(visits)
+            cnt[core.N_DRAWS] = visits
+        upto = int(cnt[core.N_SCREENED])
+        if upto > self._records_seen:
+            self.records.screened.extend_columns(s.screened_f[self._records_seen : upto], s.screened_i[self._records_seen : upto])
+            self._records_seen = upto
         if t >= self.tl.end and not self._settled:
             self._settle(t)
-
-    def room_freed(self, t: float) -> None:
-        """Boarding freed room: blocked gates start screening again. The starts are handed over
-        with the next advance, which always comes before anyone reads the holding area again
-        (boarding and the hourly recorder advance first) and before anyone else boards."""
-        self.core.counters[core.INSIDE_PEOPLE] = self.holding.people_inside
-        self._room_freed(self.core, float(t))
-
-    def _hand_over(self) -> None:
-        """Screening starts go to the records, screened families into the holding area (in batches)."""
-        s, cnt = self.core, self.core.counters
-        seen, upto = self._records_seen, int(cnt[core.N_SCREENED])
-        if upto > seen:
-            self.records.screened.extend_columns(s.screened_f[seen:upto], s.screened_i[seen:upto])
-            # reserving all the starts before the entries gives the holding area the same peak:
-            # between two hand-overs people only start screening (the total grows) or move from
-            # the lanes to inside (it stays), so the total is highest after the last start
-            if not self.holding.reserve(int(cnt[core.STARTED])):
-                raise RuntimeError("the holding area refused room the perimeter had counted")
-            cnt[core.STARTED] = 0
-            self._records_seen = upto
-        k = int(cnt[core.N_ADMITTED])
-        if k:
-            self.holding.admit(s.admitted[:k].tolist())
-            cnt[core.N_ADMITTED] = 0
 
     def _settle(self, t: float) -> None:
         """At the end: where the families still outside the airfield are, for the final account."""
@@ -247,9 +222,7 @@ class Perimeter:
         visits = self.core.fam_i[:, core.VISITS]
         crowd = (state == core.CROWD) & (deadline > t)
         gave_up = (state == core.CROWD) & (deadline <= t)
-        self.pop.outside_at_end(
-            np.flatnonzero(crowd).tolist(), np.flatnonzero(gave_up).tolist(), np.flatnonzero(state == core.SCREENING).tolist()
-        )
+        self.pop.outside_at_end(np.flatnonzero(crowd), np.flatnonzero(gave_up), np.flatnonzero(state == core.SCREENING))
         assert not np.any((state == core.AWAY) & (visits > 0))
 
     # -- observation ----------------------------------------------------------------------

@@ -1,16 +1,20 @@
-"""The perimeter's event loop, compiled: gate crowds, lanes and the calendar as arrays (numba).
+"""The people on the ground, compiled: gate crowds, lanes, the calendar and the holding area
+as arrays (numba).
 
 :class:`sim.model.gates.Perimeter` builds a :class:`Core` (every array the loop reads or writes)
-and calls :func:`advance` to move it to a time; nothing here knows about SimPy, the scenario or
-the records. The functions are plain Python over numpy arrays, compiled by numba; with
-``NUMBA_DISABLE_JIT=1`` they run as they are (slowly), which is how the tests check that the
-compiled and the plain path agree.
+and calls :func:`advance` to move it to a time; :class:`sim.model.airfield.Holding` calls
+:func:`board` to take families aboard. Nothing here knows about SimPy, the scenario or the
+records; it writes one thing of the population's, on its behalf: a family's status when it
+enters the holding area and when it boards (the array is the population's). The functions
+are plain Python over numpy arrays, compiled by numba; with ``NUMBA_DISABLE_JIT=1`` they run
+as they are (slowly), which is how the tests check that the compiled and the plain path agree.
 
-The calendar is a binary heap of (time, kind, sequence) over parallel arrays; each gate has
-one queue per priority rank, kept as doubly linked lists through the families (a family is in
-at most one queue: its current visit's), so a family that comes back is taken out of the old
-queue at once. Giving up costs no event: a lane passes over families at the head of its queue
-whose patience ran out, and the family's next visit was put on the calendar when it joined.
+The calendar is a 4-ary heap of (time, kind, sequence) over parallel arrays; each gate has
+one queue per priority rank, and the holding area one per cohort, kept as doubly linked lists
+through the families (a family is in at most one queue: its current visit's, or its cohort's
+in the holding area), so a family that comes back is taken out of the old queue at once.
+Giving up costs no event: a lane passes over families at the head of its queue whose
+patience ran out, and the family's next visit was put on the calendar when it joined.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-__all__ = ["Core", "advance", "crowd_people", "room_freed", "NEED_DRAWS", "compiled", "direct"]
+from sim.records import Status
+
+__all__ = ["Core", "advance", "board", "crowd_people", "room_freed", "NEED_DRAWS", "compiled", "direct"]
 
 _OPTIONS: dict[str, Any] = {"cache": True, "_nrt": False}
 compiled = njit(**_OPTIONS)
@@ -32,16 +38,39 @@ about two-thirds of the loop's time (0.18 s against 0.055 s for the 125,000 even
 replication)."""
 
 
+def _type_key(a: Any) -> Any:
+    """What numba's type of an argument depends on, cheaply: an array's dtype, dimensions and
+    flags (its layout, whether it is writable and aligned), a tuple's class and fields, else
+    the Python type."""
+    if isinstance(a, np.ndarray):
+        f = a.flags
+        return (a.dtype.str, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned)
+    if isinstance(a, tuple):
+        return (type(a), *(_type_key(x) for x in a))
+    return type(a)
+
+
+_ENTRIES: dict[Any, Any] = {}
+
+
 def direct(fn: Any, *args: Any) -> Any:
     """``fn`` compiled for the types of ``args`` (loaded from the cache when it can be), as a
     callable that skips numba's dispatch on argument types: about 4 µs a call saved, thousands
     of calls a replication. Call it only with arguments of exactly those types. When compiling
-    is off (``NUMBA_DISABLE_JIT=1``), ``fn`` itself."""
+    is off (``NUMBA_DISABLE_JIT=1``), ``fn`` itself.
+
+    The entry point is kept per process for arguments of the same types (found by
+    :func:`_type_key`): asking numba for the types of a :class:`Core`'s forty fields took
+    about 2 ms, four times a replication."""
     if not hasattr(fn, "compile"):
         return fn
-    from numba import typeof
+    key = (fn, _type_key(args))
+    entry = _ENTRIES.get(key)
+    if entry is None:
+        from numba import typeof
 
-    return fn.compile(tuple(typeof(a) for a in args))
+        entry = _ENTRIES[key] = fn.compile(tuple(typeof(a) for a in args))
+    return entry
 
 
 # event kinds, in the order they are processed at equal times
@@ -55,8 +84,16 @@ AWAY, CROWD, SCREENING, INSIDE = 0, 1, 2, 3
 LANES, BUSY, OPEN, BLOCKED, DIST = range(5)
 BASE_MIN, PER_PERSON_MIN, LOG_SIGMA = range(3)
 # counters
-HEAP_N, SEQ, NEXT_ARRIVAL, RESERVED, INSIDE_PEOPLE, STARTED, N_SCREENED, N_ADMITTED, CROWD_PEOPLE, DRAINED, EVENTS = range(11)
-CAPACITY, N_DRAWS = 11, 12
+HEAP_N, SEQ, NEXT_ARRIVAL, RESERVED, INSIDE_PEOPLE, PEAK, N_SCREENED, BOARDED_PEOPLE, CROWD_PEOPLE, DRAINED, EVENTS = range(11)
+CAPACITY, N_DRAWS, MAX_VISITS = 11, 12, 13
+N_COUNTERS = 14
+# the population's statuses this module writes
+_HOLDING, _BOARDED = int(Status.HOLDING), int(Status.BOARDED)
+FIT_SCAN = 8
+"""How far past an oversized family at the head of a holding queue boarding looks for one
+that fits the seats left."""
+# calendar keys: the kind above the sequence number (at most 2**56 events a run)
+_KIND_SHIFT = 56
 # return codes of advance
 DONE_OK, NEED_DRAWS = 0, 1
 
@@ -68,9 +105,10 @@ class Core(NamedTuple):
     fam_f: np.ndarray  # float64 [families, 4]
     gate_i: np.ndarray  # int64 [gates, 5]
     gate_f: np.ndarray  # float64 [gates, 3]
-    q_head: np.ndarray  # int64 [gates * ranks]
-    q_tail: np.ndarray  # int64 [gates * ranks]
+    q_head: np.ndarray  # int64 [gates * ranks + cohorts]: gate queues, then the holding area's
+    q_tail: np.ndarray  # int64 [gates * ranks + cohorts]
     n_ranks: int
+    hold_q: int  # the first holding queue (gates * ranks); cohort c's is hold_q + c
     admit_gate: np.ndarray  # int64 [cohorts, gates]: gates admitting each cohort (-1 pads)
     admit_weight: np.ndarray  # float64 [cohorts, gates]
     patience_h: np.ndarray  # float64 [cohorts]
@@ -83,71 +121,70 @@ class Core(NamedTuple):
     seg_n: np.ndarray  # int64 [cohorts]
     change_lanes: np.ndarray  # int64 [gates, changes]
     change_open: np.ndarray  # int64 [gates, changes]
-    choice: np.ndarray  # float32 [visits, families]: the families' draws
+    choice: np.ndarray  # float32 [visits, families]: the families' draws (rows < N_DRAWS made)
     patience: np.ndarray
     way_retry: np.ndarray
     way_time: np.ndarray
     way_through: np.ndarray
-    heap_t: np.ndarray  # float64 [capacity]
-    heap_i: np.ndarray  # int64 [capacity, 4]: kind, sequence, a, b
+    heap_t: np.ndarray  # float64 [capacity]: the calendar's times
+    heap_k: np.ndarray  # int64 [capacity]: kind << _KIND_SHIFT | sequence (the order at equal times)
+    heap_p: np.ndarray  # int64 [capacity]: the event's arguments, a << 32 | b
     arrival_t: np.ndarray  # first arrivals in time order
     arrival_g: np.ndarray
     leaving: np.ndarray  # int64 [whole hours]: people whose patience runs out by then
     screened_f: np.ndarray  # float64 [families, 2]: start, wait
     screened_i: np.ndarray  # int64 [families, 3]: people, gate, cohort
-    admitted: np.ndarray  # int64 [families]: families through screening since last read
-    counters: np.ndarray  # int64 [13]
+    status: np.ndarray  # int64 [families]: the population's statuses
+    taken: np.ndarray  # int64 [families]: the families the last call of board took, in order
+    counters: np.ndarray  # int64 [N_COUNTERS]
     clock: np.ndarray  # float64 [3]: now, end
     end: float
 
 
 @compiled
-def _before(ht: np.ndarray, hi: np.ndarray, i: int, j: int) -> bool:
-    if ht[i] != ht[j]:
-        return ht[i] < ht[j]
-    if hi[i, 0] != hi[j, 0]:
-        return hi[i, 0] < hi[j, 0]
-    return hi[i, 1] < hi[j, 1]
+def _before(t1: float, k1: int, t2: float, k2: int) -> bool:
+    return t1 < t2 or (t1 == t2 and k1 < k2)
 
 
 @compiled
-def _swap(ht: np.ndarray, hi: np.ndarray, i: int, j: int) -> None:
-    ht[i], ht[j] = ht[j], ht[i]
-    for c in range(4):
-        hi[i, c], hi[j, c] = hi[j, c], hi[i, c]
-
-
-@compiled
-def _push(ht: np.ndarray, hi: np.ndarray, cnt: np.ndarray, t: float, kind: int, a: int, b: int) -> None:
+def _push(ht: np.ndarray, hk: np.ndarray, hp: np.ndarray, cnt: np.ndarray, t: float, kind: int, a: int, b: int) -> None:
+    """Put an event on the calendar: a 4-ary heap over (time, kind and sequence), with its
+    two arguments packed in one integer. Sifting moves a hole, not the new entry."""
+    cnt[SEQ] += 1
+    k = (kind << _KIND_SHIFT) | cnt[SEQ]
+    p = (a << 32) | b
     i = cnt[HEAP_N]
     cnt[HEAP_N] = i + 1
-    cnt[SEQ] += 1
-    ht[i] = t
-    hi[i, 0], hi[i, 1], hi[i, 2], hi[i, 3] = kind, cnt[SEQ], a, b
     while i > 0:
-        parent = (i - 1) // 2
-        if not _before(ht, hi, i, parent):
+        parent = (i - 1) >> 2
+        if not _before(t, k, ht[parent], hk[parent]):
             break
-        _swap(ht, hi, i, parent)
+        ht[i], hk[i], hp[i] = ht[parent], hk[parent], hp[parent]
         i = parent
+    ht[i], hk[i], hp[i] = t, k, p
 
 
 @compiled
-def _pop(ht: np.ndarray, hi: np.ndarray, cnt: np.ndarray) -> None:
+def _pop(ht: np.ndarray, hk: np.ndarray, hp: np.ndarray, cnt: np.ndarray) -> None:
+    """Take the first event off the calendar (read it at index 0 before)."""
     n = cnt[HEAP_N] - 1
     cnt[HEAP_N] = n
-    _swap(ht, hi, 0, n)
+    t, k, p = ht[n], hk[n], hp[n]
     i = 0
     while True:
-        left, best = 2 * i + 1, i
-        if left < n and _before(ht, hi, left, best):
-            best = left
-        if left + 1 < n and _before(ht, hi, left + 1, best):
-            best = left + 1
-        if best == i:
-            return
-        _swap(ht, hi, i, best)
+        first = 4 * i + 1
+        if first >= n:
+            break
+        best = first
+        last = min(first + 4, n)
+        for c in range(first + 1, last):
+            if _before(ht[c], hk[c], ht[best], hk[best]):
+                best = c
+        if not _before(ht[best], hk[best], t, k):
+            break
+        ht[i], hk[i], hp[i] = ht[best], hk[best], hp[best]
         i = best
+    ht[i], hk[i], hp[i] = t, k, p
 
 
 @compiled
@@ -251,6 +288,8 @@ def _join(s: Core, gid: int, t: float) -> None:
     _unlink(fi, s.q_head, s.q_tail, gid)  # its previous visit, if it is still queued there
     c, k = fi[gid, COH], fi[gid, VISITS]
     fi[gid, VISITS] = k + 1
+    if k + 1 > cnt[MAX_VISITS]:
+        cnt[MAX_VISITS] = k + 1
     g = _pick_gate(s, c, s.choice[k, gid])
     ff[gid, JOINED] = t
     fi[gid, STATE] = CROWD
@@ -264,7 +303,7 @@ def _join(s: Core, gid: int, t: float) -> None:
     if k + 1 < s.max_visits[c]:
         back = way(s, c, deadline, s.way_retry[k + 1, gid], s.way_time[k + 1, gid], s.way_through[k + 1, gid])
         if back < s.end:
-            _push(s.heap_t, s.heap_i, cnt, back, REJOIN, gid, 0)
+            _push(s.heap_t, s.heap_k, s.heap_p, cnt, back, REJOIN, gid, 0)
     gi = s.gate_i
     if gi[g, BUSY] < gi[g, LANES] and gi[g, OPEN] and not gi[g, BLOCKED]:
         _start(s, g, t)
@@ -307,7 +346,8 @@ def _start(s: Core, g: int, t: float) -> None:
             gi[g, BLOCKED] = 1
             return
         cnt[RESERVED] += n
-        cnt[STARTED] += n  # people who started screening since the perimeter last handed starts over
+        if cnt[INSIDE_PEOPLE] + cnt[RESERVED] > cnt[PEAK]:
+            cnt[PEAK] = cnt[INSIDE_PEOPLE] + cnt[RESERVED]
         _unlink(fi, s.q_head, s.q_tail, gid)
         fi[gid, STATE] = SCREENING
         hour = _hour(s.leaving, ff[gid, DEADLINE])
@@ -319,7 +359,7 @@ def _start(s: Core, g: int, t: float) -> None:
         cnt[N_SCREENED] = r + 1
         s.screened_f[r, 0], s.screened_f[r, 1] = t, t - ff[gid, JOINED]
         s.screened_i[r, 0], s.screened_i[r, 1], s.screened_i[r, 2] = n, g, fi[gid, COH]
-        _push(s.heap_t, s.heap_i, cnt, t + _screening_hours(s, g, gid), DONE, g, gid)
+        _push(s.heap_t, s.heap_k, s.heap_p, cnt, t + _screening_hours(s, g, gid), DONE, g, gid)
 
 
 @compiled
@@ -330,22 +370,27 @@ def _done(s: Core, g: int, gid: int, t: float) -> None:
     cnt[RESERVED] -= n
     cnt[INSIDE_PEOPLE] += n
     s.fam_i[gid, STATE] = INSIDE
-    s.admitted[cnt[N_ADMITTED]] = gid
-    cnt[N_ADMITTED] += 1
+    s.status[gid] = _HOLDING
+    _append(s.fam_i, s.q_head, s.q_tail, s.hold_q + s.fam_i[gid, COH], gid)
     _start(s, g, t)
+
+
+@compiled
+def _arrives_first(t_arrival: float, t_event: float, k_event: int) -> bool:
+    """A first arrival comes before a calendar event, unless at the same time (as returns would)."""
+    return t_arrival < t_event or (t_arrival == t_event and k_event >> _KIND_SHIFT > REJOIN)
 
 
 @compiled
 def advance(s: Core, t: float) -> int:
     """Process every event up to and including ``t``; NEED_DRAWS: give the families more draws first."""
-    cnt, fi, ht, hi = s.counters, s.fam_i, s.heap_t, s.heap_i
+    cnt, fi, ht, hk, hp = s.counters, s.fam_i, s.heap_t, s.heap_k, s.heap_p
     n_draws = cnt[N_DRAWS]
     arr_t, arr_g = s.arrival_t, s.arrival_g
     while True:
         i = cnt[NEXT_ARRIVAL]
         heap_n = cnt[HEAP_N]
-        # first arrivals come after calendar events at the same time (as returns would)
-        if i < len(arr_t) and arr_t[i] <= t and (heap_n == 0 or arr_t[i] < ht[0] or (arr_t[i] == ht[0] and hi[0, 0] > REJOIN)):
+        if i < len(arr_t) and arr_t[i] <= t and (heap_n == 0 or _arrives_first(arr_t[i], ht[0], hk[0])):
             gid = arr_g[i]
             if fi[gid, VISITS] + 2 > n_draws:
                 return NEED_DRAWS
@@ -356,10 +401,10 @@ def advance(s: Core, t: float) -> int:
             continue
         if heap_n == 0 or ht[0] > t:
             break
-        when, kind, a, b = ht[0], hi[0, 0], hi[0, 2], hi[0, 3]
+        when, kind, a, b = ht[0], hk[0] >> _KIND_SHIFT, hp[0] >> 32, hp[0] & 0xFFFFFFFF
         if kind == REJOIN and fi[a, STATE] == CROWD and fi[a, VISITS] + 2 > n_draws:
             return NEED_DRAWS
-        _pop(ht, hi, cnt)
+        _pop(ht, hk, hp, cnt)
         cnt[EVENTS] += 1
         s.clock[0] = when
         if kind == REJOIN:
@@ -382,6 +427,52 @@ def room_freed(s: Core, t: float) -> None:
         if s.gate_i[g, BLOCKED]:
             s.gate_i[g, BLOCKED] = 0
             _start(s, g, t)
+
+
+@compiled
+def board(s: Core, t: float, cohorts: np.ndarray, seats: int) -> int:
+    """Take whole families for up to ``seats`` people from the holding queues of ``cohorts`` (in
+    that order: priority), first come first served; past a family too big for the seats left,
+    look up to FIT_SCAN further for one that fits. The families go to ``taken``, their people to
+    the BOARDED_PEOPLE counter; returns how many families. Freed room restarts blocked gates."""
+    fi, cnt, q_head = s.fam_i, s.counters, s.q_head
+    k, left = 0, seats
+    for j in range(len(cohorts)):
+        q = s.hold_q + cohorts[j]
+        while q_head[q] >= 0 and left > 0:
+            g = q_head[q]
+            if fi[g, SIZE] > left:
+                x, looked, g = fi[g, NEXT], 0, -1
+                while x >= 0 and looked < FIT_SCAN:
+                    if fi[x, SIZE] <= left:
+                        g = x
+                        break
+                    x = fi[x, NEXT]
+                    looked += 1
+                if g < 0:
+                    break
+            _unlink(fi, q_head, s.q_tail, g)
+            s.status[g] = _BOARDED
+            s.taken[k] = g
+            k += 1
+            left -= fi[g, SIZE]
+        if left == 0:
+            break
+    n = seats - left
+    cnt[BOARDED_PEOPLE] = n
+    if n:
+        cnt[INSIDE_PEOPLE] -= n
+        room_freed(s, t)
+    return k
+
+
+@compiled
+def has_eligible(s: Core, cohorts: np.ndarray) -> bool:
+    """Anyone in the holding queues of these cohorts?"""
+    for j in range(len(cohorts)):
+        if s.q_head[s.hold_q + cohorts[j]] >= 0:
+            return True
+    return False
 
 
 @compiled

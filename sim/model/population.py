@@ -2,8 +2,10 @@
 
 People are never SimPy processes. Each cohort becomes arrays of groups whose sizes add up to the
 cohort exactly; each group's first attempt to reach the gates is drawn from the cohort's
-arrival profile. Group state (where each group is) lives in plain lists owned by
-:class:`Population`; the gates and the airfield move groups between states.
+arrival profile. Group state (where each group is) lives in arrays owned by :class:`Population`;
+its methods write every status change, except the two the compiled perimeter and holding area
+make on its behalf, in its ``status`` array, inside their loop: entering the holding area and
+boarding (see :mod:`sim.model.perimeter_core`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sim.scenario import Cohort, Scenario
 
 __all__ = ["Population", "Status"]
 
-_HOLDING, _BOARDED, _FLOWN = int(Status.HOLDING), int(Status.BOARDED), int(Status.FLOWN)
+_FLOWN = int(Status.FLOWN)
 
 
 def group_sizes(cohort: Cohort, gen: np.random.Generator) -> np.ndarray:
@@ -84,7 +86,7 @@ class Population:
         self.n_groups = n
         self.size: list[int] = self.size_arr.tolist()
         self.cohort: list[int] = self.cohort_arr.tolist()
-        self.status: list[int] = [int(Status.NOT_ARRIVED)] * n  # plain ints: they convert to arrays fast
+        self.status: np.ndarray = np.full(n, int(Status.NOT_ARRIVED), dtype=np.int64)
         # one standard exponential per group: its screening difficulty, kept across retries
         self.screen_e: np.ndarray = streams("screening").standard_exponential(n)
         self.screen_z: np.ndarray = streams("screening_lognormal").standard_normal(n)
@@ -126,38 +128,21 @@ class Population:
 
     def people_by_status(self) -> np.ndarray:
         """People by (cohort, status) as an array of shape (n_cohorts, len(Status))."""
-        status = np.asarray(self.status, dtype=np.int64)
         out = np.zeros((len(self.cohorts), len(Status)), dtype=np.int64)
-        np.add.at(out, (self.cohort_arr, status), self.size_arr)
+        np.add.at(out, (self.cohort_arr, self.status), self.size_arr)
         return out
 
-    # -- status changes after the gates: the population is the only writer of ``status`` -------
-    def admit_to_holding(self, groups: list[int]) -> None:
-        """Screened families enter the holding area."""
-        status = self.status
-        for g in groups:
-            status[g] = _HOLDING
-
-    def board(self, groups: list[int]) -> None:
-        """Families walk onto an aircraft that is still on the ground."""
-        status = self.status
-        for g in groups:
-            status[g] = _BOARDED
-
+    # -- status changes after the gates (entering the holding area and boarding are written
+    # -- by the compiled holding area, see the module docstring) --------------------------
     def fly(self, groups: tuple[int, ...] | list[int]) -> int:
         """Families on an aircraft that took off; returns the people aboard."""
-        status, size = self.status, self.size
-        n = 0
-        for g in groups:
-            status[g] = _FLOWN
-            n += size[g]
-        return n
+        if not groups:
+            return 0
+        self.status[list(groups)] = _FLOWN
+        return sum(map(self.size.__getitem__, groups))
 
-    def outside_at_end(self, in_crowd: list[int], gave_up: list[int], screening: list[int]) -> None:
+    def outside_at_end(self, in_crowd: np.ndarray, gave_up: np.ndarray, screening: np.ndarray) -> None:
         """Where the families still outside the airfield are when the airport closes (the
         perimeter says): in a gate crowd, given up, or in a screening lane."""
-        status = self.status
         for groups, where in ((in_crowd, Status.IN_CROWD), (gave_up, Status.GAVE_UP), (screening, Status.SCREENING)):
-            value = int(where)
-            for g in groups:
-                status[g] = value
+            self.status[groups] = int(where)

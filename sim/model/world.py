@@ -8,8 +8,10 @@ reports; :mod:`sim.experiment` decides when to run.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import math
+import sys
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,7 +31,7 @@ from sim.records import LIMIT_CAUSES, Hourly, Records
 from sim.rng import Streams
 from sim.scenario import Scenario
 
-__all__ = ["World", "paused_collector"]
+__all__ = ["World", "paused_collector", "reuse_freed_memory"]
 
 
 def _service_periods(count: int, schedule: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -64,6 +66,36 @@ def paused_collector() -> Iterator[None]:
             gc.enable()
 
 
+_MALLOPT = {"M_TRIM_THRESHOLD": -1, "M_MMAP_THRESHOLD": -3}
+_reusing: list[bool] = []
+
+
+def reuse_freed_memory() -> bool:
+    """Ask the C allocator (glibc) to keep freed memory for reuse; once per process.
+
+    A replication allocates tens of megabytes of arrays and frees them when it ends. By default
+    glibc maps arrays of a few megabytes fresh from the system and unmaps them when freed, so
+    every replication pays a page fault (and the zeroing of a page) for each 4 KiB it touches:
+    about 4,000 a replication of the reference scenario, a tenth of its time. With arrays up
+    to 32 MiB taken from the heap and freed memory kept there, the next replication reuses the
+    same pages. The process then keeps about its largest replication's memory between
+    replications. Elsewhere than glibc, nothing is changed. Returns whether the allocator
+    accepted."""
+    if not _reusing:
+        ok = False
+        if sys.platform.startswith("linux"):
+            try:
+                mallopt = ctypes.CDLL(None).mallopt
+            except (OSError, AttributeError):
+                mallopt = None
+            if mallopt is not None:
+                mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+                mmap_ok = mallopt(_MALLOPT["M_MMAP_THRESHOLD"], 32 * 2**20)
+                ok = bool(mmap_ok) and bool(mallopt(_MALLOPT["M_TRIM_THRESHOLD"], 2**30))
+        _reusing.append(ok)
+    return _reusing[0]
+
+
 class World:
     """One replication's simulation, ready to run until the security end."""
 
@@ -75,7 +107,7 @@ class World:
         self.timeline = tl = Timeline.from_scenario(s)
         streams = Streams(seed, replication)
         self.population = pop = Population(s, tl, streams)
-        self.holding = Holding(s.airfield.holding_capacity_people, pop)
+        self.holding = Holding(s.airfield.holding_capacity_people)
         self.perimeter = Perimeter(s, tl, pop, self.holding, self.records, streams)
         self.holding.upstream = self.perimeter
         self.runway = Runway(s.runway, tl, self.records)
