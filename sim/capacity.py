@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats as _scipy_stats
 
-from sim.stats import interval_available, mean_ci, sem
+from sim.stats import interval_available, mean_ci, scipy_stats, sem
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -167,7 +166,7 @@ def capacity_curve(df: pd.DataFrame, key: str = "security.end", metric: str = "e
     fitted = np.array([np.polyfit(x, y[r], 1)[0] for r in range(n)])  # each replication's own line
     mean_slope, slope_lo, slope_hi = mean_ci(list(fitted))
     tol = 1e-9 * max(1.0, abs(mean_slope))  # rounding of polyfit, not a difference
-    t_sim = float(_scipy_stats.t.ppf(1 - 0.05 / (2 * len(rows)), n - 1)) if n >= 2 else math.nan
+    t_sim = float(scipy_stats().t.ppf(1 - 0.05 / (2 * len(rows)), n - 1)) if n >= 2 else math.nan
     for j, row in enumerate(rows):
         half = t_sim * sem(list(diffs[:, j] / dx[j]))
         row["per_unit_sim_low"], row["per_unit_sim_high"] = row["per_unit"] - half, row["per_unit"] + half

@@ -13,11 +13,12 @@ families late never shifts the draws of the others.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 
-__all__ = ["FamilyDraws", "Streams"]
+__all__ = ["FamilyDraws", "Streams", "VisitDraws"]
 
 
 def _name_key(name: str) -> int:
@@ -56,9 +57,23 @@ class FamilyDraws:
     new row never copies the others.
     """
 
-    def __init__(self, streams: Streams, name: str, n: int, kind: Literal["uniform", "exponential"], rows: int):
+    def __init__(
+        self,
+        streams: Streams,
+        name: str,
+        n: int,
+        kind: Literal["uniform", "exponential"],
+        rows: int,
+        block: np.ndarray | None = None,
+    ):
+        """``block``: where to keep the rows, a float32 ``[rows, n]`` array (a view into a larger
+        block, see :class:`VisitDraws`); by default, one of its own."""
         self._streams, self._name, self._n, self._kind = streams, name, n, kind
-        self._block = np.empty((rows, n), dtype=np.float32)  # untouched rows take no memory
+        if block is None:
+            block = np.empty((rows, n), dtype=np.float32)  # untouched rows take no memory
+        elif block.shape != (rows, n) or block.dtype != np.float32:
+            raise ValueError(f"{name}: a block of shape {(rows, n)} and type float32 is needed")
+        self._block = block
         self._made = 0
 
     def table(self, rows: int) -> np.ndarray:
@@ -71,19 +86,43 @@ class FamilyDraws:
         self._made = max(self._made, rows)
         return self._block[: self._made]
 
-    def reserved_block(self) -> np.ndarray:
-        """The whole reserved block, ``[rows, families]``, for a reader that keeps it for the run
-        and reads only rows already made (by :meth:`table`): the other rows are not yet
-        numbers."""
-        return self._block
-
     def __call__(self, k: int) -> np.ndarray:
         """Row ``k``: the value of every family at its ``k``-th visit."""
         return self.table(k + 1)[k]
 
     def _fill(self, k: int) -> None:
         gen = self._streams.fresh(f"{self._name}/{k}")
+        row = self._block[k]
+        out = row if row.flags.c_contiguous else np.empty(self._n, dtype=np.float32)
         if self._kind == "uniform":
-            gen.random(self._n, dtype=np.float32, out=self._block[k])
+            gen.random(self._n, dtype=np.float32, out=out)
         else:
-            gen.standard_exponential(self._n, dtype=np.float32, out=self._block[k])
+            gen.standard_exponential(self._n, dtype=np.float32, out=out)
+        if out is not row:
+            row[:] = out
+
+
+class VisitDraws:
+    """The draws of several decisions a family takes at each visit, in one block
+    ``block[visit, family, decision]``.
+
+    Each decision is a :class:`FamilyDraws` (same streams, same values) whose rows are a view
+    into the block, so the values one family needs at one visit lie side by side: one memory
+    access instead of one per decision, which is what a loop over families waiting for memory
+    spends its time on once the population outgrows the processor's caches.
+    """
+
+    def __init__(self, streams: Streams, n: int, decisions: Sequence[tuple[str, Literal["uniform", "exponential"]]], rows: int):
+        self.names = tuple(name for name, _ in decisions)
+        self.block = np.empty((rows, n, len(decisions)), dtype=np.float32)  # untouched rows take no memory
+        self._draws = {
+            name: FamilyDraws(streams, name, n, kind, rows, block=self.block[:, :, j]) for j, (name, kind) in enumerate(decisions)
+        }
+
+    def __getitem__(self, name: str) -> FamilyDraws:
+        return self._draws[name]
+
+    def make(self, rows: int) -> None:
+        """Make rows ``0 .. rows - 1`` of every decision (those not made yet)."""
+        for d in self._draws.values():
+            d.table(rows)

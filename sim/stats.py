@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-from scipy import stats as _scipy_stats
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["t975", "mean_ci", "sem", "point_summary", "NO_INTERVAL", "interval_available"]
+
+
+def scipy_stats() -> Any:
+    """``scipy.stats``, imported when first needed: it takes about a second to import, and most
+    processes that import this package (a sweep's workers, ``airlift --help``) never need it."""
+    from scipy import stats
+
+    return stats
+
 
 NO_INTERVAL = "unavailable: one replication gives no estimate of the spread (run at least two)"
 """Why an interval is missing; written next to the numbers in JSON outputs."""
@@ -26,14 +33,14 @@ def t975(df: int) -> float:
     """The 0.975 quantile of Student's t with ``df`` degrees of freedom (``inf`` below one)."""
     if df < 1:
         return math.inf
-    return float(_scipy_stats.t.ppf(0.975, df))
+    return float(scipy_stats().t.ppf(0.975, df))
 
 
 def sem(values: Sequence[float]) -> float:
     """Standard error of the mean (NaN with fewer than two values)."""
     if len(values) < 2:
         return math.nan
-    return float(_scipy_stats.sem(values, ddof=1))
+    return float(scipy_stats().sem(values, ddof=1))
 
 
 def mean_ci(values: Sequence[float]) -> tuple[float, float, float]:

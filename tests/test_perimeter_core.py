@@ -7,10 +7,11 @@ from __future__ import annotations
 import gc
 import json
 import os
+import platform
 import subprocess
 import sys
 import weakref
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ import sim
 from sim.experiment import run_replication
 from sim.model.world import World
 from sim.records import Screened, ScreenedRows
-from sim.rng import FamilyDraws, Streams
+from sim.rng import FamilyDraws, Streams, VisitDraws
 from tests.conftest import DATA
 
 CHILD = r"""
@@ -63,6 +64,49 @@ def test_draw_rows_are_made_in_place_and_never_beyond_what_was_reserved() -> Non
     assert b.dtype == np.float32 and b.shape == (3, 500) and 0.0 <= b.min() and b.max() < 1.0
     with pytest.raises(ValueError, match="4 rows asked, 3 reserved"):
         d.table(4)
+
+
+def test_visit_draws_keep_each_decisions_numbers_with_a_familys_side_by_side() -> None:
+    """One block [visit, family, decision]: the same numbers as each decision drawn alone."""
+    kinds: list[tuple[str, Literal["uniform", "exponential"]]] = [
+        ("gate_choice", "uniform"),
+        ("patience", "exponential"),
+        ("way_time", "exponential"),
+    ]
+    together = VisitDraws(Streams(4, 2), 300, kinds, rows=4)
+    together.make(3)
+    for j, (name, kind) in enumerate(kinds):
+        alone = FamilyDraws(Streams(4, 2), name, 300, kind, rows=4)
+        assert np.array_equal(together.block[:3, :, j], alone.table(3))
+        assert np.array_equal(together[name](2), alone(2))
+    assert together.block.strides[2] == 4  # a family's decisions at one visit are adjacent floats
+    with pytest.raises(ValueError, match="5 rows asked, 4 reserved"):
+        together.make(5)
+
+
+def test_importing_the_package_does_not_import_scipy() -> None:
+    """SciPy takes about a second to import; a sweep's workers and the CLI's help never need it."""
+    code = "import sys, sim, sim.sweeps, sim.cli; assert not any(m.startswith('scipy') for m in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_a_replication_asks_the_allocator_to_reuse_freed_memory(small: sim.Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.model import world
+
+    calls: list[int] = []
+    real = world.reuse_freed_memory
+
+    def counted() -> bool:
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(world, "reuse_freed_memory", counted)
+    run_replication(small, 0, 0)
+    assert calls == [1]
+    assert real() is real()  # asked once per process: the same answer after
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert real() is True
 
 
 @pytest.mark.parametrize("collecting", [True, False])

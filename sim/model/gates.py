@@ -126,12 +126,10 @@ class Perimeter:
         reached = pop.reach_gates(timeline.end)
         finite = np.flatnonzero(np.isfinite(reached))
         order = finite[np.argsort(reached[finite], kind="stable")]  # ties in family order
-        self._draws = (pop.gate_choice, pop.patience, pop.way_retry, pop.way_time, pop.way_through)
-        for d in self._draws:
-            d.table(2)
-        # the whole reserved blocks: rows are made in place as families need them (N_DRAWS says
-        # how many are), so the core keeps the same arrays for the whole run
-        tables = [d.reserved_block() for d in self._draws]
+        self._draws = pop.visit_draws
+        if self._draws.names != core.DRAWS:
+            raise ValueError(f"the perimeter needs the draws {core.DRAWS}, in that order")
+        self._draws.make(2)
         self.core = core.Core(
             fam_i=fam_i,
             fam_f=fam_f,
@@ -153,11 +151,9 @@ class Perimeter:
             seg_n=np.array([len(w.times) for w in ways], dtype=np.int64),
             change_lanes=change_tables[0],
             change_open=change_tables[1],
-            choice=tables[0],
-            patience=tables[1],
-            way_retry=tables[2],
-            way_time=tables[3],
-            way_through=tables[4],
+            # the whole reserved block: rows are made in place as families need them (N_DRAWS
+            # says how many are), so the core keeps the same array for the whole run
+            draws=self._draws.block,
             heap_t=np.zeros(capacity),
             heap_k=np.zeros(capacity, dtype=np.int64),
             heap_p=np.zeros(capacity, dtype=np.int64),
@@ -204,8 +200,7 @@ class Perimeter:
         while self._advance(s, t) == core.NEED_DRAWS:
             # the rows a family joining now needs: its visit's, and its way back's
             visits = min(int(cnt[core.MAX_VISITS]) + 2, int(s.max_visits.max()) + 1)
-            for d in self._draws:
-                d.table(visits)
+            self._draws.make(visits)
             cnt[core.N_DRAWS] = visits
         upto = int(cnt[core.N_SCREENED])
         if upto > self._records_seen:

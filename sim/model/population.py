@@ -17,7 +17,7 @@ import numpy as np
 from sim.model.access import Access
 from sim.model.security import Timeline
 from sim.records import Status
-from sim.rng import FamilyDraws, Streams
+from sim.rng import Streams, VisitDraws
 from sim.scenario import Cohort, Scenario
 
 __all__ = ["Population", "Status"]
@@ -95,11 +95,21 @@ class Population:
         self.access_u: np.ndarray = streams("access").random(n)  # its first attempt gets through?
         # a family visits the gates at most max_attempts times; its way back after the last is drawn too
         rows = max([c.patience.max_attempts for c in self.cohorts] + [1]) + 1
-        self.gate_choice = FamilyDraws(streams, "gate_choice", n, "uniform", rows)
-        self.patience = FamilyDraws(streams, "patience", n, "exponential", rows)
-        self.way_retry = FamilyDraws(streams, "way_retry", n, "uniform", rows)
-        self.way_time = FamilyDraws(streams, "way_time", n, "exponential", rows)
-        self.way_through = FamilyDraws(streams, "way_through", n, "uniform", rows)
+        self.visit_draws = VisitDraws(
+            streams,
+            n,
+            [
+                ("gate_choice", "uniform"),
+                ("patience", "exponential"),
+                ("way_retry", "uniform"),
+                ("way_time", "exponential"),
+                ("way_through", "uniform"),
+            ],
+            rows,
+        )
+        self.way_retry = self.visit_draws["way_retry"]
+        self.way_time = self.visit_draws["way_time"]
+        self.way_through = self.visit_draws["way_through"]
         self.access = Access(scenario, timeline)
 
     def reach_gates(self, horizon: float) -> np.ndarray:
