@@ -7,7 +7,7 @@ appended, is never changed or deleted (a cancelled runway slot is a second row s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Literal, NamedTuple
@@ -160,21 +160,35 @@ class Hourly(NamedTuple):
 class ScreenedRows:
     """The :class:`Screened` rows of a replication, append-only, kept as columns.
 
-    Tens of thousands of families start screening in a replication; the perimeter appends them
-    in batches of arrays (:meth:`extend_columns`), summaries read whole columns
-    (:meth:`column`), and iterating or indexing gives :class:`Screened` rows like a list.
+    Tens of thousands of families start screening in a replication. The rows come either in
+    batches of arrays (:meth:`extend_columns`, :meth:`append`) or from arrays that their
+    writer fills in order and never rewrites (:meth:`follow`: the perimeter's, read as they
+    grow, with nothing copied while it runs). Summaries read whole columns (:meth:`column`);
+    iterating or indexing gives :class:`Screened` rows like a list.
     """
 
     def __init__(self) -> None:
         self._times: list[np.ndarray] = []  # chunks of (start, wait_hours), float
         self._ints: list[np.ndarray] = []  # chunks of (people, gate, cohort), int
         self._n = 0
+        self._source: tuple[np.ndarray, np.ndarray, Callable[[], int]] | None = None
+
+    def follow(self, times: np.ndarray, ints: np.ndarray, count: Callable[[], int]) -> None:
+        """The rows are the first ``count()`` rows of ``times`` (start, wait_hours) and ``ints``
+        (people, gate, cohort), which their writer fills in order and never rewrites."""
+        if self._n or self._source is not None:
+            raise ValueError("screened rows follow one source, and only when they have no rows of their own")
+        if len(times) != len(ints):
+            raise ValueError("columns of different lengths")
+        self._source = (np.asarray(times, dtype=float), np.asarray(ints, dtype=np.int64), count)
 
     def extend_columns(self, times: np.ndarray, ints: np.ndarray) -> None:
         """Append rows: ``times[:, 0:2]`` = start, wait_hours; ``ints[:, 0:3]`` = people, gate, cohort.
 
         The arrays are kept as they are (not copied) when their types fit: rows once appended
-        are facts, so the caller must not change them afterwards (the perimeter never does)."""
+        are facts, so the caller must not change them afterwards."""
+        if self._source is not None:
+            raise ValueError("these screened rows follow their writer's arrays")
         if len(times) != len(ints):
             raise ValueError("columns of different lengths")
         if len(times):
@@ -183,7 +197,12 @@ class ScreenedRows:
             self._n += len(times)
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray]:
-        """All rows as two arrays (the chunks appended so far, joined once when read)."""
+        """All rows as two arrays (views of the source's, or the chunks appended so far, joined
+        once when read)."""
+        if self._source is not None:
+            times, ints, count = self._source
+            n = count()
+            return times[:n], ints[:n]
         if len(self._times) > 1:
             self._times, self._ints = [np.concatenate(self._times)], [np.concatenate(self._ints)]
         return self._times[0], self._ints[0]
@@ -194,23 +213,24 @@ class ScreenedRows:
     def column(self, name: str) -> np.ndarray:
         """One field of every row, in order, as an array (a copy)."""
         i = Screened._fields.index(name)
-        if not self._n:
+        if not len(self):
             return np.zeros(0, dtype=float if i < 2 else np.int64)
         times, ints = self._columns()
         return times[:, i].copy() if i < 2 else ints[:, i - 2].copy()
 
     def __len__(self) -> int:
-        return self._n
+        return self._source[2]() if self._source is not None else self._n
 
     def __iter__(self) -> Iterator[Screened]:
-        if not self._n:
+        if not len(self):
             return iter(())
         times, ints = self._columns()
         t, i = times.T.tolist(), ints.T.tolist()
         return map(Screened._make, zip(t[0], t[1], i[0], i[1], i[2]))
 
     def __getitem__(self, k: int) -> Screened:
-        if not -self._n <= k < self._n:
+        n = len(self)
+        if not -n <= k < n:
             raise IndexError("screened row out of range")
         times, ints = self._columns()
         t, i = times[k].tolist(), ints[k].tolist()

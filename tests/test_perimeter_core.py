@@ -155,3 +155,20 @@ def test_screened_rows_read_like_a_list_of_records_and_give_columns() -> None:
     assert rows.column("cohort").tolist() == [1, 0, 1]
     with pytest.raises(ValueError, match="different lengths"):
         rows.extend_columns(np.zeros((2, 2)), np.zeros((1, 3), dtype=np.int64))
+
+
+def test_screened_rows_can_follow_arrays_their_writer_fills_in_order() -> None:
+    times, ints, filled = np.zeros((4, 2)), np.zeros((4, 3), dtype=np.int64), [0]
+    rows = ScreenedRows()
+    rows.follow(times, ints, lambda: filled[0])
+    assert len(rows) == 0 and list(rows) == []
+    times[0], ints[0], filled[0] = (1.0, 0.5), (3, 0, 1), 1
+    times[1], ints[1], filled[0] = (2.0, 0.25), (2, 1, 0), 2
+    assert list(rows) == [Screened(1.0, 0.5, 3, 0, 1), Screened(2.0, 0.25, 2, 1, 0)]
+    assert rows[-1].people == 2 and rows.column("gate").tolist() == [0, 1]
+    with pytest.raises(IndexError):
+        rows[2]  # written beyond the count: not a row yet
+    with pytest.raises(ValueError, match="follow"):
+        rows.append(Screened(4.0, 1.5, 5, 2, 1))
+    with pytest.raises(ValueError, match="one source"):
+        rows.follow(times, ints, lambda: 0)

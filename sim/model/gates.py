@@ -7,16 +7,16 @@ freed in the holding area, which happens at boarding, when it is advanced first.
 for how a family picks a gate.
 
 This class builds the arrays, which the holding area shares (screened families enter its queues
-inside the compiled loop, :mod:`sim.model.perimeter_core`), and copies screening starts to the
-records after each advance. Giving up costs no event: a
+inside the compiled loop, :mod:`sim.model.perimeter_core`). Giving up costs no event: a
 family's patience runs out at a time fixed when it joins a crowd, so a lane looking at the head
 of a queue passes over families whose patience ran out, and the family's next visit (its way
 back, drawn in one go by :mod:`sim.model.access`) is put on the calendar when it joins, to be
 dropped if it was screened meanwhile. A family visits the gates at most
 ``patience.max_attempts`` times.
 
-Records: ``records.screened`` gets ``(start_hours, wait_hours, people, gate, cohort)`` for
-every family that starts screening.
+Records: ``records.screened`` has ``(start_hours, wait_hours, people, gate, cohort)`` for
+every family that started screening: the loop writes the rows in its arrays, in order, and the
+records read them there (:meth:`sim.records.ScreenedRows.follow`).
 """
 
 from __future__ import annotations
@@ -176,7 +176,8 @@ class Perimeter:
         for i in range(n_gates):
             for j, t in enumerate(changes[i]):
                 core._push(self.core.heap_t, self.core.heap_k, self.core.heap_p, self.core.counters, t, core.CHANGE, i, j)
-        self._records_seen = 0
+        counters = self.core.counters
+        records.screened.follow(self.core.screened_f, self.core.screened_i, lambda: int(counters[core.N_SCREENED]))
         self._settled = False
         self._advance = core.direct(core.advance, self.core, 0.0)
         self._crowd_people = core.direct(core.crowd_people, self.core)
@@ -202,10 +203,6 @@ class Perimeter:
             visits = min(int(cnt[core.MAX_VISITS]) + 2, int(s.max_visits.max()) + 1)
             self._draws.make(visits)
             cnt[core.N_DRAWS] = visits
-        upto = int(cnt[core.N_SCREENED])
-        if upto > self._records_seen:
-            self.records.screened.extend_columns(s.screened_f[self._records_seen : upto], s.screened_i[self._records_seen : upto])
-            self._records_seen = upto
         if t >= self.tl.end and not self._settled:
             self._settle(t)
 
