@@ -227,4 +227,4 @@ class Perimeter:
         return self.core.fam_i[:, core.VISITS].tolist()
 
     def blocked_gates(self) -> int:
-        return int(self.core.gate_i[:, core.BLOCKED].sum())
+        return sum(self.core.gate_i[:, core.BLOCKED].tolist())  # a few gates: no numpy call
