@@ -33,7 +33,9 @@ __all__ = [
 
 
 class Status(IntEnum):
-    """Where a family is. Only :class:`sim.model.population.Population` changes it."""
+    """Where a family is. :class:`sim.model.population.Population` owns it: its methods change
+    it, except entering the holding area and boarding, which the compiled state of the people on
+    the ground (:mod:`sim.model.perimeter_core`) writes on its behalf."""
 
     NOT_ARRIVED = 0  # has not reached a gate yet (or was turned back on the way and will retry)
     IN_CROWD = 1  # waiting in a gate crowd
@@ -174,13 +176,16 @@ class ScreenedRows:
         self._source: tuple[np.ndarray, np.ndarray, Callable[[], int]] | None = None
 
     def follow(self, times: np.ndarray, ints: np.ndarray, count: Callable[[], int]) -> None:
-        """The rows are the first ``count()`` rows of ``times`` (start, wait_hours) and ``ints``
-        (people, gate, cohort), which their writer fills in order and never rewrites."""
+        """The rows are the first ``count()`` rows of ``times`` (float64: start, wait_hours) and
+        ``ints`` (int64: people, gate, cohort), which their writer fills in order and never
+        rewrites. The arrays are read where they are, never copied (so other types are refused)."""
         if self._n or self._source is not None:
             raise ValueError("screened rows follow one source, and only when they have no rows of their own")
         if len(times) != len(ints):
             raise ValueError("columns of different lengths")
-        self._source = (np.asarray(times, dtype=float), np.asarray(ints, dtype=np.int64), count)
+        if times.dtype != np.float64 or ints.dtype != np.int64:
+            raise ValueError("screened rows follow float64 times and int64 integers")
+        self._source = (times, ints, count)
 
     def extend_columns(self, times: np.ndarray, ints: np.ndarray) -> None:
         """Append rows: ``times[:, 0:2]`` = start, wait_hours; ``ints[:, 0:3]`` = people, gate, cohort.
@@ -201,7 +206,7 @@ class ScreenedRows:
         once when read)."""
         if self._source is not None:
             times, ints, count = self._source
-            n = count()
+            n = int(count())
             return times[:n], ints[:n]
         if len(self._times) > 1:
             self._times, self._ints = [np.concatenate(self._times)], [np.concatenate(self._ints)]
@@ -219,7 +224,7 @@ class ScreenedRows:
         return times[:, i].copy() if i < 2 else ints[:, i - 2].copy()
 
     def __len__(self) -> int:
-        return self._source[2]() if self._source is not None else self._n
+        return int(self._source[2]()) if self._source is not None else self._n
 
     def __iter__(self) -> Iterator[Screened]:
         if not len(self):

@@ -114,7 +114,7 @@ class VisitDraws:
 
     def __init__(self, streams: Streams, n: int, decisions: Sequence[tuple[str, Literal["uniform", "exponential"]]], rows: int):
         self.names = tuple(name for name, _ in decisions)
-        self.block = np.empty((rows, n, len(decisions)), dtype=np.float32)  # untouched rows take no memory
+        self.block = np.empty((rows, n, len(decisions)), dtype=np.float32)  # rows are written when made
         self._draws = {
             name: FamilyDraws(streams, name, n, kind, rows, block=self.block[:, :, j]) for j, (name, kind) in enumerate(decisions)
         }

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim.model import perimeter_core as core
 from sim.model.airfield import Holding
 from sim.model.gates import Perimeter
 from sim.model.population import Population
@@ -18,7 +19,7 @@ from sim.rng import Streams
 H = 1 / 6  # ten minutes of screening
 
 
-def one_gate(small, closed=(), holding=1000, lanes=1):
+def one_gate(small, closed=(), holding=1000, lanes=1, afghans=6):
     o = {
         "gates": {
             "abbey": {
@@ -30,7 +31,7 @@ def one_gate(small, closed=(), holding=1000, lanes=1):
             }
         },
         "cohorts.us_citizens.people": 6,
-        "cohorts.afghans.people": 6,
+        "cohorts.afghans.people": afghans,
         "cohorts.us_citizens.group_size": {"distribution": "categorical", "sizes": [2], "weights": [1]},
         "cohorts.afghans.group_size": {"distribution": "categorical", "sizes": [2], "weights": [1]},
         "cohorts.afghans.arrival.curfew_factor": 1.0,
@@ -41,8 +42,11 @@ def one_gate(small, closed=(), holding=1000, lanes=1):
     s = small.with_overrides(o)
     tl = Timeline.from_scenario(s)
     pop = Population(s, tl, Streams(1, 0))
-    # groups 0-2 are US citizens (priority 1), 3-5 Afghans (priority 2)
-    pop.first_attempt = np.array([1.0, 1.05, 1.3, 0.95, 1.01, 1.02])
+    # groups 0-2 are US citizens (priority 1), 3-5 Afghans (priority 2); with more Afghans, nobody comes
+    if afghans == 6:
+        pop.first_attempt = np.array([1.0, 1.05, 1.3, 0.95, 1.01, 1.02])
+    else:
+        pop.first_attempt = np.full(pop.n_groups, np.inf)
     rec = Records()
     hold = Holding(s.airfield.holding_capacity_people)
     perimeter = Perimeter(s, tl, pop, hold, rec, Streams(1, 0))
@@ -86,9 +90,10 @@ def test_full_holding_blocks_gates_and_boarding_reopens_them(small):
     assert hold.people_inside == 4 and per.blocked_gates() == 1
     taken, _ = hold.board(5.0, cohorts=[0, 1], seats=2)
     assert [pop.cohort[g] for g in taken] == [0]  # priority first
+    assert len(rec.screened) == 3  # the freed room restarted the gate at once, inside boarding
     per.advance_to(5.0)
     assert rec.screened[2][0] == pytest.approx(5.0)
-    assert hold.people_inside + hold.reserved <= 4
+    assert hold.people_inside + hold.reserved <= 4 and hold.peak_people == 4
 
 
 def test_boarding_respects_priority_and_eligibility(small):
@@ -101,6 +106,29 @@ def test_boarding_respects_priority_and_eligibility(small):
     taken, _ = hold.board(10.0, cohorts=[0], seats=3)
     assert len(taken) == 1 and pop.size[taken[0]] == 2
     assert hold.people_inside == 4
+
+
+def test_boarding_takes_whole_families_in_order_and_looks_at_most_eight_past_one_too_big(small):
+    """The compiled boarding: first come first served within a cohort; past a family too big
+    for the seats left, the next FIT_SCAN (8) families are looked at, not the ninth."""
+    per, pop, hold, rec = one_gate(small, afghans=24)  # families 0-2: US citizens; 3-14: Afghans
+    st = per.core
+    sizes = {3: 5, **dict.fromkeys(range(4, 12), 4), 12: 1, 13: 2, 14: 2}
+    for g, n in sizes.items():
+        st.fam_i[g, core.SIZE] = n
+        st.status[g] = Status.HOLDING
+        core._append(st.fam_i, st.q_head, st.q_tail, st.hold_q + 1, g)
+    st.counters[core.INSIDE_PEOPLE] = sum(sizes.values())
+    # the family of 1 is the ninth past the head: not seen, so nobody boards
+    assert hold.board(0.0, cohorts=[1], seats=3) == ([], 0)
+    st.fam_i[11, core.SIZE] = 3  # the eighth past the head now fits
+    assert hold.board(0.0, cohorts=[1], seats=3) == ([11], 3)
+    # in order: the head (5), the next (4), then past a 4 the family of 1
+    assert hold.board(0.0, cohorts=[0, 1], seats=10) == ([3, 4, 12], 10)
+    assert [int(pop.status[g]) for g in (3, 4, 11, 12, 5)] == [Status.BOARDED] * 4 + [Status.HOLDING]
+    assert hold.people_inside == sum(sizes.values()) - 3 - 10
+    with pytest.raises(ValueError, match="2 cohorts"):
+        hold.board(0.0, cohorts=[2], seats=1)
 
 
 def erlang_c_wait(lam: float, mu: float, c: int) -> float:

@@ -34,9 +34,6 @@ class Upstream(Protocol):
 class Holding:
     """People inside the perimeter waiting for an aircraft, plus troops awaiting retrograde."""
 
-    #: how far past an oversized family boarding looks for one that fits the seats left
-    FIT_SCAN = core.FIT_SCAN
-
     def __init__(self, capacity_people: int):
         self.capacity = capacity_people
         self.troops_waiting = 0
@@ -52,9 +49,13 @@ class Holding:
         self._has_eligible = core.direct(core.has_eligible, state, np.zeros(1, dtype=np.int64))
 
     def _cohort_array(self, cohorts: Sequence[int]) -> np.ndarray:
+        """The cohorts as the compiled code takes them (checked once: it does not check bounds)."""
         key = tuple(cohorts)
         arr = self._cohorts.get(key)
         if arr is None:
+            n_cohorts = len(self._state.q_head) - self._state.hold_q if self._state is not None else 0
+            if any(not 0 <= c < n_cohorts for c in key):
+                raise ValueError(f"cohorts {key}: there are {n_cohorts} cohorts")
             arr = self._cohorts[key] = np.array(key, dtype=np.int64)
         return arr
 

@@ -29,7 +29,7 @@ import numpy as np
 from sim.model import perimeter_core as core
 from sim.model.population import Population
 from sim.model.security import Timeline
-from sim.records import Records
+from sim.records import Records, Status
 from sim.rng import Streams
 from sim.scenario import Scenario
 
@@ -47,6 +47,17 @@ class Admission(Protocol):
     capacity: int
 
     def attach(self, state: core.Core) -> None: ...
+
+
+class _Screenings:
+    """How many screening rows the compiled loop has written (a picklable callable, unlike a
+    lambda: records may be pickled)."""
+
+    def __init__(self, counters: np.ndarray):
+        self.counters = counters
+
+    def __call__(self) -> int:
+        return int(self.counters[core.N_SCREENED])
 
 
 _DIST = {"fixed": 0, "exponential": 1, "lognormal": 2}
@@ -123,6 +134,10 @@ class Perimeter:
             seg_t[c, :m], seg_cum[c, : m + 1], seg_rate[c, :m], seg_through[c, :m] = w.times, w.cum, w.rates, w.through
         max_lanes = int(sum(max(gate_i[i, core.LANES], change_tables[0][i].max(initial=0)) for i in range(n_gates)))
         capacity = n + max_lanes + sum(len(c) for c in changes) + 8
+        # a calendar event packs its two arguments (a gate or a family, then a family, 0 or a
+        # change's index) in one int64: a << 32 | b
+        if max(n, n_gates) >= 2**31 or max((len(c) for c in changes), default=0) >= 2**32:
+            raise ValueError(f"{n:,} families and {n_gates} gates: the perimeter's calendar takes fewer than 2**31")
         reached = pop.reach_gates(timeline.end)
         finite = np.flatnonzero(np.isfinite(reached))
         order = finite[np.argsort(reached[finite], kind="stable")]  # ties in family order
@@ -163,6 +178,8 @@ class Perimeter:
             screened_f=np.zeros((n, 2)),
             screened_i=np.zeros((n, 3), dtype=np.int64),
             status=pop.status,
+            holding_code=int(Status.HOLDING),
+            boarded_code=int(Status.BOARDED),
             taken=np.zeros(n, dtype=np.int64),
             counters=np.zeros(core.N_COUNTERS, dtype=np.int64),
             clock=np.zeros(1),
@@ -176,8 +193,7 @@ class Perimeter:
         for i in range(n_gates):
             for j, t in enumerate(changes[i]):
                 core._push(self.core.heap_t, self.core.heap_k, self.core.heap_p, self.core.counters, t, core.CHANGE, i, j)
-        counters = self.core.counters
-        records.screened.follow(self.core.screened_f, self.core.screened_i, lambda: int(counters[core.N_SCREENED]))
+        records.screened.follow(self.core.screened_f, self.core.screened_i, _Screenings(self.core.counters))
         self._settled = False
         self._advance = core.direct(core.advance, self.core, 0.0)
         self._crowd_people = core.direct(core.crowd_people, self.core)
@@ -201,6 +217,8 @@ class Perimeter:
         while self._advance(s, t) == core.NEED_DRAWS:
             # the rows a family joining now needs: its visit's, and its way back's
             visits = min(int(cnt[core.MAX_VISITS]) + 2, int(s.max_visits.max()) + 1)
+            if visits <= cnt[core.N_DRAWS]:
+                raise RuntimeError("the perimeter asked for draw rows it already has")
             self._draws.make(visits)
             cnt[core.N_DRAWS] = visits
         if t >= self.tl.end and not self._settled:

@@ -5,7 +5,8 @@ as arrays (numba).
 and calls :func:`advance` to move it to a time; :class:`sim.model.airfield.Holding` calls
 :func:`board` to take families aboard. Nothing here knows about SimPy, the scenario or the
 records; it writes one thing of the population's, on its behalf: a family's status when it
-enters the holding area and when it boards (the array is the population's). The functions
+enters the holding area and when it boards (the array and the two status codes are handed in
+with the state, so compiled code cached on disk never keeps an old numbering). The functions
 are plain Python over numpy arrays, compiled by numba; with ``NUMBA_DISABLE_JIT=1`` they run
 as they are (slowly), which is how the tests check that the compiled and the plain path agree.
 
@@ -25,9 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from sim.records import Status
-
-__all__ = ["Core", "advance", "board", "crowd_people", "room_freed", "NEED_DRAWS", "compiled", "direct"]
+__all__ = ["Core", "advance", "board", "has_eligible", "crowd_people", "room_freed", "NEED_DRAWS", "compiled", "direct"]
 
 _OPTIONS: dict[str, Any] = {"cache": True, "_nrt": False}
 compiled = njit(**_OPTIONS)
@@ -48,7 +47,7 @@ def _type_key(a: Any) -> Any:
     the Python type."""
     if isinstance(a, np.ndarray):
         f = a.flags
-        return (a.dtype.str, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned)
+        return (a.dtype, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned)
     if isinstance(a, tuple):
         return (type(a), *(_type_key(x) for x in a))
     return type(a)
@@ -91,8 +90,6 @@ BASE_MIN, PER_PERSON_MIN, LOG_SIGMA = range(3)
 HEAP_N, SEQ, NEXT_ARRIVAL, RESERVED, INSIDE_PEOPLE, PEAK, N_SCREENED, BOARDED_PEOPLE, CROWD_PEOPLE, DRAINED, EVENTS = range(11)
 CAPACITY, N_DRAWS, MAX_VISITS = 11, 12, 13
 N_COUNTERS = 14
-# the population's statuses this module writes
-_HOLDING, _BOARDED = int(Status.HOLDING), int(Status.BOARDED)
 FIT_SCAN = 8
 """How far past an oversized family at the head of a holding queue boarding looks for one
 that fits the seats left."""
@@ -131,16 +128,18 @@ class Core(NamedTuple):
     draws: np.ndarray  # float32 [visits, families, DRAWS]: the families' draws (rows < N_DRAWS made)
     heap_t: np.ndarray  # float64 [capacity]: the calendar's times
     heap_k: np.ndarray  # int64 [capacity]: kind << _KIND_SHIFT | sequence (the order at equal times)
-    heap_p: np.ndarray  # int64 [capacity]: the event's arguments, a << 32 | b
+    heap_p: np.ndarray  # int64 [capacity]: the event's arguments, a << 32 | b (a < 2**31, 0 <= b < 2**32)
     arrival_t: np.ndarray  # first arrivals in time order
     arrival_g: np.ndarray
     leaving: np.ndarray  # int64 [whole hours]: people whose patience runs out by then
     screened_f: np.ndarray  # float64 [families, 2]: start, wait
     screened_i: np.ndarray  # int64 [families, 3]: people, gate, cohort
     status: np.ndarray  # int64 [families]: the population's statuses
+    holding_code: int  # the status of a family in the holding area (sim.records.Status.HOLDING)
+    boarded_code: int  # ... and of one aboard an aircraft still on the ground (Status.BOARDED)
     taken: np.ndarray  # int64 [families]: the families the last call of board took, in order
     counters: np.ndarray  # int64 [N_COUNTERS]
-    clock: np.ndarray  # float64 [3]: now, end
+    clock: np.ndarray  # float64 [1]: now
     end: float
 
 
@@ -374,7 +373,7 @@ def _done(s: Core, g: int, gid: int, t: float) -> None:
     cnt[RESERVED] -= n
     cnt[INSIDE_PEOPLE] += n
     s.fam_i[gid, STATE] = INSIDE
-    s.status[gid] = _HOLDING
+    s.status[gid] = s.holding_code
     _append(s.fam_i, s.q_head, s.q_tail, s.hold_q + s.fam_i[gid, COH], gid)
     _start(s, g, t)
 
@@ -456,7 +455,7 @@ def board(s: Core, t: float, cohorts: np.ndarray, seats: int) -> int:
                 if g < 0:
                     break
             _unlink(fi, q_head, s.q_tail, g)
-            s.status[g] = _BOARDED
+            s.status[g] = s.boarded_code
             s.taken[k] = g
             k += 1
             left -= fi[g, SIZE]

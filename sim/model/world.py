@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import math
+import os
 import sys
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -79,11 +80,12 @@ def reuse_freed_memory() -> bool:
     about 4,000 a replication of the reference scenario, a tenth of its time. With arrays up
     to 32 MiB taken from the heap and freed memory kept there, the next replication reuses the
     same pages. The process then keeps about its largest replication's memory between
-    replications. Elsewhere than glibc, nothing is changed. Returns whether the allocator
-    accepted."""
+    replications (up to 1 GiB of freed memory is not given back to the system). Elsewhere than
+    glibc, or with the environment variable ``AIRLIFT_SYSTEM_ALLOCATOR=1``, nothing is changed.
+    Returns whether the allocator accepted both settings."""
     if not _reusing:
         ok = False
-        if sys.platform.startswith("linux"):
+        if sys.platform.startswith("linux") and os.environ.get("AIRLIFT_SYSTEM_ALLOCATOR", "") in ("", "0"):
             try:
                 mallopt = ctypes.CDLL(None).mallopt
             except (OSError, AttributeError):
