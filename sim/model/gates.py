@@ -86,6 +86,58 @@ def _gate_tables(scenario: Scenario, timeline: Timeline) -> tuple[np.ndarray, np
     return gate_i, gate_f, np.stack([lanes, open_]), changes
 
 
+def _family_tables(pop: Population, prios: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The families' integer and float columns (see the column names in perimeter_core)."""
+    n = pop.n_groups
+    rank = {p: i for i, p in enumerate(prios)}
+    fam_i = np.zeros((n, 8), dtype=np.int64)
+    fam_i[:, core.COH] = pop.cohort_arr
+    fam_i[:, core.SIZE] = pop.size_arr
+    fam_i[:, core.RANK] = np.array([rank[c.priority] for c in pop.cohorts], dtype=np.int64)[pop.cohort_arr]
+    fam_i[:, core.PREV :] = -1
+    fam_i[:, core.VISITS] = 0
+    fam_f = np.zeros((n, 4))
+    fam_f[:, core.SCREEN_E] = pop.screen_e
+    fam_f[:, core.SCREEN_Z] = pop.screen_z
+    return fam_i, fam_f
+
+
+def _admission_tables(scenario: Scenario, pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Per cohort: the gates that admit it (-1 pads) and their weights."""
+    gate_names = list(scenario.gates)
+    admit_gate = np.full((len(pop.cohorts), len(gate_names)), -1, dtype=np.int64)
+    admit_weight = np.zeros((len(pop.cohorts), len(gate_names)))
+    for c, cname in enumerate(pop.cohort_names):
+        ok = [i for i, g in enumerate(scenario.gates.values()) if "any" in g.admits or cname in g.admits]
+        admit_gate[c, : len(ok)] = ok
+        admit_weight[c, : len(ok)] = [scenario.gates[gate_names[i]].weight for i in ok]
+    return admit_gate, admit_weight
+
+
+def _way_tables(pop: Population) -> dict[str, np.ndarray]:
+    """Per cohort, the step tables of the way back to the gates (:mod:`sim.model.access`)."""
+    ways = pop.access.cohorts
+    n_cohorts = len(pop.cohorts)
+    width = max(len(w.times) for w in ways) if ways else 1
+    seg_t = np.full((n_cohorts, width), np.inf)
+    seg_cum = np.full((n_cohorts, width + 1), np.inf)
+    seg_rate = np.zeros((n_cohorts, width))
+    seg_through = np.zeros((n_cohorts, width))
+    for c, w in enumerate(ways):
+        m = len(w.times)
+        seg_t[c, :m], seg_cum[c, : m + 1], seg_rate[c, :m], seg_through[c, :m] = w.times, w.cum, w.rates, w.through
+    seg_n = np.array([len(w.times) for w in ways], dtype=np.int64)
+    return {"seg_t": seg_t, "seg_cum": seg_cum, "seg_rate": seg_rate, "seg_through": seg_through, "seg_n": seg_n}
+
+
+def _first_arrivals(pop: Population, end: float) -> tuple[np.ndarray, np.ndarray]:
+    """When families first reach a gate, in time order (ties in family order), and who."""
+    reached = pop.reach_gates(end)
+    finite = np.flatnonzero(np.isfinite(reached))
+    order = finite[np.argsort(reached[finite], kind="stable")]
+    return reached[order].astype(float), order.astype(np.int64)
+
+
 class Perimeter:
     """Gate crowds and screening lanes for all families, as one lazily advanced calendar."""
 
@@ -104,43 +156,17 @@ class Perimeter:
         self.records = records
         n = pop.n_groups
         prios = sorted({c.priority for c in pop.cohorts})
-        rank = {p: i for i, p in enumerate(prios)}
-        fam_i = np.zeros((n, 8), dtype=np.int64)
-        fam_i[:, core.COH] = pop.cohort_arr
-        fam_i[:, core.SIZE] = pop.size_arr
-        fam_i[:, core.RANK] = np.array([rank[c.priority] for c in pop.cohorts], dtype=np.int64)[pop.cohort_arr]
-        fam_i[:, core.PREV :] = -1
-        fam_i[:, core.VISITS] = 0
-        fam_f = np.zeros((n, 4))
-        fam_f[:, core.SCREEN_E] = pop.screen_e
-        fam_f[:, core.SCREEN_Z] = pop.screen_z
+        fam_i, fam_f = _family_tables(pop, prios)
         gate_i, gate_f, change_tables, changes = _gate_tables(scenario, timeline)
-        gate_names = list(scenario.gates)
-        n_gates, n_cohorts = len(gate_names), len(pop.cohorts)
-        admit_gate = np.full((n_cohorts, n_gates), -1, dtype=np.int64)
-        admit_weight = np.zeros((n_cohorts, n_gates))
-        for c, cname in enumerate(pop.cohort_names):
-            ok = [i for i, g in enumerate(scenario.gates.values()) if "any" in g.admits or cname in g.admits]
-            admit_gate[c, : len(ok)] = ok
-            admit_weight[c, : len(ok)] = [scenario.gates[gate_names[i]].weight for i in ok]
-        ways = pop.access.cohorts
-        width = max(len(w.times) for w in ways) if ways else 1
-        seg_t = np.full((n_cohorts, width), np.inf)
-        seg_cum = np.full((n_cohorts, width + 1), np.inf)
-        seg_rate = np.zeros((n_cohorts, width))
-        seg_through = np.zeros((n_cohorts, width))
-        for c, w in enumerate(ways):
-            m = len(w.times)
-            seg_t[c, :m], seg_cum[c, : m + 1], seg_rate[c, :m], seg_through[c, :m] = w.times, w.cum, w.rates, w.through
+        n_gates, n_cohorts = len(scenario.gates), len(pop.cohorts)
+        admit_gate, admit_weight = _admission_tables(scenario, pop)
         max_lanes = int(sum(max(gate_i[i, core.LANES], change_tables[0][i].max(initial=0)) for i in range(n_gates)))
         capacity = n + max_lanes + sum(len(c) for c in changes) + 8
         # a calendar event packs its two arguments (a gate or a family, then a family, 0 or a
         # change's index) in one int64: a << 32 | b
         if max(n, n_gates) >= 2**31 or max((len(c) for c in changes), default=0) >= 2**32:
             raise ValueError(f"{n:,} families and {n_gates} gates: the perimeter's calendar takes fewer than 2**31")
-        reached = pop.reach_gates(timeline.end)
-        finite = np.flatnonzero(np.isfinite(reached))
-        order = finite[np.argsort(reached[finite], kind="stable")]  # ties in family order
+        arrival_t, arrival_g = _first_arrivals(pop, timeline.end)
         self._draws = pop.visit_draws
         if self._draws.names != core.DRAWS:
             raise ValueError(f"the perimeter needs the draws {core.DRAWS}, in that order")
@@ -159,11 +185,7 @@ class Perimeter:
             patience_h=np.array([c.patience.mean_hours for c in pop.cohorts], dtype=float),
             max_visits=np.array([c.patience.max_attempts for c in pop.cohorts], dtype=np.int64),
             retry_p=np.array([c.patience.retry_probability for c in pop.cohorts], dtype=float),
-            seg_t=seg_t,
-            seg_cum=seg_cum,
-            seg_rate=seg_rate,
-            seg_through=seg_through,
-            seg_n=np.array([len(w.times) for w in ways], dtype=np.int64),
+            **_way_tables(pop),
             change_lanes=change_tables[0],
             change_open=change_tables[1],
             # the whole reserved block: rows are made in place as families need them (N_DRAWS
@@ -172,8 +194,8 @@ class Perimeter:
             heap_t=np.zeros(capacity),
             heap_k=np.zeros(capacity, dtype=np.int64),
             heap_p=np.zeros(capacity, dtype=np.int64),
-            arrival_t=reached[order].astype(float),
-            arrival_g=order.astype(np.int64),
+            arrival_t=arrival_t,
+            arrival_g=arrival_g,
             leaving=np.zeros(int(math.ceil(max(timeline.end, 0.0))) + 2, dtype=np.int64),
             screened_f=np.zeros((n, 2)),
             screened_i=np.zeros((n, 3), dtype=np.int64),
