@@ -152,8 +152,6 @@ class Perimeter:
     ):
         self.pop = pop
         self.tl = timeline
-        self.holding = holding
-        self.records = records
         n = pop.n_groups
         prios = sorted({c.priority for c in pop.cohorts})
         fam_i, fam_f = _family_tables(pop, prios)
