@@ -30,7 +30,7 @@ sys.path.append(sys.argv[3])
 import sim
 from sim.model.world import World
 from scaling import scaled
-try:  # as sim.experiment.run_replication runs a world, where the engine has it
+try:  # as sim.experiments.replications.run_replication runs a world, where the engine has it
     from sim.model.world import paused_collector
 except ImportError:
     from contextlib import nullcontext as paused_collector

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import sim
-from sim import sweeps
+from sim.experiments import sweeps
 
 
 def timed(spec: sweeps.SweepSpec, workers: int | None = None, dask: str | None = None) -> float:

@@ -42,7 +42,7 @@ HEADLINE = [
 CHILD = r"""
 import json, sys
 import sim
-from sim.experiment import run_replication
+from sim.experiments.replications import run_replication
 seed, n = int(sys.argv[1]), int(sys.argv[2])
 s = sim.load_scenario()
 rows = [run_replication(s, seed, r)["metrics"] for r in range(n)]

@@ -16,10 +16,10 @@ import math
 import numpy as np
 import simpy
 
+from sim.description.scenario import Scenario
 from sim.model.population import Population
-from sim.model.security import Timeline
-from sim.rng import Streams
-from sim.scenario import Scenario
+from sim.model.streams import Streams
+from sim.model.timeline import Timeline
 
 
 def run_naive(scenario: Scenario, seed: int = 0) -> dict[str, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.scenario import Scenario
+from sim.description.scenario import Scenario
 
 
 def scaled(s: Scenario, k: float, whole: bool = True) -> Scenario:

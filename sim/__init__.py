@@ -20,25 +20,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-from sim.capacity import CapacityCurve, capacity_curve
-from sim.experiment import CompareResult, RunResult, compare, run, run_replication
-from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.sensitivity import SensitivityResult, run_sensitivity
-from sim.stats import point_summary
-from sim.sweeps import sweep
-from sim.uncertainty import parameters as uncertain_parameters
+from sim._version import __version__
+from sim.analysis.capacity import CapacityCurve, capacity_curve
+from sim.analysis.sensitivity import SensitivityResult, run_sensitivity
+from sim.description.scenario import Scenario, ScenarioError, load_scenario
+from sim.description.uncertainty import parameters as uncertain_parameters
+from sim.experiments.replications import CompareResult, RunResult, compare, run, run_replication
+from sim.experiments.sweeps import sweep
+from sim.statistics import point_summary
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-try:
-    __version__ = version("airlift")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "Scenario",
@@ -70,13 +66,13 @@ def sweep_figures(
 ) -> dict[str, Figure]:
     """The standard figures of a sweep table (what ``airlift sweep`` saves), by file stem;
     ``start`` (e.g. ``scenario.start``) labels days of ``security.end`` with their dates."""
-    from sim.plots import sweep_figures as figures
+    from sim.outputs.sweep_figures import sweep_figures as figures
 
     return figures(table, list(keys), list(metrics), start)
 
 
 def sensitivity_figures(table: pd.DataFrame) -> dict[str, Figure]:
     """The figures of a ``sensitivity.csv`` table (what ``airlift sensitivity`` saves), by file stem."""
-    from sim.sensitivity_plots import sensitivity_figures as figures
+    from sim.outputs.sensitivity_figures import sensitivity_figures as figures
 
     return figures(table)

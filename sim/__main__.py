@@ -1,5 +1,5 @@
 """``python -m sim`` is the ``airlift`` command."""
 
-from sim.cli import entry
+from sim.cli.main import entry
 
 entry()

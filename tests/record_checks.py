@@ -1,8 +1,8 @@
 """Invariants of a finished replication, checked from its records and its scenario only.
 
 Nothing here reads a counter the model keeps about itself: capacities, conservation and the
-disruptions in force are recomputed from the append-only records (:mod:`sim.records`) and the
-scenario's description (the compiled :class:`~sim.model.security.Timeline`).
+disruptions in force are recomputed from the append-only records (:mod:`sim.model.records`) and the
+scenario's description (the compiled :class:`~sim.model.timeline.Timeline`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections import defaultdict
 
 import pytest
 
+from sim.model.records import Movement, Status
 from sim.model.runway import EPS
 from sim.model.world import World
-from sim.records import Movement, Status
 
 TOL = 1e-6
 

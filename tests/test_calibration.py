@@ -18,11 +18,11 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.calibration import check_targets, load_targets
-from sim.cli import main
-from sim.ensemble import Ensemble, ensemble_stats, load_ensemble
-from sim.experiment import make_executor, run_replication
-from sim.scenario import ScenarioError
+from sim.analysis.calibration import check_targets, load_targets
+from sim.cli.main import main
+from sim.description.scenario import ScenarioError
+from sim.experiments.ensemble import Ensemble, ensemble_stats, load_ensemble
+from sim.experiments.replications import make_executor, run_replication
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = str(ROOT / "tests" / "data" / "small.toml")
@@ -217,7 +217,7 @@ def test_sweep_with_an_ensemble_is_identical_serial_and_parallel(tmp_path: Path)
 
 
 def test_value_at_reaches_list_elements(small: sim.Scenario) -> None:
-    from sim.scenario import value_at
+    from sim.description.scenario import value_at
 
     assert value_at(small, "disruptions.0.end") == pytest.approx(0.6)
     assert value_at(small, "gates.abbey.lanes") == 3

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.capacity import capacity_curve
+from sim.analysis.capacity import capacity_curve
 
 
 def table(xs: list[float], f, replications: int = 8, noise: float = 50.0, seed: int = 0) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def test_the_curve_is_public_api_and_draws():
 
 
 def test_sweep_prints_the_marginal_gains(small_path, tmp_path, capsys):
-    from sim.cli import main
+    from sim.cli.main import main
 
     out = tmp_path / "sw"
     assert main(["sweep", str(small_path), "--vary", "security.end=1,1.5,2", "-n", "3", "--out", str(out)]) == 0

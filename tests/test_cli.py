@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from sim.cli import main
+from sim.cli.main import main
 
 
 def test_run_writes_outputs_and_prints_summary(small_path, tmp_path, capsys):

@@ -11,8 +11,8 @@ import datetime as dt
 import numpy as np
 
 import sim
-from sim.experiment import run_replication
-from sim.scenario import Scenario
+from sim.description.scenario import Scenario
+from sim.experiments.replications import run_replication
 
 
 def _first_difference(a: Scenario, b: Scenario, seed: int = 1) -> float:

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.experiment import run_replication
-from sim.metrics import LIMIT_CAUSES
-from sim.results import write_run
-from sim.stats import mean_ci, t975
+from sim.description.metric_catalog import LIMIT_CAUSES
+from sim.experiments.replications import run_replication
+from sim.outputs.files import write_run
+from sim.statistics import mean_ci, t975
 
 
 def test_same_seed_gives_identical_summary_json(small, tmp_path):
@@ -33,7 +33,7 @@ def test_same_seed_same_result_in_another_process(small_path):
     here = run_replication(sim.load_scenario(small_path), 5, 2)["metrics"]
     code = (
         "import json, sys, sim\n"
-        "from sim.experiment import run_replication\n"
+        "from sim.experiments.replications import run_replication\n"
         f"m = run_replication(sim.load_scenario({str(small_path)!r}), 5, 2)['metrics']\n"
         "json.dump(m, sys.stdout)\n"
     )
@@ -216,7 +216,7 @@ def test_binding_constraint_is_the_tallest_bar_of_its_day(small):
         assert set(causes) <= set(limits.columns)
         for day, row in limits.iterrows():
             hours = row[causes].astype(float)
-            expected = hours.idxmax() if hours.max() >= sim.experiment.BINDING_MIN_HOURS else "none"
+            expected = hours.idxmax() if hours.max() >= sim.experiments.replications.BINDING_MIN_HOURS else "none"
             assert row["binding"] == expected, (day, row.to_dict())
 
 
@@ -235,7 +235,7 @@ def test_executor_may_be_a_dask_client(small):
 
 def test_limits_figure_draws_every_cause_it_may_name(small):
     """The binding label names a cause; the figure under it draws a bar segment for each cause."""
-    from sim.plots import limits_by_day
+    from sim.outputs.run_figures import limits_by_day
 
     r = sim.run(small, replications=1, seed=1)
     fig = limits_by_day(r)

@@ -9,12 +9,12 @@ import pytest
 
 import sim
 from sim.model import perimeter_core as core
-from sim.model.airfield import Holding
-from sim.model.gates import Perimeter
+from sim.model.holding import Holding
+from sim.model.perimeter import Perimeter
 from sim.model.population import Population
-from sim.model.security import Timeline
-from sim.records import Records, Status
-from sim.rng import Streams
+from sim.model.records import Records, Status
+from sim.model.streams import Streams
+from sim.model.timeline import Timeline
 
 H = 1 / 6  # ten minutes of screening
 

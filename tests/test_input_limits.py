@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import experiment, sweeps
-from sim.cli import main
-from sim.scenario import ScenarioError, slug
+from sim.cli.main import main
+from sim.description.scenario import ScenarioError, slug
+from sim.experiments import replications as experiment
+from sim.experiments import sweeps
 
 from .conftest import ROOT
 

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
+from sim.description.scenario import ScenarioError
 from sim.model.world import World
-from sim.scenario import ScenarioError
-from sim.stats import mean_ci
+from sim.statistics import mean_ci
 from tests.record_checks import check_all, check_staging
 
 SMALL = sim.load_scenario(Path(__file__).resolve().parent / "data" / "small.toml")

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cli import _compare_folder, build_parser, main
-from sim.results import atomic_write, read_metadata, write_json, write_run
+from sim.cli.main import _compare_folder, build_parser, main
+from sim.outputs.files import atomic_write, read_metadata, write_json, write_run
 
 
 @pytest.fixture

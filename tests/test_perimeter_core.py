@@ -17,16 +17,16 @@ import numpy as np
 import pytest
 
 import sim
-from sim.experiment import run_replication
+from sim.experiments.replications import run_replication
+from sim.model.records import Screened, ScreenedRows
+from sim.model.streams import FamilyDraws, Streams, VisitDraws
 from sim.model.world import World
-from sim.records import Screened, ScreenedRows
-from sim.rng import FamilyDraws, Streams, VisitDraws
 from tests.conftest import DATA
 
 CHILD = r"""
 import json, sys
 import sim
-from sim.experiment import run_replication
+from sim.experiments.replications import run_replication
 s = sim.load_scenario(sys.argv[1])
 out = run_replication(s, 5, 0)
 print(json.dumps({"metrics": out["metrics"], "queue": [float(x) for x in out["hourly"]["gate_queue_people"]]}))
@@ -86,7 +86,7 @@ def test_visit_draws_keep_each_decisions_numbers_with_a_familys_side_by_side() -
 
 def test_importing_the_package_does_not_import_scipy() -> None:
     """SciPy takes about a second to import; a sweep's workers and the CLI's help never need it."""
-    code = "import sys, sim, sim.sweeps, sim.cli; assert not any(m.startswith('scipy') for m in sys.modules)"
+    code = "import sys, sim, sim.experiments.sweeps, sim.cli.main; assert not any(m.startswith('scipy') for m in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
 

@@ -19,8 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 import sim
-from sim import plots, sweep_plots
-from sim.results import save_png
+from sim.outputs import run_figures as plots
+from sim.outputs import sweep_figures as sweep_plots
+from sim.outputs.files import save_png
 
 
 def _draw(fig: Figure) -> Any:

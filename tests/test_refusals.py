@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim import sweeps
-from sim.catalog import METRICS, check_metrics, metric_names, metrics_markdown
-from sim.cli import main
-from sim.scenario import ScenarioError
+from sim.cli.main import main
+from sim.description.metric_catalog import METRICS, check_metrics, metric_names, metrics_markdown
+from sim.description.scenario import ScenarioError
+from sim.experiments import sweeps
 
 from .conftest import ROOT
 
@@ -224,7 +224,9 @@ def test_metrics_command_prints_every_metric_and_the_readme_has_the_table(small_
     assert main(["metrics", str(small_path)]) == 0
     assert "cohort.us_citizens.stranded_at_gates" in capsys.readouterr().out
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert metrics_markdown() in readme, "README metric table is stale: regenerate it with `python -m sim.keys README.md`"
+    assert metrics_markdown() in readme, (
+        "README metric table is stale: regenerate it with `python -m sim.description.key_table README.md`"
+    )
 
 
 def test_sweep_points_are_checked_against_the_schema(small_path):
@@ -236,8 +238,8 @@ def test_sweep_points_are_checked_against_the_schema(small_path):
 def test_names_and_catalogue_live_in_the_description_layer():
     import ast
 
-    for name in ("catalog.py", "overrides.py", "workers.py"):
+    for name in ("description/metric_catalog.py", "description/overrides.py", "experiments/workers.py"):
         tree = ast.parse((ROOT / "sim" / name).read_text(encoding="utf-8"))
         mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         mods |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        assert not any(m == "simpy" or m.startswith(("sim.model", "sim.experiment")) for m in mods), (name, mods)
+        assert not any(m == "simpy" or m.startswith(("sim.model", "sim.experiments.replications")) for m in mods), (name, mods)

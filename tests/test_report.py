@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from sim.assumptions import assumption_notes
-from sim.cli import main
-from sim.report import detect, write_report
+from sim.cli.main import main
+from sim.description.assumption_notes import assumption_notes
+from sim.report.html import detect, write_report
 from tests.conftest import DATA, ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"

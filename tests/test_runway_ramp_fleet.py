@@ -8,10 +8,10 @@ import simpy
 import sim
 from sim.model.fleet import CHALKS_PER_STAY
 from sim.model.ramp import Ramp
+from sim.model.records import Movement, Records
 from sim.model.runway import Runway
-from sim.model.security import Timeline
+from sim.model.timeline import Timeline
 from sim.model.world import World
-from sim.records import Movement, Records
 from tests.record_checks import check_all
 
 

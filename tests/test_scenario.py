@@ -8,8 +8,8 @@ import pydantic
 import pytest
 
 import sim
-from sim.overrides import parse_override
-from sim.scenario import ScenarioError, load_scenario
+from sim.description.overrides import parse_override
+from sim.description.scenario import ScenarioError, load_scenario
 
 from .conftest import ROOT
 
@@ -146,7 +146,7 @@ def test_default_scenario_is_the_reference():
 
 
 def test_every_scenario_key_is_documented_in_the_readme():
-    from sim.keys import keys_markdown
+    from sim.description.key_table import keys_markdown
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert keys_markdown() in readme, "README key table is stale: regenerate it with `airlift keys`"

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from sim.model.access import Access
-from sim.model.security import Steps, Timeline, windowed
+from sim.model.timeline import Steps, Timeline, windowed
 
 
 def test_steps_value_and_integral():

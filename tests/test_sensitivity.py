@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.scenario import ScenarioError
-from sim.sensitivity import SENSITIVITY, design, indices, run_sensitivity
-from sim.uncertainty import Parameter, parse_ranges, to_values
+from sim.analysis.sensitivity import SENSITIVITY, design, indices, run_sensitivity
+from sim.cli.main import main
+from sim.description.scenario import ScenarioError
+from sim.description.uncertainty import Parameter, parse_ranges, to_values
 
 from .conftest import DATA
 
@@ -123,7 +123,7 @@ def test_a_design_is_reproducible_and_needs_two_parameters():
 
 
 def test_a_sweep_of_explicit_points_pairs_replications_and_resumes(tmp_path, small):
-    from sim.sweeps import SweepSpec, read_results, run_sweep
+    from sim.experiments.sweeps import SweepSpec, read_results, run_sweep
 
     points = [{"gates.abbey.lanes": 2}, {"gates.abbey.lanes": 2, "ramp.spots.medium": 4}, {"ramp.spots.medium": 3}]
     spec = SweepSpec(None, {}, replications=2, seed=4, base=small, explicit=points)
@@ -141,7 +141,7 @@ def test_a_sweep_of_explicit_points_pairs_replications_and_resumes(tmp_path, sma
 def test_morris_plot_numbers_the_leaders_without_overlap_and_names_them_in_rank_order():
     from matplotlib.text import Annotation, Text
 
-    from sim.sensitivity_plots import LABELLED, sensitivity_figures
+    from sim.outputs.sensitivity_figures import LABELLED, sensitivity_figures
 
     # a crowd: ten leaders within a few percent of each other, as the gates are for Kabul
     rng = np.random.default_rng(7)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import sweeps
-from sim.cli import main
-from sim.scenario import ScenarioError
+from sim.cli.main import main
+from sim.description.scenario import ScenarioError
+from sim.experiments import sweeps
 
 from .conftest import ROOT
 
@@ -203,7 +203,7 @@ def test_bundled_sweep_files_load_and_every_point_validates(path):
 def test_sweep_tasks_skip_only_the_declared_ranges_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """Points are checked whole before a sweep runs; a task re-validates its scenario but not the
     [uncertain] table's ranges (two extra validations each, and no part in the run)."""
-    import sim.scenario as scenario_module
+    import sim.description.scenario as scenario_module
 
     kabul = sim.load_scenario()
     assert kabul.uncertain

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.scenario import ScenarioError, load_scenario
-from sim.uncertainty import Parameter, parameters, parse_ranges, to_points, to_values, unit_sample
+from sim.description.scenario import ScenarioError, load_scenario
+from sim.description.uncertainty import Parameter, parameters, parse_ranges, to_points, to_values, unit_sample
 
 from .conftest import DATA, ROOT
 

@@ -14,5 +14,5 @@ turnaround. :mod:`security` compiles the window, the lead times and every disrup
 schedules the others read. Only :mod:`world` knows all of them: each actor declares what it needs
 of another as a ``Protocol`` and ``world`` hands it the object. The population owns each family's
 status (its methods write it, except entering the holding area and boarding, which the compiled
-state writes on its behalf); every actor appends facts to the shared records of :mod:`sim.records`.
+state writes on its behalf); every actor appends facts to the shared records of :mod:`sim.model.records`.
 """

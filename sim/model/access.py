@@ -22,8 +22,8 @@ import math
 
 import numpy as np
 
-from sim.model.security import Timeline, in_hours_window
-from sim.scenario import Arrival, Scenario
+from sim.description.scenario import Arrival, Scenario
+from sim.model.timeline import Timeline, in_hours_window
 
 __all__ = ["Access"]
 

@@ -27,10 +27,10 @@ from typing import Any, Protocol
 
 import simpy
 
-from sim.model.security import Timeline
-from sim.records import Boarding, Departure, MovementKind, Records
-from sim.scenario import Departure as DepartureRule
-from sim.scenario import Fleet
+from sim.description.scenario import Departure as DepartureRule
+from sim.description.scenario import Fleet
+from sim.model.records import Boarding, Departure, MovementKind, Records
+from sim.model.timeline import Timeline
 
 __all__ = ["Aircraft", "FleetContext", "sortie_cycle", "CHALKS_PER_STAY"]
 

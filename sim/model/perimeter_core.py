@@ -1,8 +1,8 @@
 """The people on the ground, compiled: gate crowds, lanes, the calendar and the holding area
 as arrays (numba).
 
-:class:`sim.model.gates.Perimeter` builds a :class:`Core` (every array the loop reads or writes)
-and calls :func:`advance` to move it to a time; :class:`sim.model.airfield.Holding` calls
+:class:`sim.model.perimeter.Perimeter` builds a :class:`Core` (every array the loop reads or writes)
+and calls :func:`advance` to move it to a time; :class:`sim.model.holding.Holding` calls
 :func:`board` to take families aboard. Nothing here knows about SimPy, the scenario or the
 records; it writes one thing of the population's, on its behalf: a family's status when it
 enters the holding area and when it boards (the array and the two status codes are handed in
@@ -135,7 +135,7 @@ class Core(NamedTuple):
     screened_f: np.ndarray  # float64 [families, 2]: start, wait
     screened_i: np.ndarray  # int64 [families, 3]: people, gate, cohort
     status: np.ndarray  # int64 [families]: the population's statuses
-    holding_code: int  # the status of a family in the holding area (sim.records.Status.HOLDING)
+    holding_code: int  # the status of a family in the holding area (sim.model.records.Status.HOLDING)
     boarded_code: int  # ... and of one aboard an aircraft still on the ground (Status.BOARDED)
     taken: np.ndarray  # int64 [families]: the families the last call of board took, in order
     counters: np.ndarray  # int64 [N_COUNTERS]

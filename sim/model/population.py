@@ -14,11 +14,11 @@ import math
 
 import numpy as np
 
+from sim.description.scenario import Cohort, Scenario
 from sim.model.access import Access
-from sim.model.security import Timeline
-from sim.records import Status
-from sim.rng import Streams, VisitDraws
-from sim.scenario import Cohort, Scenario
+from sim.model.records import Status
+from sim.model.streams import Streams, VisitDraws
+from sim.model.timeline import Timeline
 
 __all__ = ["Population", "Status"]
 

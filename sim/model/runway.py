@@ -10,7 +10,7 @@ Times are sums of many separations, so a movement that should end exactly when a
 may overrun it by rounding: overlaps with a closure shorter than ``EPS`` hours (a few
 microseconds) are not conflicts.
 
-Records: ``records.movements`` gets a :class:`~sim.records.Movement` for each booking, and a
+Records: ``records.movements`` gets a :class:`~sim.model.records.Movement` for each booking, and a
 second one with ``cancelled=True`` when a booking is given back.
 """
 
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import bisect
 
-from sim.model.security import Timeline, in_hours_window
-from sim.records import Movement, MovementKind, Records
-from sim.scenario import Runway as RunwaySpec
+from sim.description.scenario import Runway as RunwaySpec
+from sim.model.records import Movement, MovementKind, Records
+from sim.model.timeline import Timeline, in_hours_window
 
 __all__ = ["Runway", "EPS"]
 

@@ -11,7 +11,7 @@ loads are honoured: aircraft already boarded for the base land their people ther
 may exceed the cut by what was committed before it, and never exceeds the capacity in force at
 the base's last commitment (or at the arrival, if higher).
 
-Records: ``records.arrivals`` gets an :class:`~sim.records.Arrival` (with the level after it)
+Records: ``records.arrivals`` gets an :class:`~sim.model.records.Arrival` (with the level after it)
 for every load landed at the base.
 """
 
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import math
 
-from sim.model.security import Steps, Timeline
-from sim.records import Arrival, Records
-from sim.scenario import Base
+from sim.description.scenario import Base
+from sim.model.records import Arrival, Records
+from sim.model.timeline import Steps, Timeline
 
 __all__ = ["StagingBase"]
 

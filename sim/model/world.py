@@ -3,7 +3,7 @@
 Leaf actors never import each other: each declares the narrow interface (a ``Protocol``) it needs
 of the others, and this module hands it objects that satisfy it. It also owns the hourly
 recorder (a SimPy process) and the end-of-run accounting. It builds and
-reports; :mod:`sim.experiment` decides when to run.
+reports; :mod:`sim.experiments.replications` decides when to run.
 """
 
 from __future__ import annotations
@@ -19,18 +19,19 @@ from typing import Any
 
 import simpy
 
-from sim.metrics import summarise
-from sim.model.airfield import Holding
+from sim.description.metric_catalog import LIMIT_CAUSES
+from sim.description.scenario import Scenario
 from sim.model.fleet import Aircraft, FleetContext, sortie_cycle
-from sim.model.gates import Perimeter
+from sim.model.holding import Holding
+from sim.model.metrics import summarise
+from sim.model.perimeter import Perimeter
 from sim.model.population import Population
 from sim.model.ramp import Ramp
+from sim.model.records import Hourly, Records
 from sim.model.runway import Runway
-from sim.model.security import Timeline
 from sim.model.staging import StagingBase
-from sim.records import LIMIT_CAUSES, Hourly, Records
-from sim.rng import Streams
-from sim.scenario import Scenario
+from sim.model.streams import Streams
+from sim.model.timeline import Timeline
 
 __all__ = ["World", "paused_collector", "reuse_freed_memory"]
 
@@ -54,7 +55,7 @@ def paused_collector() -> Iterator[None]:
 
     A replication makes few reference cycles, and each of the collector's passes walks every
     live object, families and records included: up to a tenth of a replication's time. Build,
-    run, summarise and drop a world inside one pause (as :func:`sim.experiment.run_replication`
+    run, summarise and drop a world inside one pause (as :func:`sim.experiments.replications.run_replication`
     does): all its objects are then young, and the first pass after the pause frees the world
     at once. (Pausing around a run alone would let finished worlds age into the oldest
     generation, which is rarely collected, so memory would grow replication after replication.)"""
@@ -216,7 +217,7 @@ class World:
         self.perimeter.advance_to(end)
 
     def summary(self) -> dict[str, Any]:
-        """Metrics of the finished replication (see :func:`sim.metrics.summarise`)."""
+        """Metrics of the finished replication (see :func:`sim.model.metrics.summarise`)."""
         pop = self.population
         out = summarise(
             self.records,

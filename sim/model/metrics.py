@@ -1,7 +1,7 @@
 """Pure functions that turn the records of one replication into metrics.
 
 Nothing here knows SimPy or the model: :func:`summarise` computes every per-replication metric
-from the records (:mod:`sim.records`) and the final whereabouts of each family, after the run.
+from the records (:mod:`sim.model.records`) and the final whereabouts of each family, after the run.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.records import HOURLY_COLUMNS, LIMIT_CAUSES, STATUS_NAMES, Departure, Records, ScreenedRows, Status
+from sim.description.metric_catalog import LIMIT_CAUSES
+from sim.model.records import HOURLY_COLUMNS, STATUS_NAMES, Departure, Records, ScreenedRows, Status
 
 # the record types are re-exported for callers that import them from here
 __all__ = ["Departure", "Records", "HOURLY_COLUMNS", "LIMIT_CAUSES", "STATUS_NAMES", "summarise"]
@@ -116,7 +117,7 @@ def summarise(
 ) -> dict[str, Any]:
     """Metrics of one replication: ``{"metrics": {name: float}, "daily": [...]}``.
 
-    ``people_by_status`` is people by (cohort, :class:`~sim.records.Status`) when the airport
+    ``people_by_status`` is people by (cohort, :class:`~sim.model.records.Status`) when the airport
     closed. Every person is counted once: evacuated (flown) or stranded (any other status).
     """
     by = people_by_status

@@ -1,11 +1,11 @@
 """Global sensitivity analysis of a scenario's declared uncertainty: Morris screening, Sobol indices.
 
 The design (which points to run) comes from SALib's samplers on the unit cube, mapped to parameter
-values by :mod:`sim.uncertainty`; the points run as an ordinary sweep with explicit points (same
+values by :mod:`sim.description.uncertainty`; the points run as an ordinary sweep with explicit points (same
 executors, streaming ``results.csv``, ``--resume``, manifest); the indices come from SALib's
 analysers applied, metric by metric, to each point's mean over its replications. Replication ``r``
 of every point uses the same random streams, so elementary effects are paired. This module
-writes ``sensitivity.csv``; it draws no plots (:mod:`sim.sensitivity_plots`) and prints nothing.
+writes ``sensitivity.csv``; it draws no plots (:mod:`sim.outputs.sensitivity_figures`) and prints nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sim.scenario import Scenario, ScenarioError, load_scenario, resolve_path
-from sim.sweeps import SweepResult, SweepSpec, read_results, run_sweep
-from sim.uncertainty import Parameter, parameters, to_points
+from sim.description.scenario import Scenario, ScenarioError, load_scenario, resolve_path
+from sim.description.uncertainty import Parameter, parameters, to_points
+from sim.experiments.sweeps import SweepResult, SweepSpec, read_results, run_sweep
 
 __all__ = [
     "Method",
@@ -167,9 +167,9 @@ def default_metrics(scenario: Scenario) -> list[str]:
 def check_metrics(names: Sequence[str], scenario: Scenario, source: str = "--metric") -> None:
     """Raise :class:`ScenarioError` naming any metric a run of ``scenario`` does not produce."""
     try:
-        from sim.catalog import check_metrics as catalog_check  # type: ignore[import-not-found,unused-ignore]
+        from sim.description.metric_catalog import check_metrics as catalog_check  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        from sim.experiment import run_replication
+        from sim.experiments.replications import run_replication
 
         known = set(run_replication(scenario, 0, 0)["metrics"])  # the names a run produces
         unknown = [n for n in names if n not in known]
@@ -212,7 +212,7 @@ def run_sensitivity(
 ) -> SensitivityResult:
     """Sample the declared uncertainty (plus ``vary``), run the points as a sweep into ``out`` and
     write ``out/sensitivity.csv``. ``scenario`` is a Scenario, a path, or ``None`` for Kabul."""
-    from sim.results import atomic_write
+    from sim.outputs.files import atomic_write
 
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     params = parameters(base, vary)

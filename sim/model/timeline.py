@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sim.scenario import Disruption, Scenario, StepValue, Window
+from sim.description.scenario import Disruption, Scenario, StepValue, Window
 
 __all__ = ["Steps", "Timeline", "in_hours_window", "windowed"]
 

@@ -14,7 +14,7 @@ from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
-from sim.scenario import ScenarioError
+from sim.description.scenario import ScenarioError
 
 __all__ = ["ExecutorLike", "as_executor", "make_executor"]
 
@@ -69,7 +69,7 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Abstra
             from concurrent.futures import ProcessPoolExecutor
 
             method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            from sim.workers import exit_with_parent  # workers end if this process is killed
+            from sim.experiments.workers import exit_with_parent  # workers end if this process is killed
 
             ex = ProcessPoolExecutor(
                 max_workers=workers,

@@ -16,7 +16,7 @@ dropped if it was screened meanwhile. A family visits the gates at most
 
 Records: ``records.screened`` has ``(start_hours, wait_hours, people, gate, cohort)`` for
 every family that started screening: the loop writes the rows in its arrays, in order, and the
-records read them there (:meth:`sim.records.ScreenedRows.follow`).
+records read them there (:meth:`sim.model.records.ScreenedRows.follow`).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from typing import Protocol
 
 import numpy as np
 
+from sim.description.scenario import Scenario
 from sim.model import perimeter_core as core
 from sim.model.population import Population
-from sim.model.security import Timeline
-from sim.records import Records, Status
-from sim.rng import Streams
-from sim.scenario import Scenario
+from sim.model.records import Records, Status
+from sim.model.streams import Streams
+from sim.model.timeline import Timeline
 
 __all__ = ["Perimeter", "Admission"]
 

@@ -23,8 +23,8 @@ from typing import Any, Literal
 import numpy as np
 from markupsafe import Markup, escape
 
-from sim.experiment import HEADLINE as RUN_HEADLINE
-from sim.scenario import Scenario, ScenarioError, scenarios_dir, validate
+from sim.description.scenario import Scenario, ScenarioError, scenarios_dir, validate
+from sim.experiments.replications import HEADLINE as RUN_HEADLINE
 
 __all__ = ["write_report", "detect", "Kind", "CAPTIONS"]
 
@@ -135,7 +135,7 @@ def _scenario(raw: Mapping[str, Any], source: str) -> Scenario:
 
 def _what(s: Scenario, raw: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
     """What was run, for the page's first table."""
-    from sim.plots import utc_offset
+    from sim.outputs.run_figures import utc_offset
 
     end = s.at(s.end_hours)
     return {
@@ -154,7 +154,7 @@ def _what(s: Scenario, raw: Mapping[str, Any], data: Mapping[str, Any]) -> dict[
 
 def _assumptions(s: Scenario, raw: Mapping[str, Any], file: str | None) -> dict[str, Any]:
     """The ``[uncertain]`` table when the scenario has one, else the file's ASSUMPTION notes."""
-    from sim.assumptions import assumption_notes
+    from sim.description.assumption_notes import assumption_notes
 
     uncertain = raw.get("uncertain") or {}
     if uncertain:
@@ -173,7 +173,7 @@ def _assumptions(s: Scenario, raw: Mapping[str, Any], file: str | None) -> dict[
 
 
 def _run(out: Path) -> dict[str, Any]:
-    from sim import plots
+    from sim.outputs import run_figures as plots
 
     data = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     raw = data["scenario"]
@@ -207,7 +207,7 @@ _COHORT_FIELDS = ("people", "evacuated", "stranded", "stranded_never_arrived", "
 
 
 def _words(metric: str) -> str:
-    from sim.sweep_plots import metric_label
+    from sim.outputs.sweep_figures import metric_label
 
     return metric_label(metric)
 
@@ -219,7 +219,7 @@ def _binding(out: Path, s: Scenario) -> list[dict[str, str]]:
         return []
     import pandas as pd
 
-    from sim.experiment import RunResult
+    from sim.experiments.replications import RunResult
 
     ts = pd.read_csv(path)
     cols = [c for c in ts.columns if c not in ("replication", "time")]
@@ -248,7 +248,7 @@ def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _compare(out: Path) -> dict[str, Any]:
-    from sim.curve_plots import compare_differences
+    from sim.outputs.compare_figures import compare_differences
 
     data = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     ra, rb = data["a"]["scenario"], data["b"]["scenario"]
@@ -284,7 +284,7 @@ def _compare(out: Path) -> dict[str, Any]:
 def _sweep(out: Path) -> dict[str, Any]:
     import pandas as pd
 
-    from sim import sweeps
+    from sim.experiments import sweeps
 
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     raw = manifest["scenario"]
@@ -319,7 +319,7 @@ def _sweep(out: Path) -> dict[str, Any]:
             )
     curves = []
     if len(df) and "evacuated_total" in df.columns:
-        from sim.capacity import capacity_curve
+        from sim.analysis.capacity import capacity_curve
 
         for key in keys:
             curve = capacity_curve(df, key, "evacuated_total") if key in df.columns else None
@@ -377,8 +377,8 @@ def write_report(out: str | Path) -> Path:
     """Write ``out/report.html`` for the output folder ``out``; returns its path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from sim import __version__
-    from sim.results import atomic_write
+    from sim._version import __version__
+    from sim.outputs.files import atomic_write
 
     out = Path(out)
     if not out.is_dir():

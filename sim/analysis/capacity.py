@@ -12,7 +12,7 @@ straight curve passes 95% of the time however many points it has), and the curve
 flatten part-way (gains above noise followed by gains indistinguishable from zero are a bend,
 whatever the power of the test). The plot draws those intervals, so the line then visibly
 crosses each of them.
-This module computes; it runs no simulation, and its figure is drawn by :mod:`sim.curve_plots`.
+This module computes; it runs no simulation, and its figure is drawn by :mod:`sim.outputs.compare_figures`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.stats import interval_available, mean_ci, scipy_stats, sem
+from sim.statistics import interval_available, mean_ci, scipy_stats, sem
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -67,7 +67,7 @@ class CapacityCurve:
 
     def figure(self, start: datetime | None = None) -> Figure:
         """The curve and its marginal gains as a matplotlib figure (``start``: dates on the axis)."""
-        from sim.curve_plots import capacity_curve_figure
+        from sim.outputs.compare_figures import capacity_curve_figure
 
         return capacity_curve_figure(self, start)
 

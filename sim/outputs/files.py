@@ -118,7 +118,7 @@ def write_table(path: Path, df: pd.DataFrame, fmt: TableFormat = "csv", metadata
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        from sim.scenario import ScenarioError
+        from sim.description.scenario import ScenarioError
 
         raise ScenarioError("--format", [("", "Parquet needs pyarrow: pip install 'airlift[parquet]'")]) from None
     arrow = pa.Table.from_pandas(df, preserve_index=keep_index)
@@ -138,7 +138,7 @@ def read_metadata(path: Path) -> dict[str, Any]:
 
 def run_metadata(result: Any) -> dict[str, Any]:
     """What makes a table reproducible: the resolved scenario, its name, the seed, the version."""
-    from sim import __version__
+    from sim._version import __version__
 
     return {
         "scenario_name": result.scenario.name,

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sim import experiment
-from sim.cli_calibrate import add_calibrate_parser
-from sim.overrides import parse_override
-from sim.results import FORMATS
-from sim.scenario import ScenarioError, load_scenario, resolve_path, slug
-from sim.stats import interval_available
+from sim.cli.arguments import overrides_of
+from sim.cli.calibrate import add_calibrate_parser
+from sim.description.scenario import ScenarioError, load_scenario, resolve_path, slug
+from sim.experiments import replications as experiment
+from sim.outputs.files import FORMATS
+from sim.statistics import interval_available
 
 __all__ = ["main"]
 
@@ -28,10 +28,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _overrides(items: Sequence[str] | None) -> dict[str, Any]:
-    return dict(parse_override(x) for x in items or [])
 
 
 def _usable_out(given: str | None, default: Path) -> Path:
@@ -65,7 +61,7 @@ def _fmt(x: float) -> str:
 
 
 def _ci(stats: dict[str, Any]) -> str:
-    if "settings_low" in stats:  # an ensemble run: both intervals (sim.ensemble)
+    if "settings_low" in stats:  # an ensemble run: both intervals (sim.experiments.ensemble)
         return f"{_fmt(stats['mean'])}  ({_ens_intervals(stats)})"
     if not interval_available(stats["ci95_low"], stats["ci95_high"]):
         return f"{_fmt(stats['mean'])}  (95% CI n/a: one replication)"
@@ -80,14 +76,14 @@ def _fmt_ci(low: float, high: float) -> str:
 
 
 def _ens_intervals(stats: Any) -> str:
-    """``stochastic 95% CI a to b; across settings c to d``, as defined in sim.ensemble."""
+    """``stochastic 95% CI a to b; across settings c to d``, as defined in sim.experiments.ensemble."""
     lo, hi = stats["ci95_low"], stats["ci95_high"]
     sto = "stochastic 95% CI n/a (run a setting twice)" if lo != lo else f"stochastic 95% CI {_fmt(lo)} to {_fmt(hi)}"
     return f"{sto}; across settings {_fmt(stats['settings_low'])} to {_fmt(stats['settings_high'])}"
 
 
 def print_run(result: experiment.RunResult, out: Path | None) -> None:
-    from sim.metrics import LIMIT_CAUSES
+    from sim.description.metric_catalog import LIMIT_CAUSES
 
     s = result.scenario
     m = result.metrics
@@ -185,9 +181,9 @@ def _binding_spans(result: experiment.RunResult) -> tuple[list[str], list[str]]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.results import write_run
+    from sim.outputs.files import write_run
 
-    scenario = load_scenario(args.scenario, _overrides(args.set))
+    scenario = load_scenario(args.scenario, overrides_of(args.set))
     out = _usable_out(args.out, Path("out") / slug(scenario.name))
     total = args.replications
     bar = _progress(total, "replications")
@@ -208,7 +204,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     provenance = {
         "command": args.command_line,
         "scenario_file": str(resolve_path(args.scenario).resolve()),
-        "overrides": _overrides(args.set),
+        "overrides": overrides_of(args.set),
     }
     write_run(result, out, plots=not args.no_plots, fmt=args.format, extra=provenance)
     print_run(result, out)
@@ -221,7 +217,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         try:
             if _is_sweep_file(path):
-                from sim import sweeps
+                from sim.experiments import sweeps
 
                 spec = sweeps.load_sweep_file(path if Path(path).is_file() else resolve_path(path))
                 sweeps.validate_sweep(spec)
@@ -242,14 +238,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _is_sweep_file(path: str) -> bool:
     """A sweep file, told by its content: a ``[vary]`` table or a ``scenario`` key (which no
     scenario file has). A file that cannot be read raises the loader's error."""
-    from sim.scenario import read_toml
+    from sim.description.scenario import read_toml
 
     raw = read_toml(Path(path) if Path(path).is_file() else resolve_path(path))
     return isinstance(raw.get("vary"), dict) or isinstance(raw.get("scenario"), str)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from sim.catalog import metrics_text
+    from sim.description.metric_catalog import metrics_text
 
     print(metrics_text(load_scenario(args.scenario) if args.scenario else None), end="")
     return 0
@@ -300,10 +296,10 @@ def _compare_folder(args: argparse.Namespace, a: Any, b: Any) -> Path:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.results import write_json, write_table
+    from sim.outputs.files import write_json, write_table
 
-    a = load_scenario(args.a, _overrides(args.set_a))
-    b = load_scenario(args.b or args.a, _overrides(args.set_b))
+    a = load_scenario(args.a, overrides_of(args.set_a))
+    b = load_scenario(args.b or args.a, overrides_of(args.set_b))
     out = _usable_out(args.out, _compare_folder(args, a, b))
     bar = _progress(2 * args.replications, "replications")
     try:
@@ -313,7 +309,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         bar.close()
     summary = res.summary()
     diffs = res.differences()
-    from sim import __version__
+    from sim._version import __version__
 
     meta = {"a_scenario": summary["a"]["scenario"], "b_scenario": summary["b"]["scenario"], "seed": args.seed}
     table = write_table(
@@ -339,7 +335,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     for k in keys:
         d = diffs.loc[k]
-        if "settings_low" in d:  # an ensemble: the two intervals of sim.ensemble
+        if "settings_low" in d:  # an ensemble: the two intervals of sim.experiments.ensemble
             print(
                 f"  {k:<34}{_fmt(d['a_mean']):>12}{_fmt(d['b_mean']):>12}{_fmt(d['difference_mean']):>12}   {_ens_intervals(d)}"
             )
@@ -364,15 +360,15 @@ def _fmt_se(x: float) -> str:
 
 
 def _write_compare_plot(out: Path, differences: dict[str, Any]) -> str:
-    from sim.curve_plots import compare_differences
-    from sim.results import save_png
+    from sim.outputs.compare_figures import compare_differences
+    from sim.outputs.files import save_png
 
     save_png(out / "differences.png", compare_differences(differences))
     return "differences.png"
 
 
 def _sweep_spec(args: argparse.Namespace):
-    from sim import sweeps as sweep
+    from sim.experiments import sweeps as sweep
 
     target = args.target
     if target and not Path(target).is_file() and resolve_path(target).is_file():
@@ -390,13 +386,13 @@ def _sweep_spec(args: argparse.Namespace):
         if getattr(args, name) is not None:
             setattr(spec, name, getattr(args, name))
     if args.set:
-        spec.set.update(_overrides(args.set))
+        spec.set.update(overrides_of(args.set))
     if args.metric:
         spec.metrics = list(args.metric)
         spec.metrics_source = "--metric"
 
     if args.ensemble:
-        from sim.ensemble import load_ensemble
+        from sim.experiments.ensemble import load_ensemble
 
         spec.ensemble = load_ensemble(args.ensemble)
     if spec.samples:
@@ -409,9 +405,9 @@ def _sweep_spec(args: argparse.Namespace):
 def cmd_sweep(args: argparse.Namespace) -> int:
     import json
 
-    from sim import __version__
-    from sim import sweeps as sweep
-    from sim.results import save_png, write_table
+    from sim._version import __version__
+    from sim.experiments import sweeps as sweep
+    from sim.outputs.files import save_png, write_table
 
     spec = _sweep_spec(args)
     out = _usable_out(args.out, Path("out") / "sweep")
@@ -460,7 +456,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         import pandas as pd
 
         if spec.ensemble is not None:
-            from sim.ensemble import settings_range
+            from sim.experiments.ensemble import settings_range
 
             print(f"ensemble: {spec.ensemble.source}; per point, each metric's two intervals:")
             for m in metrics:
@@ -478,8 +474,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if curves:
         written.append("capacity_curve.json")
     if not args.no_plots and len(df):
-        from sim.curve_plots import capacity_curve_figure
-        from sim.sweep_plots import sweep_figures
+        from sim.outputs.compare_figures import capacity_curve_figure
+        from sim.outputs.sweep_figures import sweep_figures
 
         start = sweep.read_manifest_start(out)
         plots = 0
@@ -500,8 +496,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def _capacity_curves(df: Any, keys: list[str], out: Path) -> list[Any]:
     """Print the capacity curve of ``evacuated_total`` along each swept key and write them all
     to ``capacity_curve.json`` (marginal gains, where it flattens, a slope only if straight)."""
-    from sim.capacity import CRITERIA, capacity_curve
-    from sim.results import write_json
+    from sim.analysis.capacity import CRITERIA, capacity_curve
+    from sim.outputs.files import write_json
 
     curves = [c for c in (capacity_curve(df, key, "evacuated_total") for key in keys) if c is not None]
     for curve in curves:
@@ -516,7 +512,7 @@ def _record_command(manifest: Path, command: str) -> None:
     """Add the command line to a sweep's manifest (the last command that completed it)."""
     import json
 
-    from sim.results import write_json
+    from sim.outputs.files import write_json
 
     if manifest.is_file():
         write_json(manifest, json.loads(manifest.read_text(encoding="utf-8")) | {"command": command})
@@ -524,22 +520,22 @@ def _record_command(manifest: Path, command: str) -> None:
 
 def _report(args: argparse.Namespace, out: Path) -> None:
     if getattr(args, "report", False):
-        from sim.report import write_report
+        from sim.report.html import write_report
 
         print(f"report: {write_report(out)}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sim.report import write_report
+    from sim.report.html import write_report
 
     print(f"written to {write_report(Path(args.dir))}")
     return 0
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from sim import sensitivity as sa
-    from sim.results import save_png
-    from sim.uncertainty import parse_ranges
+    from sim.analysis import sensitivity as sa
+    from sim.description.uncertainty import parse_ranges
+    from sim.outputs.files import save_png
 
     out = Path(args.out) if args.out else Path("out") / f"sensitivity-{args.method}"
     bar = None
@@ -589,7 +585,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             for _, r in rows.head(top).iterrows():
                 print(f"  {r['parameter']:<48}{r['S1']:>8.3f}{r['S1_conf']:>8.3f}{r['ST']:>8.3f}{r['ST_conf']:>8.3f}")
     if not args.no_plots:
-        from sim.sensitivity_plots import sensitivity_figures
+        from sim.outputs.sensitivity_figures import sensitivity_figures
 
         for stem, fig in sensitivity_figures(res.table).items():
             save_png(out / f"{stem}.png", fig)
@@ -597,8 +593,15 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from sim.description.key_table import keys_markdown
+
+    print(keys_markdown(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from sim import __version__
+    from sim._version import __version__
 
     p = _Parser(prog="airlift", description="Simulate evacuation airlift capacity through one secured airport.")
     p.add_argument("--version", action="version", version=f"airlift {__version__}")
@@ -678,7 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_sensitivity)
 
     k = sub.add_parser("keys", help="print every scenario key with its type, default and meaning")
-    k.set_defaults(func=lambda args: print(__import__("sim.keys").keys.keys_markdown(), end="") or 0)
+    k.set_defaults(func=cmd_keys)
 
     c = sub.add_parser("compare", help="paired comparison of two scenarios (common random numbers)")
     c.add_argument("a", metavar="A.toml")

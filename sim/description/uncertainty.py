@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sim.scenario import Scenario, ScenarioError, Uncertain, uncertain_is_integer, validate
+from sim.description.scenario import Scenario, ScenarioError, Uncertain, uncertain_is_integer, validate
 
 __all__ = ["Parameter", "parameters", "with_uncertain", "parse_ranges", "to_values", "to_points", "unit_sample"]
 

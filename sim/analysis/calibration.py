@@ -4,7 +4,7 @@ This module owns the targets (``[targets]``: metric name -> observed value and u
 waves (each one an explicit-point sweep in ``DIR/wave_<k>/``, so runs stream to disk on any
 executor and ``--resume`` completes exactly the missing ones) and the outputs: ``ensemble.csv``
 (the plausible settings), ``calibration.json`` and plots. The numerics (emulators, implausibility)
-are in :mod:`sim.history_matching`; running an ensemble is :mod:`sim.ensemble`.
+are in :mod:`sim.analysis.history_matching`; running an ensemble is :mod:`sim.experiments.ensemble`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from sim import history_matching as hm
-from sim.scenario import Scenario, ScenarioError, Target
-from sim.sweeps import SweepSpec, read_results, run_sweep, scenario_hash
-from sim.uncertainty import Parameter, to_points
+from sim.analysis import history_matching as hm
+from sim.analysis.calibration_summary import Calibration, summarise
+from sim.description.scenario import Scenario, ScenarioError, Target
+from sim.description.uncertainty import Parameter, to_points
+from sim.experiments.sweeps import SweepSpec, read_results, run_sweep, scenario_hash
 
 __all__ = ["load_targets", "check_targets", "calibrate", "Calibration", "PLAN"]
 
@@ -36,7 +37,7 @@ def load_targets(path: str | Path) -> dict[str, Target]:
     """A targets file: a TOML ``[targets]`` table (and an optional ``description``)."""
     from pydantic import TypeAdapter, ValidationError
 
-    from sim.scenario import _field_name
+    from sim.description.scenario import _field_name
 
     p = Path(path)
     try:
@@ -64,7 +65,7 @@ def load_targets(path: str | Path) -> dict[str, Target]:
 
 def check_targets(names: Sequence[str], scenario: Scenario, source: str) -> None:
     """Every target must name a metric a run of ``scenario`` produces (the metric catalogue)."""
-    from sim.catalog import metric_names
+    from sim.description.metric_catalog import metric_names
 
     valid = metric_names(scenario)
     bad = [n for n in names if n not in valid]
@@ -83,22 +84,12 @@ class _PointsSpec(SweepSpec):
         return [dict(p) for p in self.explicit]
 
 
-@dataclass
-class Calibration:
-    """What ``calibrate`` found: the plausible settings and the diagnostics of ``calibration.json``."""
-
-    consistent: bool
-    ensemble: list[dict[str, Any]]
-    report: dict[str, Any]
-    runs: Any  # pandas.DataFrame: one row per simulated point (means, implausibility)
-
-
 def _observations(targets: Mapping[str, Target]) -> list[hm.Observation]:
     return [hm.Observation(n, t.observed, t.variance) for n, t in targets.items()]
 
 
 def _definition(scenario: Scenario, targets: Mapping[str, Target], params: Sequence[Parameter], **kw: Any) -> dict[str, Any]:
-    from sim import __version__
+    from sim._version import __version__
 
     return {
         "method": "history matching in waves, Gaussian-process emulators (scikit-learn), implausibility cut-off",
@@ -179,7 +170,7 @@ def calibrate(
         scenario, targets, params, budget=budget, replications=replications, seed=seed, waves=waves, points_per_wave=per_wave
     )
     plan_path = out / PLAN
-    from sim.results import write_json
+    from sim.outputs.files import write_json
 
     if plan_path.exists():
         if not resume:
@@ -227,7 +218,6 @@ def calibrate(
         if res.failures:
             f = res.failures[0]
             raise RuntimeError(f"{len(res.failures)} run(s) failed in wave {k}, first: point {f['parameters']}: {f['error']}")
-    from sim.calibration_report import summarise
 
     runs, u_all, means = _gather(out, waves, names, d)
     v_stoch = _v_stoch(out, waves, names)

@@ -13,7 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from sim.plots import _day_axis, _label
+from sim.outputs.sweep_figures import _day_axis
+from sim.outputs.sweep_figures import key_label as _label
 
 __all__ = ["capacity_curve_figure", "compare_differences"]
 
@@ -50,7 +51,7 @@ def compare_differences(differences: Mapping[str, Mapping[str, Any]], names: Seq
 
 
 def capacity_curve_figure(curve: Any, start: datetime | None = None) -> Figure:
-    """A :class:`sim.capacity.CapacityCurve`: above, the mean metric at each point; below, the
+    """A :class:`sim.analysis.capacity.CapacityCurve`: above, the mean metric at each point; below, the
     marginal gain per unit between consecutive points with its paired 95% interval (grey: not
     distinguishable from zero), where the curve flattens, and the single slope if a line fits."""
     fig = Figure(figsize=(8, 6), layout="constrained")

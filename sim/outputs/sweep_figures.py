@@ -4,7 +4,7 @@ A metric against one swept key (mean with its 95% band), two keys as a heat map 
 form a grid or as a scatter coloured by the metric when they do not (a Latin hypercube), people
 and people stranded by cohort as small multiples (one cohort would dwarf the rest on a shared
 axis). Axes are labelled in words with their unit and thousands separators. (Capacity curves and
-comparisons: :mod:`sim.curve_plots`.)
+comparisons: :mod:`sim.outputs.compare_figures`.)
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.plots import thousands
-from sim.stats import point_summary
+from sim.outputs.run_figures import thousands
+from sim.statistics import point_summary
 
 __all__ = [
     "metric_label",

@@ -5,7 +5,7 @@ Each function takes a finished result and returns a matplotlib ``Figure`` built 
 Times are drawn on the scenario's local wall clock (the clock of its ``start`` offset), the same
 clock as the text and the daily tables, and every time axis says its UTC offset. Every band is a
 95% interval of the mean over replications; with one replication there is none, and the figure
-says so. Sweep and comparison figures live in :mod:`sim.sweep_plots`.
+says so. Sweep and comparison figures live in :mod:`sim.outputs.sweep_figures`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from sim.scenario import Scenario
-from sim.stats import mean_ci
+from sim.description.scenario import Scenario
+from sim.statistics import mean_ci
 
 
 class RunResult(Protocol):
-    """What the run figures need of a result (``sim.experiment.RunResult`` has it)."""
+    """What the run figures need of a result (``sim.experiments.replications.RunResult`` has it)."""
 
     scenario: Scenario
     replications: list[dict[str, Any]]
@@ -408,34 +408,3 @@ def run_figures(result: RunResult) -> dict[str, Figure]:
         "stranded_by_cohort": stranded(result),
         "limits_by_day": limits_by_day(result),
     }
-
-
-def _label(key: str) -> str:
-    """A swept key on an axis (see :func:`sim.sweep_plots.key_label`)."""
-    from sim.sweep_plots import key_label
-
-    return key_label(key)
-
-
-def _day_axis(ax: Any, key: str, start: datetime | None) -> None:
-    """Days of ``security.end`` with their dates (see :mod:`sim.sweep_plots`)."""
-    from sim import sweep_plots
-
-    sweep_plots._day_axis(ax, key, start)
-
-
-def __getattr__(name: str) -> Any:
-    """The sweep figures moved to :mod:`sim.sweep_plots`; old imports keep working."""
-    if name in (
-        "sweep_metric",
-        "sweep_heatmap",
-        "stranded_by_cohort_vs",
-        "sweep_figures",
-        "sweep_scatter",
-        "_day_axis",
-        "_label",
-    ):
-        from sim import sweep_plots
-
-        return getattr(sweep_plots, {"_label": "key_label"}.get(name, name))
-    raise AttributeError(name)

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.ensemble import Ensemble, aggregate_ensemble, as_ensemble, ensemble_stats
-from sim.executors import ExecutorLike, as_executor, make_executor
-from sim.scenario import Scenario, value_at
-from sim.stats import NO_INTERVAL, mean_ci, sem
+from sim.description.scenario import Scenario, value_at
+from sim.experiments.ensemble import Ensemble, aggregate_ensemble, as_ensemble, ensemble_stats
+from sim.experiments.executors import ExecutorLike, as_executor, make_executor
+from sim.statistics import NO_INTERVAL, mean_ci, sem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -105,7 +105,7 @@ class RunResult:
     precision: dict[str, Any] | None = None
     _metrics: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
     ensemble: Ensemble | None = None
-    """Plausible settings the replications were spread over (``sim.ensemble``), if any."""
+    """Plausible settings the replications were spread over (``sim.experiments.ensemble``), if any."""
 
     @property
     def metrics(self) -> dict[str, dict[str, Any]]:
@@ -163,7 +163,7 @@ class RunResult:
         return out
 
     def summary(self) -> dict[str, Any]:
-        from sim import __version__
+        from sim._version import __version__
 
         out: dict[str, Any] = {
             "scenario": self.scenario.model_dump(mode="json", by_alias=True),
@@ -201,14 +201,14 @@ class RunResult:
     def limits_by_day(self) -> pd.DataFrame:
         """What limited throughput on each local day (index ``date``; means over replications).
 
-        Columns: one per cause of :data:`sim.records.LIMIT_CAUSES`, in hours (aircraft-hours
+        Columns: one per cause of :data:`sim.model.records.LIMIT_CAUSES`, in hours (aircraft-hours
         spent waiting for passengers, staging room, a spot, the runway, ...; gate-hours stopped by a
         full holding area for ``holding``), ``holding_people`` (mean people waiting inside), and
         ``binding``: the cause with the most waiting hours that day, i.e. the tallest segment of the
         day's bar in ``limits_by_day.png`` (ties go to the cause listed first), or ``none`` when no
         cause reached :data:`BINDING_MIN_HOURS`. The label never contradicts the bars under it.
         """
-        from sim.metrics import LIMIT_CAUSES
+        from sim.description.metric_catalog import LIMIT_CAUSES
 
         ts = self.timeseries()
         # a sample on the hour closes the hour before it: count it on that hour's local day
@@ -229,7 +229,7 @@ class RunResult:
 
     def figures(self) -> dict[str, Figure]:
         """The standard plots as matplotlib figures, by file stem."""
-        from sim.plots import run_figures
+        from sim.outputs.run_figures import run_figures
 
         return run_figures(self)
 
@@ -260,7 +260,7 @@ def run(
     With ``precision`` (relative, e.g. 0.05), keep adding replications (at least
     ``replications``, at most ``max_replications``) until the 95% half-width of
     ``stranded_total`` is within ``precision`` of its mean. With ``ensemble`` (an
-    :class:`~sim.ensemble.Ensemble` or its CSV file), replication ``r`` runs plausible setting
+    :class:`~sim.experiments.ensemble.Ensemble` or its CSV file), replication ``r`` runs plausible setting
     ``r mod K`` (except the keys in ``keep``), and each metric also reports its range across settings.
 
     ``executor``: any :class:`concurrent.futures.Executor`, or a ``dask.distributed.Client``.
@@ -319,7 +319,7 @@ class CompareResult:
         standard errors combined) and ``variance_reduction`` (``1 - se_paired² / se_unpaired²``: the
         share of the variance that common random numbers removed). Intervals and standard errors
         are NaN with one replication. With an ensemble, ``ci95_*`` is the stochastic interval and
-        ``settings_low``/``settings_high`` the range across settings (:mod:`sim.ensemble`)."""
+        ``settings_low``/``settings_high`` the range across settings (:mod:`sim.experiments.ensemble`)."""
         import pandas as pd
 
         rows = []
@@ -339,7 +339,7 @@ class CompareResult:
                 "se_unpaired": se_u,
                 "variance_reduction": reduction,
             }
-            if self.a.ensemble:  # paired setting by setting: the two intervals of sim.ensemble
+            if self.a.ensemble:  # paired setting by setting: the two intervals of sim.experiments.ensemble
                 st = ensemble_stats(
                     self.paired_values(n), [self.a.ensemble.setting_of(r) for r in range(len(self.a.replications))]
                 )
@@ -350,13 +350,13 @@ class CompareResult:
     def figure(self, names: Iterable[str] | None = None) -> Figure:
         """The paired differences with their 95% intervals (the headline and per-cohort stranded
         metrics unless ``names`` are given), as a matplotlib figure."""
-        from sim.curve_plots import compare_differences
+        from sim.outputs.compare_figures import compare_differences
 
         d = self.summary()["differences"]
         return compare_differences(d, list(names) if names is not None else None)
 
     def summary(self) -> dict[str, Any]:
-        from sim import __version__
+        from sim._version import __version__
 
         diffs = self.differences()
         out: dict[str, Any] = {

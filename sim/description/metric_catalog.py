@@ -4,17 +4,27 @@ One table, :data:`METRICS`, is the single source for ``airlift metrics``, the RE
 table (a test keeps it identical) and the check of metric names given by users (``--metric``,
 sweep files). A pattern's ``<cohort>``, ``<operator>``, ``<base>`` and ``<cause>`` stand for
 the scenario's cohorts, operators, staging bases and the waiting causes; :func:`metric_names`
-expands them for one scenario. Computing the metrics is :mod:`sim.metrics`'s job, not this one's.
+expands them for one scenario. Computing the metrics is :mod:`sim.model.metrics`'s job, not this one's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sim.records import LIMIT_CAUSES
-from sim.scenario import Scenario, ScenarioError
+from sim.description.scenario import Scenario, ScenarioError
 
-__all__ = ["METRICS", "metric_names", "check_metrics", "metrics_markdown", "limit_causes"]
+__all__ = ["LIMIT_CAUSES", "METRICS", "metric_names", "check_metrics", "metrics_markdown", "limit_causes"]
+
+LIMIT_CAUSES: dict[str, str] = {
+    "evacuees": "aircraft waiting for passengers they may carry (too few through the gates, or not theirs)",
+    "staging": "aircraft waiting for room at a staging base",
+    "ramp": "aircraft waiting at their base for a parking spot",
+    "runway": "aircraft waiting for a runway slot, or for a closed runway to reopen",
+    "holding": "gates stopped because the holding area was full",
+    "crew": "aircraft waiting at their base for a rested crew",
+}
+"""Why throughput was limited. Every cause but ``holding`` is aircraft-hours spent waiting;
+``holding`` is gate-hours stopped. Metric ``limit.<cause>_hours``, hourly column ``limit_<cause>_hours``."""
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("population_total", "people in the scenario (all cohorts)"),

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import Scenario, ScenarioError
+from sim.description.scenario import Scenario, ScenarioError
 
 __all__ = ["Ensemble", "load_ensemble", "ensemble_stats", "aggregate_ensemble", "settings_range", "as_ensemble"]
 

@@ -23,13 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from sim.capacity import CapacityCurve, capacity_curve
-from sim.catalog import check_metrics
-from sim.ensemble import Ensemble
-from sim.experiment import as_executor, make_executor, run_replication
-from sim.overrides import parse_override
-from sim.scenario import Scenario, ScenarioError, load_scenario, read_toml, resolve_path
-from sim.stats import point_summary
+from sim.description.metric_catalog import check_metrics
+from sim.description.overrides import parse_override
+from sim.description.scenario import Scenario, ScenarioError, load_scenario, read_toml, resolve_path
+from sim.experiments.ensemble import Ensemble
+from sim.experiments.replications import as_executor, make_executor, run_replication
+from sim.statistics import point_summary
 
 __all__ = [
     "SweepSpec",
@@ -39,8 +38,6 @@ __all__ = [
     "run_sweep",
     "SweepResult",
     "read_results",
-    "capacity_curve",
-    "CapacityCurve",
     "point_summary",
     "make_executor",
     "validate_sweep",
@@ -280,7 +277,7 @@ def _read_done(path: Path, spec: SweepSpec, points: list[dict[str, Any]]) -> tup
             done.add(pair)
             kept.append(line)
     if len(kept) != len(lines) or not path.read_bytes().endswith(b"\n"):
-        from sim.results import atomic_write
+        from sim.outputs.files import atomic_write
 
         atomic_write(path, lambda fh: fh.writelines(kept))
     return header, done
@@ -366,7 +363,7 @@ def run_sweep(
         old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
         if old.get("sweep") != json.loads(json.dumps(manifest["sweep"])) or old.get("scenario_hash") != manifest["scenario_hash"]:
             raise ScenarioError(str(out / MANIFEST), [("", "--resume: this folder holds a different sweep")])
-    from sim.results import write_json
+    from sim.outputs.files import write_json
 
     write_json(out / MANIFEST, manifest)
     header, done = _read_done(results, spec, points)
@@ -437,7 +434,7 @@ def _cell(v: Any) -> Any:
 
 
 def _version() -> str:
-    from sim import __version__
+    from sim._version import __version__
 
     return __version__
 
@@ -458,7 +455,7 @@ def sweep(
     ``scenario`` is a Scenario, a file path, or ``None`` for the reference. Without ``out``
     the rows go to a temporary folder. ``executor``: any :class:`concurrent.futures.Executor`,
     or a ``dask.distributed.Client``. With ``ensemble``, replication ``r`` of every point runs
-    plausible setting ``r mod K`` (``sim.ensemble``). Raises :class:`RuntimeError` listing failed tasks.
+    plausible setting ``r mod K`` (``sim.experiments.ensemble``). Raises :class:`RuntimeError` listing failed tasks.
     """
     import tempfile
 
@@ -466,7 +463,7 @@ def sweep(
     path = None if scenario is None or base is not None else str(scenario)
     spec = SweepSpec(path, {k: list(v) for k, v in vary.items()}, replications, seed, samples, base=base)
     if ensemble is not None:
-        from sim.ensemble import load_ensemble
+        from sim.experiments.ensemble import load_ensemble
 
         spec.ensemble = ensemble if isinstance(ensemble, Ensemble) else load_ensemble(ensemble)
     with tempfile.TemporaryDirectory() as tmp:

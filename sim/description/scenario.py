@@ -3,7 +3,7 @@
 A :class:`Scenario` is a complete, validated, immutable description of one airlift. Loading it
 imports no SimPy and runs nothing; :mod:`sim.model` builds the simulation from it. Every
 parameter has one dotted name (``gates.abbey.lanes``) used alike in TOML files, ``--set``
-overrides (:mod:`sim.overrides`), sweep columns and result files. The whole tree is immutable
+overrides (:mod:`sim.description.overrides`), sweep columns and result files. The whole tree is immutable
 (read-only tables, tuples) and every number is finite and bounded (the ``MAX_*`` constants).
 
 Times are either an ISO 8601 datetime (with or without offset; without one, the scenario's
@@ -33,6 +33,9 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+
+from sim.description.errors import ScenarioError, known_names
+from sim.description.overrides import apply_overrides, thaw
 
 __all__ = [
     "Scenario",
@@ -126,16 +129,6 @@ class FrozenDict(dict[K, V]):
 
 FrozenMap = Annotated[Mapping[K, V], AfterValidator(FrozenDict)]
 """A read-only table (validated as a dict, kept as a :class:`FrozenDict`)."""
-
-
-class ScenarioError(Exception):
-    """Bad scenario input. ``str(error)`` is a complete message naming the file and field."""
-
-    def __init__(self, source: str, problems: list[tuple[str, str]]):
-        self.source = source
-        self.problems = problems
-        lines = [f"{source}: {field}: {msg}" if field else f"{source}: {msg}" for field, msg in problems]
-        super().__init__("\n".join(lines))
 
 
 class _Strict(BaseModel):
@@ -556,15 +549,13 @@ def _check_uncertain(scenario: Scenario, source: str) -> None:
     only if that fails is each key tried alone, to name the culprit."""
     if not scenario.uncertain:
         return
-    from sim.overrides import apply_overrides
-
     raw = scenario.model_dump(mode="python", by_alias=True, exclude={"uncertain"})
     problems: list[tuple[str, str]] = []
     for key in scenario.uncertain:
         current = _lookup(raw, key)
         if current is _ABSENT:
             try:  # the override machinery names what is unknown and lists the known names
-                apply_overrides(copy.deepcopy(raw), {key: scenario.uncertain[key].low}, source)
+                apply_overrides(copy.deepcopy(raw), {key: scenario.uncertain[key].low}, source, Scenario)
             except ScenarioError as e:
                 problems += [(f'uncertain."{key}"', m) for _, m in e.problems]
             else:
@@ -577,7 +568,7 @@ def _check_uncertain(scenario: Scenario, source: str) -> None:
     def probe(values: Mapping[str, Any]) -> list[tuple[str, str]]:
         trial = copy.deepcopy(raw)
         try:
-            apply_overrides(trial, values, source)
+            apply_overrides(trial, values, source, Scenario)
             validate(trial, source)
         except ScenarioError as e:
             return e.problems
@@ -678,10 +669,8 @@ class Scenario(_Strict):
         ``check_uncertain=False`` skips re-checking the ``[uncertain]`` table's ranges (two more
         validations): for a sweep's tasks, whose points were all checked before any ran; the
         table plays no part in a run."""
-        from sim.overrides import apply_overrides, thaw
-
         raw = thaw(self.model_dump(mode="python", by_alias=True))
-        apply_overrides(raw, overrides, source)
+        apply_overrides(raw, overrides, source, type(self))
         return validate(raw, source, check_uncertain=check_uncertain)
 
     # -- cross references -----------------------------------------------------------------
@@ -700,14 +689,16 @@ class Scenario(_Strict):
         for name, c in self.cohorts.items():
             for op in c.carriers:
                 if op != "any" and op not in operators:
-                    problems.append(f"cohorts.{name}.carriers: unknown operator {op!r} (known: {_known([*operators, 'any'])})")
+                    problems.append(
+                        f"cohorts.{name}.carriers: unknown operator {op!r} (known: {known_names([*operators, 'any'])})"
+                    )
             admitted = [g for g, gate in self.gates.items() if "any" in gate.admits or name in gate.admits]
             if c.people > 0 and not admitted:
                 problems.append(f"cohorts.{name}: no gate admits this cohort")
         for name, g in self.gates.items():
             for co in g.admits:
                 if co != "any" and co not in self.cohorts:
-                    problems.append(f"gates.{name}.admits: unknown cohort {co!r} (known: {_known([*self.cohorts, 'any'])})")
+                    problems.append(f"gates.{name}.admits: unknown cohort {co!r} (known: {known_names([*self.cohorts, 'any'])})")
             for i, sv in enumerate(g.lane_schedule):
                 if sv.value != int(sv.value) or sv.value > MAX_LANES:
                     problems.append(f"gates.{name}.lane_schedule.{i}.value: lanes are a whole number up to {MAX_LANES}")
@@ -717,14 +708,14 @@ class Scenario(_Strict):
         for name, f in self.fleets.items():
             for b in f.bases:
                 if b not in self.bases:
-                    problems.append(f"fleets.{name}.bases: unknown base {b!r} (known: {_known(self.bases)})")
+                    problems.append(f"fleets.{name}.bases: unknown base {b!r} (known: {known_names(self.bases)})")
             for i, sv in enumerate(f.count_schedule):
                 if sv.value != int(sv.value) or sv.value > MAX_AIRCRAFT:
                     problems.append(f"fleets.{name}.count_schedule.{i}.value: aircraft are a whole number up to {MAX_AIRCRAFT}")
             most = max([f.count, *(sv.value for sv in f.count_schedule)])
             if f.size_class not in self.ramp.spots:
                 problems.append(
-                    f"fleets.{name}.size_class: no ramp.spots entry for {f.size_class!r} (known: {_known(self.ramp.spots)})"
+                    f"fleets.{name}.size_class: no ramp.spots entry for {f.size_class!r} (known: {known_names(self.ramp.spots)})"
                 )
             elif most > 0 and self.ramp.spots[f.size_class] == 0:
                 problems.append(f"ramp.spots.{f.size_class}: fleet {name} needs at least one spot (count or count_schedule > 0)")
@@ -733,7 +724,7 @@ class Scenario(_Strict):
                     problems.append(f"fleets.{name}.available_until: before available_from")
         for op in self.retrograde.carriers:
             if op not in operators:
-                problems.append(f"retrograde.carriers: unknown operator {op!r} (known: {_known(operators)})")
+                problems.append(f"retrograde.carriers: unknown operator {op!r} (known: {known_names(operators)})")
         r = self.retrograde
         if r.troops > 0 and ((r.start is None) == (r.hours_before_end is None) or not r.carriers):
             problems.append("retrograde: troops need one of start or hours_before_end, and at least one carrier")
@@ -765,10 +756,6 @@ class Scenario(_Strict):
 
 
 # -- loading ----------------------------------------------------------------------------------
-
-
-def _known(names: Iterable[Any]) -> str:
-    return ", ".join(sorted(str(n) for n in names)) or "none"
 
 
 def read_toml(path: Path, what: str = "") -> dict[str, Any]:
@@ -897,8 +884,9 @@ def _merge_time_errors(problems: list[tuple[str, str]]) -> list[tuple[str, str]]
 
 def scenarios_dir() -> Path:
     """The folder of bundled scenarios: inside an installed wheel, else the repository's."""
-    packaged = Path(__file__).parent / "scenarios"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "scenarios"
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "scenarios"
+    return packaged if packaged.is_dir() else package.parent / "scenarios"
 
 
 def resolve_path(path: str | Path | None) -> Path:
@@ -931,12 +919,3 @@ def slug(name: str) -> str:
     never ``.`` or ``..`` (so a default output folder stays inside ``out/``)."""
     out = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name).strip("._") or "scenario"
     return out[:100]
-
-
-def __getattr__(name: str) -> Any:
-    """``parse_override`` and ``apply_overrides`` live in :mod:`sim.overrides`; still importable from here."""
-    if name in ("parse_override", "apply_overrides"):
-        from sim import overrides
-
-        return getattr(overrides, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,8 +2,8 @@
 
 A dotted name addresses one existing entry of a scenario: a key of the schema, a named entry of
 a table (a gate, a base, a ramp size class) or an index of a list. Overrides change existing
-entries only; an unknown name at any level is a :class:`~sim.scenario.ScenarioError` naming it
-and listing the known ones. Validating the result is :mod:`sim.scenario`'s job.
+entries only; an unknown name at any level is a :class:`~sim.description.scenario.ScenarioError` naming it
+and listing the known ones. Validating the result is :mod:`sim.description.scenario`'s job.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel
 
-from sim.scenario import Scenario, ScenarioError, _known
+from sim.description.errors import ScenarioError, known_names
 
 __all__ = ["parse_override", "apply_overrides", "thaw"]
 
@@ -66,7 +66,7 @@ def _node_kind(ann: Any) -> tuple[str, Any]:
     return "value", None
 
 
-def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], source: str = "--set") -> None:
+def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], source: str, schema: type[BaseModel]) -> None:
     """Set dotted keys of a raw scenario mapping in place (``disruptions.2.end`` indexes lists).
 
     Overrides change existing entries only: a key that is not in the schema, a name that is not
@@ -76,12 +76,12 @@ def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], source: s
     New named entities belong in scenario files, where they are visible.
     """
     for key, value in overrides.items():
-        _apply_one(raw, str(key), value, source)
+        _apply_one(raw, str(key), value, source, schema)
 
 
-def _apply_one(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
+def _apply_one(raw: dict[str, Any], key: str, value: Any, source: str, schema: type[BaseModel]) -> None:
     parts = key.split(".")
-    kind, typ = "model", Scenario
+    kind, typ = "model", schema
     node: Any = raw
     noun = "name"
     i = 0
@@ -91,7 +91,7 @@ def _apply_one(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
             fields = {f.alias or n: f for n, f in typ.model_fields.items()}
             part = parts[i]
             if part not in fields:
-                raise ScenarioError(source, [(key, f"unknown key {part!r} in {where} (known: {_known(fields)})")])
+                raise ScenarioError(source, [(key, f"unknown key {part!r} in {where} (known: {known_names(fields)})")])
             child_kind, child_typ = _node_kind(fields[part].annotation)
             slot: Any = part
             noun = _NOUNS.get(part, "name")
@@ -108,7 +108,7 @@ def _apply_one(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
                     name = ".".join(parts[i:-1])
                 else:
                     name = parts[i]
-                raise ScenarioError(source, [(key, f"unknown {noun} {name!r} in {where} (known: {_known(node)})")])
+                raise ScenarioError(source, [(key, f"unknown {noun} {name!r} in {where} (known: {known_names(node)})")])
             slot = ".".join(parts[i:j])
             child_kind, child_typ = _node_kind(typ)
             i = j
@@ -152,14 +152,16 @@ def _check_table(value: Any, current: Any, kind: str, typ: Any, key: str, source
         for name, v in value.items():
             if name not in current:
                 noun = _NOUNS.get(key.rsplit(".", 1)[-1], "name")
-                raise ScenarioError(source, [(f"{key}.{name}", f"unknown {noun} {name!r} in {key} (known: {_known(current)})")])
+                raise ScenarioError(
+                    source, [(f"{key}.{name}", f"unknown {noun} {name!r} in {key} (known: {known_names(current)})")]
+                )
             sub_kind, sub_typ = _node_kind(typ)
             _check_table(v, current[name], sub_kind, sub_typ, f"{key}.{name}", source)
     elif kind == "model":
         fields = {f.alias or n: f for n, f in typ.model_fields.items()}
         for name, v in value.items():
             if name not in fields:
-                raise ScenarioError(source, [(f"{key}.{name}", f"unknown key {name!r} in {key} (known: {_known(fields)})")])
+                raise ScenarioError(source, [(f"{key}.{name}", f"unknown key {name!r} in {key} (known: {known_names(fields)})")])
             sub_kind, sub_typ = _node_kind(fields[name].annotation)
             below = current.get(name) if isinstance(current, dict) else None
             _check_table(v, below, sub_kind, sub_typ, f"{key}.{name}", source)

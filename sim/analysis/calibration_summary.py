@@ -9,19 +9,27 @@ of the estimated mean. Plots are matplotlib figures built without pyplot.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim import history_matching as hm
-from sim.uncertainty import Parameter
+from sim.analysis import history_matching as hm
+from sim.description.uncertainty import Parameter
 
-if TYPE_CHECKING:
-    from sim.calibration import Calibration
+__all__ = ["Calibration", "summarise", "parameter_figure", "target_figure"]
 
-__all__ = ["summarise", "parameter_figure", "target_figure"]
+
+@dataclass
+class Calibration:
+    """What ``calibrate`` found: the plausible settings and the diagnostics of ``calibration.json``."""
+
+    consistent: bool
+    ensemble: list[dict[str, Any]]
+    report: dict[str, Any]
+    runs: Any  # pandas.DataFrame: one row per simulated point (means, implausibility)
 
 
 def summarise(
@@ -42,8 +50,7 @@ def summarise(
 
     ``emulators()`` fits the final emulators over all runs; it is called only when no setting is
     plausible, to explain the conflicts (with a thousand points that fit takes minutes)."""
-    from sim.calibration import Calibration
-    from sim.results import atomic_write, save_png, write_json
+    from sim.outputs.files import atomic_write, save_png, write_json
 
     names = [o.name for o in obs]
     keys = [p.name for p in params]

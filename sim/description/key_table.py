@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from sim.scenario import Scenario
+from sim.description.scenario import Scenario
 
 __all__ = ["scenario_keys", "keys_markdown"]
 
@@ -131,7 +131,7 @@ def update_readme(path: str) -> bool:
     markers; True if anything changed."""
     from pathlib import Path
 
-    from sim.catalog import metrics_markdown
+    from sim.description.metric_catalog import metrics_markdown
 
     p = Path(path)
     text = p.read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The ``airlift calibrate`` command: arguments and printing only (the method is sim.calibration)."""
+"""The ``airlift calibrate`` command: arguments and printing only (the method is sim.analysis.calibration)."""
 
 from __future__ import annotations
 
@@ -43,13 +43,13 @@ def _command(args: argparse.Namespace) -> str:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.calibration import calibrate, load_targets
-    from sim.cli import _overrides
-    from sim.experiment import make_executor
-    from sim.scenario import ScenarioError, load_scenario
-    from sim.uncertainty import parameters, parse_ranges
+    from sim.analysis.calibration import calibrate, load_targets
+    from sim.cli.arguments import overrides_of
+    from sim.description.scenario import ScenarioError, load_scenario
+    from sim.description.uncertainty import parameters, parse_ranges
+    from sim.experiments.replications import make_executor
 
-    scenario = load_scenario(args.scenario, _overrides(args.set))
+    scenario = load_scenario(args.scenario, overrides_of(args.set))
     targets = load_targets(args.targets) if args.targets else dict(scenario.targets)
     if args.waves < 1:
         raise ScenarioError("--waves", [("", "must be at least 1")])

@@ -1,6 +1,6 @@
 """The model's shared vocabulary: where a family is, the facts a replication records, why aircraft wait.
 
-Both the model (:mod:`sim.model`) and the pure summaries (:mod:`sim.metrics`) import this module;
+Both the model (:mod:`sim.model`) and the pure summaries (:mod:`sim.model.metrics`) import this module;
 it imports neither, nor SimPy. Records are append-only facts with named fields: a row, once
 appended, is never changed or deleted (a cancelled runway slot is a second row saying so).
 """
@@ -14,10 +14,11 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from sim.description.metric_catalog import LIMIT_CAUSES
+
 __all__ = [
     "Status",
     "STATUS_NAMES",
-    "LIMIT_CAUSES",
     "HOURLY_COLUMNS",
     "Departure",
     "Movement",
@@ -47,17 +48,6 @@ class Status(IntEnum):
 
 
 STATUS_NAMES = tuple(s.name.lower() for s in Status)
-
-LIMIT_CAUSES: dict[str, str] = {
-    "evacuees": "aircraft waiting for passengers they may carry (too few through the gates, or not theirs)",
-    "staging": "aircraft waiting for room at a staging base",
-    "ramp": "aircraft waiting at their base for a parking spot",
-    "runway": "aircraft waiting for a runway slot, or for a closed runway to reopen",
-    "holding": "gates stopped because the holding area was full",
-    "crew": "aircraft waiting at their base for a rested crew",
-}
-"""Why throughput was limited. Every cause but ``holding`` is aircraft-hours spent waiting;
-``holding`` is gate-hours stopped. Metric ``limit.<cause>_hours``, hourly column ``limit_<cause>_hours``."""
 
 HOURLY_COLUMNS: tuple[str, ...] = (
     "evacuated_cumulative",
