@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.cli.main import main
-from sim.description.metric_catalog import METRICS, check_metrics, metric_names, metrics_markdown
+from sim.description.metric_catalog import check_metrics, metric_names
 from sim.description.scenario import ScenarioError
 from sim.experiments import sweeps
 
@@ -214,19 +214,6 @@ def test_the_catalogue_names_exactly_the_metrics_a_run_reports(small):
     check_metrics(["evacuated_total", "cohort.afghans.stranded", "limit.ramp_hours"], small, "x")
     with pytest.raises(ScenarioError, match="unknown metric 'cohort.ghosts.stranded'"):
         check_metrics(["cohort.ghosts.stranded"], small, "x")
-
-
-def test_metrics_command_prints_every_metric_and_the_readme_has_the_table(small_path, capsys):
-    assert main(["metrics"]) == 0
-    text = capsys.readouterr().out
-    for pattern, _ in METRICS:
-        assert pattern in text
-    assert main(["metrics", str(small_path)]) == 0
-    assert "cohort.us_citizens.stranded_at_gates" in capsys.readouterr().out
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert metrics_markdown() in readme, (
-        "README metric table is stale: regenerate it with `python -m sim.description.key_table README.md`"
-    )
 
 
 def test_sweep_points_are_checked_against_the_schema(small_path):

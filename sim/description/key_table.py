@@ -1,11 +1,13 @@
-"""The reference of every scenario key, generated from the schema (the README embeds it).
+"""The reference of every scenario key, generated from the schema, and the refresh of the generated
+tables in the documentation (``docs/scenario-reference.md``: keys; ``docs/outputs.md``: metrics).
 
-``airlift keys`` prints it; a test keeps the README's copy identical, so the documentation
-cannot drift from the code.
+``airlift keys`` prints the key table; ``python -m sim.description.key_table`` rewrites the docs' copies
+(``--check`` only reports stale ones), and a test keeps them identical, so the docs cannot drift from the code.
 """
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -17,7 +19,7 @@ from pydantic_core import PydanticUndefined
 
 from sim.description.scenario import Scenario
 
-__all__ = ["scenario_keys", "keys_markdown"]
+__all__ = ["scenario_keys", "keys_markdown", "GENERATED_FILES", "generated_tables", "marked_table", "refreshed", "main"]
 
 
 def _type(ann: Any) -> str:
@@ -126,27 +128,73 @@ def keys_markdown() -> str:
     return "\n".join(out) + "\n"
 
 
-def update_readme(path: str) -> bool:
-    """Replace the tables between the ``keys:start``/``keys:end`` and ``metrics:start``/``metrics:end``
-    markers; True if anything changed."""
-    from pathlib import Path
+# The documentation files holding generated tables, relative to the repository root, and the markers
+# (``<!-- NAME:start -->`` ... ``<!-- NAME:end -->``) of the tables each holds.
+GENERATED_FILES: dict[str, tuple[str, ...]] = {
+    "docs/scenario-reference.md": ("keys",),
+    "docs/outputs.md": ("metrics",),
+}
 
+
+def generated_tables() -> dict[str, str]:
+    """Every generated table by marker name: ``keys`` (the scenario keys) and ``metrics`` (the metric catalogue)."""
     from sim.description.metric_catalog import metrics_markdown
 
-    p = Path(path)
-    text = p.read_text(encoding="utf-8")
-    new = text
-    for marker, table in (("keys", keys_markdown()), ("metrics", metrics_markdown())):
-        head, _, rest = new.partition(f"<!-- {marker}:start -->\n")
+    return {"keys": keys_markdown(), "metrics": metrics_markdown()}
+
+
+def marked_table(text: str, marker: str) -> str | None:
+    """The text between ``<!-- marker:start -->`` and ``<!-- marker:end -->`` (None if either is missing)."""
+    _, found, rest = text.partition(f"<!-- {marker}:start -->\n")
+    table, closed, _ = rest.partition(f"<!-- {marker}:end -->")
+    return table if found and closed else None
+
+
+def refreshed(text: str, source: str) -> str:
+    """``text`` with every generated table it marks replaced by the current one; ValueError naming
+    ``source`` if it marks none (or opens a marker it never closes)."""
+    tables = generated_tables()
+    markers = [m for m in tables if f"<!-- {m}:start -->" in text or f"<!-- {m}:end -->" in text]
+    if not markers:
+        raise ValueError(f"{source}: no generated table in it (known markers: {', '.join(tables)})")
+    for marker in markers:
+        if marked_table(text, marker) is None:
+            raise ValueError(f"{source}: <!-- {marker}:start --> and <!-- {marker}:end --> must both be there, in that order")
+        head, _, rest = text.partition(f"<!-- {marker}:start -->\n")
         _, _, tail = rest.partition(f"<!-- {marker}:end -->")
-        new = f"{head}<!-- {marker}:start -->\n{table}<!-- {marker}:end -->{tail}"
-    if new != text:
-        p.write_text(new, encoding="utf-8")
-    return new != text
+        text = f"{head}<!-- {marker}:start -->\n{tables[marker]}<!-- {marker}:end -->{tail}"
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the generated tables of FILE... (default: :data:`GENERATED_FILES`, paths relative to the current
+    directory: run it from the repository root); with ``--check``, write nothing and exit 1 if any is stale.
+    Exit 2 on a missing file or marker."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.description.key_table", description="Rewrite the tables generated from the code in the documentation."
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE", help="default: " + ", ".join(GENERATED_FILES))
+    parser.add_argument("--check", action="store_true", help="report stale tables, write nothing")
+    args = parser.parse_args(argv)
+    stale = []
+    for name in args.files or list(GENERATED_FILES):
+        path = Path(name)
+        try:
+            text = path.read_text(encoding="utf-8")
+            new = refreshed(text, name)
+        except (OSError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        if new != text:
+            stale.append(name)
+            if not args.check:
+                path.write_text(new, encoding="utf-8")
+        print(f"{name}: {'up to date' if new == text else 'stale' if args.check else 'updated'}")
+    return 1 if args.check and stale else 0
 
 
 if __name__ == "__main__":
-    import sys
-
-    for arg in sys.argv[1:]:
-        print(f"{arg}: {'updated' if update_readme(arg) else 'up to date'}")
+    sys.exit(main())
