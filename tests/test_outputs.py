@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cli.main import _compare_folder, build_parser, main
+from sim.cli.compare import compare_folder
+from sim.cli.main import build_parser, main
 from sim.outputs.files import atomic_write, read_metadata, write_json, write_run
 
 
@@ -78,7 +79,7 @@ def test_compare_folder_is_unique_to_the_comparison(small, small_path):
 
     def folder(*argv: str) -> Path:
         args = build_parser().parse_args(["compare", str(small_path), *argv])
-        return _compare_folder(args, small, small)
+        return compare_folder(args, small, small)
 
     six, eight = folder("--set-b", "gates.abbey.lanes=6"), folder("--set-b", "gates.abbey.lanes=8")
     assert six != eight and six.parent == eight.parent == Path("out")

@@ -3,31 +3,51 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["add_calibrate_parser", "cmd_calibrate"]
+from sim.cli import arguments
+from sim.cli.parents import Parents
+from sim.cli.printing import Progress
+from sim.description.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from sim.description.scenario import Scenario
+    from sim.description.uncertainty import Parameter
+
+__all__ = ["add_parser", "cmd", "print_calibration"]
 
 
-def add_calibrate_parser(sub: Any) -> None:
-    k = sub.add_parser("calibrate", help="find every setting of the [uncertain] parameters consistent with the targets")
-    k.add_argument("scenario", nargs="?", help="scenario with an [uncertain] table (default: the Kabul 2021 reference)")
-    k.add_argument("--targets", metavar="FILE", help="a TOML file with a [targets] table (default: the scenario's own)")
-    k.add_argument("--budget", type=int, default=240, metavar="N", help="model runs in all (default 240)")
-    k.add_argument("--replications", "-n", type=int, default=2, metavar="N", help="replications per point (default 2)")
-    k.add_argument("--waves", type=int, default=3, metavar="W", help="waves of history matching (default 3)")
-    k.add_argument("--seed", type=int, default=0, metavar="S")
-    k.add_argument("--set", action="append", metavar="KEY=VALUE", help="fixed overrides of the scenario")
-    k.add_argument("--vary", action="append", metavar="KEY=LO:HI", help="add or override an uncertain parameter (uniform)")
-    k.add_argument(
+def add_parser(subparsers: Any, parents: Parents) -> None:
+    parser = subparsers.add_parser(
+        "calibrate",
+        help="find every setting of the [uncertain] parameters consistent with the targets",
+        parents=[
+            parents.scenario,
+            parents.replications(2),
+            parents.seed(0),
+            parents.overrides,
+            parents.ranges,
+            parents.out,
+            parents.executor,
+            parents.resume,
+        ],
+        epilog="DIR defaults to out/calibrate-<scenario name>.",
+    )
+    parser.add_argument(
+        "--targets",
+        type=arguments.existing_file,
+        metavar="FILE",
+        help="a TOML file with a [targets] table (default: the scenario's own)",
+    )
+    parser.add_argument("--budget", type=int, default=240, metavar="N", help="model runs in all (default 240)")
+    parser.add_argument(
+        "--waves", type=arguments.at_least_one, default=3, metavar="W", help="waves of history matching (default 3)"
+    )
+    parser.add_argument(
         "--vary-only", action="store_true", help="search only the --vary parameters (the [uncertain] table is ignored)"
     )
-    k.add_argument("--out", metavar="DIR", help="output folder (default: out/calibrate-<scenario name>)")
-    k.add_argument("--workers", type=int, metavar="N", help="local worker processes (or Dask LocalCluster workers)")
-    k.add_argument("--dask", metavar="ADDRESS", help="a dask.distributed scheduler address, or 'local'")
-    k.add_argument("--resume", action="store_true", help="complete an interrupted calibration in DIR")
-    k.set_defaults(func=cmd_calibrate)
+    parser.set_defaults(func=cmd)
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -40,36 +60,32 @@ def _command(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from sim.analysis.calibration import calibrate, load_targets
-    from sim.cli.arguments import overrides_of
-    from sim.description.scenario import ScenarioError, load_scenario
+def _parameters(args: argparse.Namespace, scenario: Scenario) -> list[Parameter]:
+    """The parameters to search: the scenario's ``[uncertain]`` ones and ``--vary``'s, or (``--vary-only``)
+    ``--vary``'s alone, in the order given."""
     from sim.description.uncertainty import parameters, parse_ranges
-    from sim.experiments.replications import make_executor
 
-    scenario = load_scenario(args.scenario, overrides_of(args.set))
-    targets = load_targets(args.targets) if args.targets else dict(scenario.targets)
-    if args.waves < 1:
-        raise ScenarioError("--waves", [("", "must be at least 1")])
     extra = parse_ranges(args.vary or [])
     if args.vary_only and not extra:
         raise ScenarioError("--vary-only", [("", "give the parameters to search with --vary KEY=LO:HI")])
     params = parameters(scenario, extra)
-    if args.vary_only:  # in the order the --vary options were given
+    if args.vary_only:
         by_name = {p.name: p for p in params}
         params = [by_name[key] for key in extra]
-    out = Path(args.out) if args.out else Path("out") / f"calibrate-{scenario.name}"
-    bars: list[Any] = []
+    return params
 
-    def on_wave(k: int, tasks: int) -> None:
-        for b in bars:
-            b.close()
-        bars.append(tqdm(total=tasks, desc=f"wave {k}", unit="run", file=sys.stderr, leave=False, delay=1.0))
 
-    try:
-        with make_executor(args.workers, args.dask) as ex:
+def cmd(args: argparse.Namespace) -> int:
+    from sim.analysis.calibration import calibrate, load_targets
+    from sim.description.scenario import load_scenario
+    from sim.experiments.executors import make_executor
+
+    scenario = load_scenario(args.scenario, arguments.overrides_of(args.set))
+    targets = load_targets(args.targets) if args.targets else dict(scenario.targets)
+    params = _parameters(args, scenario)
+    out = arguments.output_folder(args.out, Path("out") / f"calibrate-{scenario.name}")
+    with Progress("wave", "run", leave=False, delay=1.0) as bar:
+        with make_executor(args.workers, args.dask) as executor:
             c = calibrate(
                 scenario,
                 targets,
@@ -79,15 +95,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 replications=args.replications,
                 seed=args.seed,
                 waves=args.waves,
-                executor=ex,
+                executor=executor,
                 resume=args.resume,
-                progress=lambda n: bars[-1].update(n) if bars else None,
-                on_wave=on_wave,
+                progress=bar.update,
+                on_wave=lambda wave, tasks: bar.start(tasks, f"wave {wave}"),
                 command=_command(args),
             )
-    finally:
-        for b in bars:
-            b.close()
     print_calibration(c.report)
     print(f"\n  written to {out}/ (ensemble.csv, calibration.json, runs.csv, parameters.png, targets.png, wave_*/)")
     return 0 if c.consistent else 1

@@ -1,0 +1,194 @@
+"""The ``airlift run`` command: run one scenario's replications, write its output folder and print its summary."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.cli import arguments
+from sim.cli.parents import Parents
+from sim.cli.printing import Progress, mean_and_interval, number
+from sim.cli.report import write_report_if_asked
+
+if TYPE_CHECKING:
+    from sim.experiments.replications import RunResult
+
+__all__ = ["add_parser", "cmd", "print_run"]
+
+COHORT_COLUMNS = ("people", "evacuated", "stranded", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")
+
+
+def add_parser(subparsers: Any, parents: Parents) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a scenario (default: Kabul 2021) with replications",
+        parents=[
+            parents.scenario,
+            parents.replications(10),
+            parents.seed(0),
+            parents.overrides,
+            parents.out,
+            parents.plots,
+            parents.executor,
+            parents.table_format,
+            parents.ensemble,
+            parents.report,
+        ],
+        epilog="DIR defaults to out/<scenario name>.",
+    )
+    parser.add_argument(
+        "--precision",
+        type=arguments.fraction,
+        metavar="P",
+        help="add replications until the 95%% half-width of stranded_total is within P of its mean",
+    )
+    parser.add_argument("--max-replications", type=arguments.at_least_one, default=200, metavar="N", help="cap for --precision")
+    parser.set_defaults(func=cmd)
+
+
+def cmd(args: argparse.Namespace) -> int:
+    from sim.description.scenario import load_scenario, resolve_path, slug
+    from sim.experiments import replications as experiment
+    from sim.experiments.executors import make_executor
+    from sim.outputs.files import write_run
+
+    overrides = arguments.overrides_of(args.set)
+    scenario = load_scenario(args.scenario, overrides)
+    out = arguments.output_folder(args.out, Path("out") / slug(scenario.name))
+    with Progress("replications", "rep", delay=1.0, leave=False) as bar:
+        bar.start(args.replications)
+        with make_executor(args.workers, args.dask) as executor:
+            result = experiment.run(
+                scenario,
+                args.replications,
+                args.seed,
+                precision=args.precision,
+                max_replications=args.max_replications,
+                executor=executor,
+                progress=bar.update,
+                ensemble=args.ensemble,
+            )
+    provenance = {
+        "command": args.command_line,
+        "scenario_file": str(resolve_path(args.scenario).resolve()),
+        "overrides": overrides,
+    }
+    write_run(result, out, plots=not args.no_plots, fmt=args.format, extra=provenance)
+    print_run(result, out)
+    write_report_if_asked(args, out)
+    return 0
+
+
+def print_run(result: RunResult, out: Path | None) -> None:
+    """The printed summary of a run, and where it was written."""
+    _print_heading(result)
+    _print_totals(result)
+    _print_cohorts_and_operators(result)
+    _print_limits(result)
+    if result.scenario.reference:
+        print("")
+        print("  compared with published figures     model (mean)    published")
+        for key, value in result.scenario.reference.items():
+            if key in result.metrics:
+                print(f"    {key:<32}{result.metrics[key]['mean']:>13,.0f}{value:>13,.0f}")
+    if out is not None:
+        print("")
+        print(f"  written to {out}/ (summary.json, timeseries.csv, plots)")
+
+
+def _print_heading(result: RunResult) -> None:
+    s = result.scenario
+    n = len(result.replications)
+    print(
+        f"{s.name}: {s.start:%d %b %Y %H:%M} to security end {s.at(s.end_hours):%d %b %Y %H:%M} "
+        f"(UTC{s.start:%z}), {n} replication{'s' if n > 1 else ''}, seed {result.seed}"
+    )
+    if result.ensemble:
+        e = result.ensemble
+        used = min(len(e), n)
+        print(f"ensemble: {e.source}, {len(e)} plausible settings ({used} used; replication r runs setting r mod {len(e)})")
+    if result.precision:
+        pr = result.precision
+        state = "reached" if pr["reached"] else "NOT reached (cap)"
+        print(
+            f"precision: ±{pr['target_relative_half_width']:.1%} on stranded_total {state} "
+            f"after {pr['replications_needed']} replications (achieved ±{pr['achieved_relative_half_width']:.1%})"
+        )
+    print("")
+
+
+def _print_totals(result: RunResult) -> None:
+    m = result.metrics
+    print(f"  people in scenario   {number(m['population_total']['mean'])}")
+    print(f"  evacuated            {mean_and_interval(m['evacuated_total'])}")
+    print(f"  stranded             {mean_and_interval(m['stranded_total'])}")
+    print(f"    never reached a gate  {m['stranded_never_arrived']['mean']:,.0f}")
+    print(f"    at the gates          {m['stranded_at_gates']['mean']:,.0f}")
+    print(f"    inside the airfield   {m['stranded_airfield']['mean']:,.0f}")
+    print(f"  departures           {mean_and_interval(m['departures_total'])}")
+    print(
+        f"  mean load factor     {m['mean_load_factor']['mean']:.0%}   "
+        f"(mean {m['mean_evacuees_per_departure']['mean']:.0f} evacuees per departure)"
+    )
+    daily = result.daily()
+    peak_day = daily["evacuated"].idxmax()
+    peak = daily.loc[peak_day]
+    print(
+        f"  peak day             {peak_day:%Y-%m-%d}: {number(peak['evacuated'])} evacuated, {peak['departures']:.0f} departures"
+    )
+    print(f"  gate wait            mean {m['gate_wait_mean_hours']['mean']:.1f} h, p95 {m['gate_wait_p95_hours']['mean']:.1f} h")
+    if m["troops_flown"]["mean"] or m["troops_stranded"]["mean"]:
+        print(f"  retrograde troops    {number(m['troops_flown']['mean'])} flown, {number(m['troops_stranded']['mean'])} left")
+    print("")
+
+
+def _print_cohorts_and_operators(result: RunResult) -> None:
+    m = result.metrics
+    print("  stranded by cohort        people   evacuated    stranded   never arrived  at gates  airfield")
+    for cohort in result.scenario.cohorts:
+        mean = {key: m[f"cohort.{cohort}.{key}"]["mean"] for key in COHORT_COLUMNS}
+        print(
+            f"    {cohort:<22}{mean['people']:>9,.0f}{mean['evacuated']:>12,.0f}{mean['stranded']:>12,.0f}"
+            f"{mean['stranded_never_arrived']:>16,.0f}{mean['stranded_at_gates']:>10,.0f}{mean['stranded_airfield']:>10,.0f}"
+        )
+    print("")
+    print("  by operator               evacuated  departures")
+    for op in result.scenario.operators:
+        print(f"    {op:<22}{m[f'operator.{op}.evacuated']['mean']:>12,.0f}{m[f'operator.{op}.departures']['mean']:>12,.0f}")
+    print("")
+
+
+def _print_limits(result: RunResult) -> None:
+    from sim.description.metric_catalog import LIMIT_CAUSES
+
+    waits = {cause: result.metrics[f"limit.{cause}_hours"]["mean"] for cause in LIMIT_CAUSES}
+    total = sum(hours for cause, hours in waits.items() if cause != "holding")
+    print("  what limited throughput (aircraft-hours spent waiting, mean per replication)")
+    for cause, hours in sorted(waits.items(), key=lambda kv: -kv[1]):
+        unit = "gate-hours" if cause == "holding" else "aircraft-hours"
+        share = f"{hours / total:6.0%}" if total and cause != "holding" else "      "
+        print(f"    {share} {hours:>9,.0f} {unit:<15}{LIMIT_CAUSES[cause]}")
+    spans, named = _binding_spans(result)
+    if spans:
+        print("  binding constraint by day: " + "; ".join(spans))
+        print("    (each day, the cause with the most waiting hours, the tallest bar in limits_by_day.png)")
+        for cause in named:
+            print(f"    {cause}: {LIMIT_CAUSES.get(cause, 'no cause reached an hour of waiting')}")
+
+
+def _binding_spans(result: RunResult) -> tuple[list[str], list[str]]:
+    """Runs of consecutive days with the same binding constraint, e.g. ``evacuees 14-20 Aug``,
+    and the causes named, in order of first appearance."""
+    spans: list[list[Any]] = []
+    for day, binding in result.limits_by_day()["binding"].items():
+        d = day.date()
+        if spans and spans[-1][0] == binding and (d - spans[-1][2]).days == 1:
+            spans[-1][2] = d
+        else:
+            spans.append([binding, d, d])
+    out = []
+    for binding, a, b in spans:
+        when = f"{a:%d %b}" if a == b else f"{a:%d}-{b:%d %b}" if a.month == b.month else f"{a:%d %b}-{b:%d %b}"
+        out.append(f"{binding} {when}")
+    return out, list(dict.fromkeys(b for b, _, _ in spans))
