@@ -77,7 +77,7 @@ def _parameters(args: argparse.Namespace, scenario: Scenario) -> list[Parameter]
 
 def cmd(args: argparse.Namespace) -> int:
     from sim.analysis.calibration import calibrate, load_targets
-    from sim.description.scenario import load_scenario
+    from sim.description.loading import load_scenario
     from sim.experiments.executors import make_executor
 
     scenario = load_scenario(args.scenario, arguments.overrides_of(args.set))

@@ -45,7 +45,7 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
 
 
 def cmd(args: argparse.Namespace) -> int:
-    from sim.description.scenario import load_scenario
+    from sim.description.loading import load_scenario
     from sim.experiments import replications as experiment
     from sim.experiments.executors import make_executor
 
@@ -75,7 +75,7 @@ def cmd(args: argparse.Namespace) -> int:
 def _write_outputs(args: argparse.Namespace, out: Path, result: CompareResult, differences: pd.DataFrame) -> list[str]:
     """``differences.csv`` (or .parquet), ``differences.png`` and ``compare.json``: the names written."""
     from sim._version import __version__
-    from sim.description.scenario import resolve_path
+    from sim.description.loading import resolve_path
     from sim.outputs.files import write_json, write_table
 
     summary = result.summary()
@@ -131,7 +131,7 @@ def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
 
 def _what_differs(args: argparse.Namespace, a: Scenario, b: Scenario) -> list[str]:
     """Lines saying which files and overrides make A and B, and every resolved key that differs."""
-    from sim.description.scenario import resolve_path
+    from sim.description.loading import resolve_path
 
     file_a = str(resolve_path(args.a))
     file_b = str(resolve_path(args.b)) if args.b else f"{file_a} (A's file again)"
@@ -158,7 +158,7 @@ def compare_folder(args: argparse.Namespace, a: Scenario, b: Scenario) -> Path:
     import hashlib
     import json
 
-    from sim.description.scenario import resolve_path, slug
+    from sim.description.loading import resolve_path, slug
 
     what = {
         "a": [str(resolve_path(args.a)), list(args.set_a or [])],

@@ -18,7 +18,7 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
 
 def cmd(args: argparse.Namespace) -> int:
     from sim.description.metric_catalog import metrics_text
-    from sim.description.scenario import load_scenario
+    from sim.description.loading import load_scenario
 
     print(metrics_text(load_scenario(args.scenario) if args.scenario else None), end="")
     return 0

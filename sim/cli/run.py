@@ -48,7 +48,7 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
 
 
 def cmd(args: argparse.Namespace) -> int:
-    from sim.description.scenario import load_scenario, resolve_path, slug
+    from sim.description.loading import load_scenario, resolve_path, slug
     from sim.experiments import replications as experiment
     from sim.experiments.executors import make_executor
     from sim.outputs.files import write_run

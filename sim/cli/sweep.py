@@ -64,7 +64,7 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
 def _sweep_spec(args: argparse.Namespace) -> SweepSpec:
     """The sweep: a sweep file's, or ``--vary``'s, with the command line's options on top."""
     from sim.description.errors import ScenarioError
-    from sim.description.scenario import resolve_path
+    from sim.description.loading import resolve_path
     from sim.experiments import sweeps
 
     target = args.target

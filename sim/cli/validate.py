@@ -33,7 +33,7 @@ def cmd(args: argparse.Namespace) -> int:
 
 def _checked(path: str) -> str:
     """What a good file holds, in one line; a bad one raises :class:`ScenarioError`."""
-    from sim.description.scenario import load_scenario, resolve_path
+    from sim.description.loading import load_scenario, resolve_path
 
     if is_sweep_file(path):
         from sim.experiments import sweeps
@@ -51,7 +51,7 @@ def _checked(path: str) -> str:
 def is_sweep_file(path: str) -> bool:
     """A sweep file, told by its content: a ``[vary]`` table or a ``scenario`` key (which no
     scenario file has). A file that cannot be read raises the loader's error."""
-    from sim.description.scenario import read_toml, resolve_path
+    from sim.description.loading import read_toml, resolve_path
 
     raw = read_toml(Path(path) if Path(path).is_file() else resolve_path(path))
     return isinstance(raw.get("vary"), dict) or isinstance(raw.get("scenario"), str)
