@@ -51,6 +51,7 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
 
 
 def _command(args: argparse.Namespace) -> str:
+    """The command line kept in the calibration's provenance, with every value in effect (defaults too)."""
     parts = ["airlift calibrate"] + ([args.scenario] if args.scenario else [])
     if args.targets:
         parts.append(f"--targets {args.targets}")

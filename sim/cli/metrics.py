@@ -17,8 +17,8 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
 
 
 def cmd(args: argparse.Namespace) -> int:
-    from sim.description.metric_catalog import metrics_text
     from sim.description.loading import load_scenario
+    from sim.description.metric_catalog import metrics_text
 
     print(metrics_text(load_scenario(args.scenario) if args.scenario else None), end="")
     return 0
