@@ -48,9 +48,8 @@ def one_gate(small, closed=(), holding=1000, lanes=1, afghans=6):
     else:
         pop.first_attempt = np.full(pop.n_groups, np.inf)
     rec = Records()
-    hold = Holding(s.airfield.holding_capacity_people)
-    perimeter = Perimeter(s, tl, pop, hold, rec, Streams(1, 0))
-    hold.upstream = perimeter
+    perimeter = Perimeter(s, tl, pop, rec)
+    hold = Holding(perimeter)
     return perimeter, pop, hold, rec
 
 
@@ -112,7 +111,7 @@ def test_boarding_takes_whole_families_in_order_and_looks_at_most_eight_past_one
     """The compiled boarding: first come first served within a cohort; past a family too big
     for the seats left, the next FIT_SCAN (8) families are looked at, not the ninth."""
     per, pop, hold, rec = one_gate(small, afghans=24)  # families 0-2: US citizens; 3-14: Afghans
-    st = per.core
+    st = per.state
     sizes = {3: 5, **dict.fromkeys(range(4, 12), 4), 12: 1, 13: 2, 14: 2}
     for g, n in sizes.items():
         st.fam_i[g, core.SIZE] = n

@@ -197,3 +197,20 @@ def test_screened_rows_can_follow_arrays_their_writer_fills_in_order() -> None:
         rows.append(Screened(4.0, 1.5, 5, 2, 1))
     with pytest.raises(ValueError, match="one source"):
         rows.follow(times, ints, lambda: 0)
+
+
+def test_the_core_lays_out_every_array_by_its_named_columns_and_the_holding_area_is_a_view_of_it(small: sim.Scenario) -> None:
+    from sim.model import perimeter_core as core
+
+    w = World(small, 0, 0)
+    st = w.perimeter.state
+    n, gates = w.population.n_groups, len(small.gates)
+    assert st.fam_i.shape == (n, len(core.FAMILY_INTS)) and st.fam_f.shape == (n, len(core.FAMILY_FLOATS))
+    assert st.gate_i.shape == (gates, len(core.GATE_INTS)) and st.gate_f.shape == (gates, len(core.GATE_FLOATS))
+    assert st.screened_f.shape[1] == len(core.SCREENED_FLOATS) == Screened._fields.index("people")
+    assert core.SCREENED_FLOATS + core.SCREENED_INTS == Screened._fields
+    assert len(st.counters) == len(core.COUNTERS) and st.draws.shape[2] == len(core.DRAWS)
+    assert st.status is w.population.status  # written in place, on the population's behalf
+    assert w.holding.capacity == small.airfield.holding_capacity_people == st.counters[core.CAPACITY]
+    w.run()
+    assert w.holding.people_inside == st.counters[core.INSIDE_PEOPLE] and w.holding.peak_people > 0

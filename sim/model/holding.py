@@ -6,7 +6,7 @@ lose anyone, when it is full. Boarding takes whole families in priority order, t
 come first served, among the cohorts the aircraft's operator may carry.
 
 The families waiting here and the people counts live in the compiled state the perimeter
-builds (:mod:`sim.model.perimeter_core`): a screened family enters its cohort's queue inside
+builds (:mod:`sim.model.perimeter_core`), of which this class is a view: a screened family enters its cohort's queue inside
 the perimeter's loop, and boarding (:func:`perimeter_core.board`) takes families from the
 queues, writes their status for the population and restarts gates that waited for room, in one
 compiled call. This class is what the aircraft see of it; it also keeps the troops awaiting
@@ -26,7 +26,10 @@ __all__ = ["Holding", "Upstream"]
 
 
 class Upstream(Protocol):
-    """What feeds the holding area (the perimeter), advanced lazily to the aircraft's clock."""
+    """What feeds the holding area: the perimeter, whose compiled state the holding area is a
+    view of, advanced lazily to the aircraft's clock."""
+
+    state: core.Core
 
     def advance_to(self, t: float) -> None: ...
 
@@ -34,17 +37,13 @@ class Upstream(Protocol):
 class Holding:
     """People inside the perimeter waiting for an aircraft, plus troops awaiting retrograde."""
 
-    def __init__(self, capacity_people: int):
-        self.capacity = capacity_people
-        self.troops_waiting = 0
-        self.upstream: Upstream | None = None
-        self._state: core.Core | None = None
-        self._cohorts: dict[tuple[int, ...], np.ndarray] = {}
-
-    def attach(self, state: core.Core) -> None:
-        """The compiled state the perimeter built: the holding queues and people counts."""
-        self._state = state
+    def __init__(self, upstream: Upstream):
+        self.upstream = upstream
+        self._state = state = upstream.state
         self._counters = state.counters
+        self.capacity = int(state.counters[core.CAPACITY])
+        self.troops_waiting = 0
+        self._cohorts: dict[tuple[int, ...], np.ndarray] = {}
         self._board = core.direct(core.board, state, 0.0, np.zeros(1, dtype=np.int64), 0)
         self._has_eligible = core.direct(core.has_eligible, state, np.zeros(1, dtype=np.int64))
 
@@ -53,7 +52,7 @@ class Holding:
         key = tuple(cohorts)
         arr = self._cohorts.get(key)
         if arr is None:
-            n_cohorts = len(self._state.q_head) - self._state.hold_q if self._state is not None else 0
+            n_cohorts = len(self._state.q_head) - self._state.hold_q
             if any(not 0 <= c < n_cohorts for c in key):
                 raise ValueError(f"cohorts {key}: there are {n_cohorts} cohorts")
             arr = self._cohorts[key] = np.array(key, dtype=np.int64)
@@ -63,34 +62,33 @@ class Holding:
     @property
     def people_inside(self) -> int:
         """People in the holding area now."""
-        return int(self._counters[core.INSIDE_PEOPLE]) if self._state is not None else 0
+        return int(self._counters[core.INSIDE_PEOPLE])
 
     @property
     def reserved(self) -> int:
         """People in screening lanes, for whom room is kept."""
-        return int(self._counters[core.RESERVED]) if self._state is not None else 0
+        return int(self._counters[core.RESERVED])
 
     @property
     def peak_people(self) -> int:
         """Most people inside or in screening at once."""
-        return int(self._counters[core.PEAK]) if self._state is not None else 0
+        return int(self._counters[core.PEAK])
 
     # -- the aircraft side ---------------------------------------------------------------
     def sync(self, t: float) -> None:
-        if self.upstream is not None:
-            self.upstream.advance_to(t)
+        self.upstream.advance_to(t)
 
     def fill_fraction(self) -> float:
         return self.people_inside / self.capacity
 
     def has_eligible(self, cohorts: Sequence[int]) -> bool:
-        return self._state is not None and bool(self._has_eligible(self._state, self._cohort_array(cohorts)))
+        return bool(self._has_eligible(self._state, self._cohort_array(cohorts)))
 
     def board(self, t: float, cohorts: Sequence[int], seats: int) -> tuple[list[int], int]:
         """Take whole families for up to ``seats`` people from ``cohorts`` (in priority order).
 
         Returns the families taken and the people in them."""
-        if self._state is None or seats <= 0:
+        if seats <= 0:
             return [], 0
         k = self._board(self._state, float(t), self._cohort_array(cohorts), int(seats))
         return self._state.taken[:k].tolist(), int(self._counters[core.BOARDED_PEOPLE])

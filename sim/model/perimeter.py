@@ -6,8 +6,9 @@ processes, and is exact: the perimeter's only input from the rest of the airfiel
 freed in the holding area, which happens at boarding, when it is advanced first. See the README
 for how a family picks a gate.
 
-This class builds the arrays, which the holding area shares (screened families enter its queues
-inside the compiled loop, :mod:`sim.model.perimeter_core`). Giving up costs no event: a
+This class tells the compiled core (:mod:`sim.model.perimeter_core`, which lays the arrays out)
+what the scenario says of the families, gates and cohorts; the holding area is another view of
+the same state (screened families enter its queues inside the compiled loop). Giving up costs no event: a
 family's patience runs out at a time fixed when it joins a crowd, so a lane looking at the head
 of a queue passes over families whose patience ran out, and the family's next visit (its way
 back, drawn in one go by :mod:`sim.model.access`) is put on the calendar when it joins, to be
@@ -22,7 +23,6 @@ records read them there (:meth:`sim.model.records.ScreenedRows.follow`).
 from __future__ import annotations
 
 import math
-from typing import Protocol
 
 import numpy as np
 
@@ -30,23 +30,9 @@ from sim.description.scenario import Scenario
 from sim.model import perimeter_core as core
 from sim.model.population import Population
 from sim.model.records import Records, Status
-from sim.model.streams import Streams
 from sim.model.timeline import Timeline
 
-__all__ = ["Perimeter", "Admission"]
-
-
-class Admission(Protocol):
-    """The holding area as the perimeter sees it: its capacity, and the compiled state it shares.
-
-    The perimeter's compiled loop decides whether a lane may start (room for the family in the
-    holding area, counting those in screening) and puts screened families in the holding
-    queues; the holding area boards from those queues (:func:`perimeter_core.board`).
-    """
-
-    capacity: int
-
-    def attach(self, state: core.Core) -> None: ...
+__all__ = ["Perimeter"]
 
 
 class _Screenings:
@@ -60,50 +46,38 @@ class _Screenings:
         return int(self.counters[core.N_SCREENED])
 
 
-_DIST = {"fixed": 0, "exponential": 1, "lognormal": 2}
-
-
-def _gate_tables(scenario: Scenario, timeline: Timeline) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[float]]]:
-    """Per gate: integer and float columns, and the lanes and open state at each of its change times."""
+def _gates(scenario: Scenario, timeline: Timeline) -> core.Gates:
+    """Each gate at the start, and its lanes and open state from each of its change times on."""
     names = list(scenario.gates)
-    gate_i = np.zeros((len(names), 5), dtype=np.int64)
-    gate_f = np.zeros((len(names), 3))
     changes = []
-    for i, (name, g) in enumerate(scenario.gates.items()):
-        gate_i[i] = (int(timeline.gate_lanes[name](0.0)), 0, timeline.gate_open(name, 0.0), 0, _DIST[g.screening_distribution])
-        gate_f[i] = (g.screening_base_min, g.screening_per_person_min, math.sqrt(math.log(1.0 + g.screening_cv**2)))
+    for name in names:
         times = list(timeline.change_times[name])
         if timeline.gate_close > 0:
             times.append(timeline.gate_close)
         changes.append(times)
     width = max([len(c) for c in changes] + [1])
-    lanes = np.zeros((len(names), width), dtype=np.int64)
-    open_ = np.zeros((len(names), width), dtype=np.int64)
+    change_lanes = np.zeros((len(names), width), dtype=np.int64)
+    change_open = np.zeros((len(names), width), dtype=np.int64)
     for i, name in enumerate(names):
         for j, t in enumerate(changes[i]):
-            lanes[i, j] = int(timeline.gate_lanes[name](t))
-            open_[i, j] = timeline.gate_open(name, t)
-    return gate_i, gate_f, np.stack([lanes, open_]), changes
+            change_lanes[i, j] = int(timeline.gate_lanes[name](t))
+            change_open[i, j] = timeline.gate_open(name, t)
+    specs = list(scenario.gates.values())
+    return core.Gates(
+        lanes=np.array([int(timeline.gate_lanes[name](0.0)) for name in names], dtype=np.int64),
+        open=np.array([timeline.gate_open(name, 0.0) for name in names], dtype=np.int64),
+        distribution=np.array([core.DISTRIBUTIONS.index(g.screening_distribution) for g in specs], dtype=np.int64),
+        base_min=np.array([g.screening_base_min for g in specs], dtype=float),
+        per_person_min=np.array([g.screening_per_person_min for g in specs], dtype=float),
+        log_sigma=np.array([math.sqrt(math.log(1.0 + g.screening_cv**2)) for g in specs], dtype=float),
+        change_times=changes,
+        change_lanes=change_lanes,
+        change_open=change_open,
+    )
 
 
-def _family_tables(pop: Population, prios: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """The families' integer and float columns (see the column names in perimeter_core)."""
-    n = pop.n_groups
-    rank = {p: i for i, p in enumerate(prios)}
-    fam_i = np.zeros((n, 8), dtype=np.int64)
-    fam_i[:, core.COH] = pop.cohort_arr
-    fam_i[:, core.SIZE] = pop.size_arr
-    fam_i[:, core.RANK] = np.array([rank[c.priority] for c in pop.cohorts], dtype=np.int64)[pop.cohort_arr]
-    fam_i[:, core.PREV :] = -1
-    fam_i[:, core.VISITS] = 0
-    fam_f = np.zeros((n, 4))
-    fam_f[:, core.SCREEN_E] = pop.screen_e
-    fam_f[:, core.SCREEN_Z] = pop.screen_z
-    return fam_i, fam_f
-
-
-def _admission_tables(scenario: Scenario, pop: Population) -> tuple[np.ndarray, np.ndarray]:
-    """Per cohort: the gates that admit it (-1 pads) and their weights."""
+def _cohorts(scenario: Scenario, pop: Population) -> core.Cohorts:
+    """Per cohort: its priority's rank, the gates that admit it (-1 pads) and their weights, its patience."""
     gate_names = list(scenario.gates)
     admit_gate = np.full((len(pop.cohorts), len(gate_names)), -1, dtype=np.int64)
     admit_weight = np.zeros((len(pop.cohorts), len(gate_names)))
@@ -111,7 +85,15 @@ def _admission_tables(scenario: Scenario, pop: Population) -> tuple[np.ndarray, 
         ok = [i for i, g in enumerate(scenario.gates.values()) if "any" in g.admits or cname in g.admits]
         admit_gate[c, : len(ok)] = ok
         admit_weight[c, : len(ok)] = [scenario.gates[gate_names[i]].weight for i in ok]
-    return admit_gate, admit_weight
+    rank = {p: i for i, p in enumerate(sorted({c.priority for c in pop.cohorts}))}
+    return core.Cohorts(
+        rank=np.array([rank[c.priority] for c in pop.cohorts], dtype=np.int64),
+        admit_gate=admit_gate,
+        admit_weight=admit_weight,
+        patience_h=np.array([c.patience.mean_hours for c in pop.cohorts], dtype=float),
+        max_visits=np.array([c.patience.max_attempts for c in pop.cohorts], dtype=np.int64),
+        retry_p=np.array([c.patience.retry_probability for c in pop.cohorts], dtype=float),
+    )
 
 
 def _way_tables(pop: Population) -> dict[str, np.ndarray]:
@@ -139,99 +121,52 @@ def _first_arrivals(pop: Population, end: float) -> tuple[np.ndarray, np.ndarray
 
 
 class Perimeter:
-    """Gate crowds and screening lanes for all families, as one lazily advanced calendar."""
+    """Gate crowds and screening lanes for all families, as one lazily advanced calendar: the
+    compiled state (:attr:`state`) that the holding area (:class:`sim.model.holding.Holding`)
+    shares."""
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        timeline: Timeline,
-        pop: Population,
-        holding: Admission,
-        records: Records,
-        streams: Streams | None = None,
-    ):
+    def __init__(self, scenario: Scenario, timeline: Timeline, pop: Population, records: Records):
         self.pop = pop
         self.tl = timeline
-        n = pop.n_groups
-        prios = sorted({c.priority for c in pop.cohorts})
-        fam_i, fam_f = _family_tables(pop, prios)
-        gate_i, gate_f, change_tables, changes = _gate_tables(scenario, timeline)
-        n_gates, n_cohorts = len(scenario.gates), len(pop.cohorts)
-        admit_gate, admit_weight = _admission_tables(scenario, pop)
-        max_lanes = int(sum(max(gate_i[i, core.LANES], change_tables[0][i].max(initial=0)) for i in range(n_gates)))
-        capacity = n + max_lanes + sum(len(c) for c in changes) + 8
-        # a calendar event packs its two arguments (a gate or a family, then a family, 0 or a
-        # change's index) in one int64: a << 32 | b
-        if max(n, n_gates) >= 2**31 or max((len(c) for c in changes), default=0) >= 2**32:
-            raise ValueError(f"{n:,} families and {n_gates} gates: the perimeter's calendar takes fewer than 2**31")
-        arrival_t, arrival_g = _first_arrivals(pop, timeline.end)
         self._draws = pop.visit_draws
         if self._draws.names != core.DRAWS:
             raise ValueError(f"the perimeter needs the draws {core.DRAWS}, in that order")
         self._draws.make(2)
-        self.core = core.Core(
-            fam_i=fam_i,
-            fam_f=fam_f,
-            gate_i=gate_i,
-            gate_f=gate_f,
-            q_head=np.full(n_gates * len(prios) + n_cohorts, -1, dtype=np.int64),
-            q_tail=np.full(n_gates * len(prios) + n_cohorts, -1, dtype=np.int64),
-            n_ranks=len(prios),
-            hold_q=n_gates * len(prios),
-            admit_gate=admit_gate,
-            admit_weight=admit_weight,
-            patience_h=np.array([c.patience.mean_hours for c in pop.cohorts], dtype=float),
-            max_visits=np.array([c.patience.max_attempts for c in pop.cohorts], dtype=np.int64),
-            retry_p=np.array([c.patience.retry_probability for c in pop.cohorts], dtype=float),
-            **_way_tables(pop),
-            change_lanes=change_tables[0],
-            change_open=change_tables[1],
+        families = core.Families(
+            cohort=pop.cohort_arr, size=pop.size_arr, screen_e=pop.screen_e, screen_z=pop.screen_z, status=pop.status
+        )
+        self.state = core.build(
+            families,
+            _gates(scenario, timeline),
+            _cohorts(scenario, pop),
+            way=_way_tables(pop),
             # the whole reserved block: rows are made in place as families need them (N_DRAWS
             # says how many are), so the core keeps the same array for the whole run
             draws=self._draws.block,
-            heap_t=np.zeros(capacity),
-            heap_k=np.zeros(capacity, dtype=np.int64),
-            heap_p=np.zeros(capacity, dtype=np.int64),
-            arrival_t=arrival_t,
-            arrival_g=arrival_g,
-            leaving=np.zeros(int(math.ceil(max(timeline.end, 0.0))) + 2, dtype=np.int64),
-            screened_f=np.zeros((n, 2)),
-            screened_i=np.zeros((n, 3), dtype=np.int64),
-            status=pop.status,
-            holding_code=int(Status.HOLDING),
-            boarded_code=int(Status.BOARDED),
-            taken=np.zeros(n, dtype=np.int64),
-            counters=np.zeros(core.N_COUNTERS, dtype=np.int64),
-            clock=np.zeros(1),
-            end=float(timeline.end),
+            draw_rows=2,
+            arrivals=_first_arrivals(pop, timeline.end),
+            capacity=scenario.airfield.holding_capacity_people,
+            end=timeline.end,
+            codes=(Status.HOLDING, Status.BOARDED),
         )
-        cnt = self.core.counters
-        cnt[core.CAPACITY] = holding.capacity
-        cnt[core.RESERVED] = 0
-        cnt[core.DRAINED] = -1
-        cnt[core.N_DRAWS] = 2
-        for i in range(n_gates):
-            for j, t in enumerate(changes[i]):
-                core._push(self.core.heap_t, self.core.heap_k, self.core.heap_p, self.core.counters, t, core.CHANGE, i, j)
-        records.screened.follow(self.core.screened_f, self.core.screened_i, _Screenings(self.core.counters))
+        records.screened.follow(self.state.screened_f, self.state.screened_i, _Screenings(self.state.counters))
         self._settled = False
-        self._advance = core.direct(core.advance, self.core, 0.0)
-        self._crowd_people = core.direct(core.crowd_people, self.core)
-        holding.attach(self.core)
+        self._advance = core.direct(core.advance, self.state, 0.0)
+        self._crowd_people = core.direct(core.crowd_people, self.state)
 
     # -- the clock ------------------------------------------------------------------------
     @property
     def now(self) -> float:
-        return float(self.core.clock[0])
+        return float(self.state.clock[0])
 
     @property
     def events(self) -> int:
         """Perimeter events processed (for benchmarks)."""
-        return int(self.core.counters[core.EVENTS])
+        return int(self.state.counters[core.EVENTS])
 
     def advance_to(self, t: float) -> None:
         """Process every perimeter event up to and including time ``t``."""
-        s = self.core
+        s = self.state
         cnt = s.counters
         t = float(t)
         while self._advance(s, t) == core.NEED_DRAWS:
@@ -247,9 +182,9 @@ class Perimeter:
     def _settle(self, t: float) -> None:
         """At the end: where the families still outside the airfield are, for the final account."""
         self._settled = True
-        state = self.core.fam_i[:, core.STATE]
-        deadline = self.core.fam_f[:, core.DEADLINE]
-        visits = self.core.fam_i[:, core.VISITS]
+        state = self.state.fam_i[:, core.STATE]
+        deadline = self.state.fam_f[:, core.DEADLINE]
+        visits = self.state.fam_i[:, core.VISITS]
         crowd = (state == core.CROWD) & (deadline > t)
         gave_up = (state == core.CROWD) & (deadline <= t)
         self.pop.outside_at_end(np.flatnonzero(crowd), np.flatnonzero(gave_up), np.flatnonzero(state == core.SCREENING))
@@ -258,11 +193,11 @@ class Perimeter:
     # -- observation ----------------------------------------------------------------------
     def crowd_people(self) -> int:
         """People waiting in the gate crowds now (exact at whole hours, when the recorder asks)."""
-        return int(self._crowd_people(self.core))
+        return int(self._crowd_people(self.state))
 
     def visits(self) -> list[int]:
         """How many times each family has joined a gate crowd."""
-        return self.core.fam_i[:, core.VISITS].tolist()
+        return self.state.fam_i[:, core.VISITS].tolist()
 
     def blocked_gates(self) -> int:
-        return sum(self.core.gate_i[:, core.BLOCKED].tolist())  # a few gates: no numpy call
+        return sum(self.state.gate_i[:, core.BLOCKED].tolist())  # a few gates: no numpy call

@@ -1,9 +1,10 @@
 """The people on the ground, compiled: gate crowds, lanes, the calendar and the holding area
-as arrays (numba).
+as arrays (numba); this module owns their layout (every column and code is named here once).
 
-:class:`sim.model.perimeter.Perimeter` builds a :class:`Core` (every array the loop reads or writes)
-and calls :func:`advance` to move it to a time; :class:`sim.model.holding.Holding` calls
-:func:`board` to take families aboard. Nothing here knows about SimPy, the scenario or the
+:func:`build` lays out a :class:`Core` (every array the loop reads or writes) from what
+:class:`sim.model.perimeter.Perimeter` tells it of the families, gates and cohorts; the
+perimeter calls :func:`advance` to move it to a time, and :class:`sim.model.holding.Holding`,
+another view of the same state, calls :func:`board` to take families aboard. Nothing here knows about SimPy, the scenario or the
 records; it writes one thing of the population's, on its behalf: a family's status when it
 enters the holding area and when it boards (the array and the two status codes are handed in
 with the state, so compiled code cached on disk never keeps an old numbering). The functions
@@ -26,7 +27,21 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-__all__ = ["Core", "advance", "board", "has_eligible", "crowd_people", "room_freed", "NEED_DRAWS", "compiled", "direct"]
+__all__ = [
+    "Core",
+    "Families",
+    "Gates",
+    "Cohorts",
+    "build",
+    "advance",
+    "board",
+    "has_eligible",
+    "crowd_people",
+    "room_freed",
+    "NEED_DRAWS",
+    "compiled",
+    "direct",
+]
 
 _OPTIONS: dict[str, Any] = {"cache": True, "_nrt": False}
 compiled = njit(**_OPTIONS)
@@ -76,26 +91,64 @@ def direct(fn: Any, *args: Any) -> Any:
     return entry
 
 
+# -- the layout: every column and code, named once -------------------------------------------
 # event kinds, in the order they are processed at equal times
 CHANGE, DONE, REJOIN = 0, 1, 2
-# family columns: integers, then floats
-COH, SIZE, RANK, STATE, VISITS, PREV, NEXT, QUEUE = range(8)
-DEADLINE, JOINED, SCREEN_E, SCREEN_Z = range(4)
 # a family's state as the perimeter sees it
 AWAY, CROWD, SCREENING, INSIDE = 0, 1, 2, 3
-# gate columns: integers, then floats
-LANES, BUSY, OPEN, BLOCKED, DIST = range(5)
-BASE_MIN, PER_PERSON_MIN, LOG_SIGMA = range(3)
-# counters
-HEAP_N, SEQ, NEXT_ARRIVAL, RESERVED, INSIDE_PEOPLE, PEAK, N_SCREENED, BOARDED_PEOPLE, CROWD_PEOPLE, DRAINED, EVENTS = range(11)
-CAPACITY, N_DRAWS, MAX_VISITS = 11, 12, 13
-N_COUNTERS = 14
+# how screening times are drawn (a gate's DIST column)
+DISTRIBUTIONS = ("fixed", "exponential", "lognormal")
+FIXED, EXPONENTIAL, LOGNORMAL = range(len(DISTRIBUTIONS))
+# the columns of the families' (fam_i, fam_f) and the gates' (gate_i, gate_f) arrays
+FAMILY_INTS = ("cohort", "size", "rank", "state", "visits", "prev", "next", "queue")
+COH, SIZE, RANK, STATE, VISITS, PREV, NEXT, QUEUE = range(len(FAMILY_INTS))
+FAMILY_FLOATS = ("deadline", "joined", "screen_e", "screen_z")
+DEADLINE, JOINED, SCREEN_E, SCREEN_Z = range(len(FAMILY_FLOATS))
+GATE_INTS = ("lanes", "busy", "open", "blocked", "dist")
+LANES, BUSY, OPEN, BLOCKED, DIST = range(len(GATE_INTS))
+GATE_FLOATS = ("base_min", "per_person_min", "log_sigma")
+BASE_MIN, PER_PERSON_MIN, LOG_SIGMA = range(len(GATE_FLOATS))
+# the columns of the screening rows (screened_f, screened_i): those of records.Screened
+SCREENED_FLOATS = ("start", "wait_hours")
+SCREENED_INTS = ("people", "gate", "cohort")
+COUNTERS = (
+    "heap_n",  # events on the calendar
+    "seq",  # events ever put on it (their order at equal times)
+    "next_arrival",  # the next first arrival to process
+    "reserved",  # people in screening lanes, for whom the holding area keeps room
+    "inside_people",  # people in the holding area
+    "peak",  # the most inside and reserved at once
+    "n_screened",  # screening rows written
+    "boarded_people",  # people the last call of board took
+    "crowd_people",  # people in the gate crowds, as of hour DRAINED
+    "drained",  # the last whole hour whose leavers were taken off CROWD_PEOPLE
+    "events",  # events processed
+    "capacity",  # the holding area's capacity (people)
+    "n_draws",  # visit rows of the families' draws made so far
+    "max_visits",  # the most visits of any family so far
+)
+(
+    HEAP_N,
+    SEQ,
+    NEXT_ARRIVAL,
+    RESERVED,
+    INSIDE_PEOPLE,
+    PEAK,
+    N_SCREENED,
+    BOARDED_PEOPLE,
+    CROWD_PEOPLE,
+    DRAINED,
+    EVENTS,
+    CAPACITY,
+    N_DRAWS,
+    MAX_VISITS,
+) = range(len(COUNTERS))
 FIT_SCAN = 8
 """How far past an oversized family at the head of a holding queue boarding looks for one
 that fits the seats left."""
 # the draws a family takes at each visit, in the order of the last axis of ``draws``
 DRAWS = ("gate_choice", "patience", "way_retry", "way_time", "way_through")
-D_CHOICE, D_PATIENCE, D_RETRY, D_TIME, D_THROUGH = range(5)
+D_CHOICE, D_PATIENCE, D_RETRY, D_TIME, D_THROUGH = range(len(DRAWS))
 # calendar keys: the kind above the sequence number (at most 2**56 events a run)
 _KIND_SHIFT = 56
 # return codes of advance
@@ -103,12 +156,12 @@ DONE_OK, NEED_DRAWS = 0, 1
 
 
 class Core(NamedTuple):
-    """Every array of the perimeter (see the module docstring); built by ``gates.Perimeter``."""
+    """Every array of the perimeter and the holding area (see the module docstring); made by :func:`build`."""
 
-    fam_i: np.ndarray  # int64 [families, 8]
-    fam_f: np.ndarray  # float64 [families, 4]
-    gate_i: np.ndarray  # int64 [gates, 5]
-    gate_f: np.ndarray  # float64 [gates, 3]
+    fam_i: np.ndarray  # int64 [families, FAMILY_INTS]
+    fam_f: np.ndarray  # float64 [families, FAMILY_FLOATS]
+    gate_i: np.ndarray  # int64 [gates, GATE_INTS]
+    gate_f: np.ndarray  # float64 [gates, GATE_FLOATS]
     q_head: np.ndarray  # int64 [gates * ranks + cohorts]: gate queues, then the holding area's
     q_tail: np.ndarray  # int64 [gates * ranks + cohorts]
     n_ranks: int
@@ -132,15 +185,148 @@ class Core(NamedTuple):
     arrival_t: np.ndarray  # first arrivals in time order
     arrival_g: np.ndarray
     leaving: np.ndarray  # int64 [whole hours]: people whose patience runs out by then
-    screened_f: np.ndarray  # float64 [families, 2]: start, wait
-    screened_i: np.ndarray  # int64 [families, 3]: people, gate, cohort
+    screened_f: np.ndarray  # float64 [families, SCREENED_FLOATS]
+    screened_i: np.ndarray  # int64 [families, SCREENED_INTS]
     status: np.ndarray  # int64 [families]: the population's statuses
     holding_code: int  # the status of a family in the holding area (sim.model.records.Status.HOLDING)
     boarded_code: int  # ... and of one aboard an aircraft still on the ground (Status.BOARDED)
     taken: np.ndarray  # int64 [families]: the families the last call of board took, in order
-    counters: np.ndarray  # int64 [N_COUNTERS]
+    counters: np.ndarray  # int64 [COUNTERS]
     clock: np.ndarray  # float64 [1]: now
     end: float
+
+
+class Families(NamedTuple):
+    """What the core is told of the families (one entry each)."""
+
+    cohort: np.ndarray  # int64
+    size: np.ndarray  # int64: people
+    screen_e: np.ndarray  # float64: standard exponential, the screening time's if exponential
+    screen_z: np.ndarray  # float64: standard normal, the screening time's if lognormal
+    status: np.ndarray  # int64: the population's status array, which the core writes in place
+
+
+class Gates(NamedTuple):
+    """What the core is told of the gates (one entry each, in the scenario's order)."""
+
+    lanes: np.ndarray  # int64: lanes at the start
+    open: np.ndarray  # int64: 1 if open at the start
+    distribution: np.ndarray  # int64: FIXED, EXPONENTIAL or LOGNORMAL
+    base_min: np.ndarray  # float64: mean screening minutes of a family ...
+    per_person_min: np.ndarray  # ... plus these per person
+    log_sigma: np.ndarray  # float64: the lognormal's sigma
+    change_times: list[list[float]]  # when its lanes or opening change, in time order
+    change_lanes: np.ndarray  # int64 [gates, changes]: lanes from each change on
+    change_open: np.ndarray  # int64 [gates, changes]
+
+
+class Cohorts(NamedTuple):
+    """What the core is told of the cohorts (one row each)."""
+
+    rank: np.ndarray  # int64: the rank of its priority among the cohorts' (0 is served first)
+    admit_gate: np.ndarray  # int64 [cohorts, gates]: the gates admitting it (-1 pads)
+    admit_weight: np.ndarray  # float64 [cohorts, gates]: their weights
+    patience_h: np.ndarray  # float64: mean patience in a crowd (hours)
+    max_visits: np.ndarray  # int64: visits to the gates at most
+    retry_p: np.ndarray  # float64: chance of trying again after giving up
+
+
+def _family_columns(families: Families, cohorts: Cohorts) -> tuple[np.ndarray, np.ndarray]:
+    """The families' integer and float columns at the start: away, in no queue."""
+    n = len(families.size)
+    fam_i = np.zeros((n, len(FAMILY_INTS)), dtype=np.int64)
+    fam_i[:, COH], fam_i[:, SIZE], fam_i[:, RANK] = families.cohort, families.size, cohorts.rank[families.cohort]
+    fam_i[:, PREV:] = -1
+    fam_f = np.zeros((n, len(FAMILY_FLOATS)))
+    fam_f[:, SCREEN_E], fam_f[:, SCREEN_Z] = families.screen_e, families.screen_z
+    return fam_i, fam_f
+
+
+def _gate_columns(gates: Gates) -> tuple[np.ndarray, np.ndarray]:
+    """The gates' integer and float columns at the start: no lane busy, none blocked."""
+    gate_i = np.zeros((len(gates.lanes), len(GATE_INTS)), dtype=np.int64)
+    gate_i[:, LANES], gate_i[:, OPEN], gate_i[:, DIST] = gates.lanes, gates.open, gates.distribution
+    gate_f = np.zeros((len(gates.lanes), len(GATE_FLOATS)))
+    gate_f[:, BASE_MIN], gate_f[:, PER_PERSON_MIN], gate_f[:, LOG_SIGMA] = gates.base_min, gates.per_person_min, gates.log_sigma
+    return gate_i, gate_f
+
+
+def _calendar(n_families: int, gates: Gates, counters: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The calendar's arrays, with room for every event that can be on it at once (a visit per
+    family, a screening per lane, the gates' changes), and the gates' changes on it."""
+    n_gates = len(gates.lanes)
+    # an event packs its two arguments (a gate or a family, then a family, 0 or a change's
+    # index) in one int64: a << 32 | b
+    if max(n_families, n_gates) >= 2**31 or max((len(c) for c in gates.change_times), default=0) >= 2**32:
+        raise ValueError(f"{n_families:,} families and {n_gates} gates: the perimeter's calendar takes fewer than 2**31")
+    lanes_ever = int(np.maximum(gates.lanes, gates.change_lanes.max(axis=1, initial=0)).sum())
+    size = n_families + lanes_ever + sum(len(c) for c in gates.change_times) + 8
+    heap_t, heap_k, heap_p = np.zeros(size), np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+    for g, times in enumerate(gates.change_times):
+        for j, t in enumerate(times):
+            _push(heap_t, heap_k, heap_p, counters, t, CHANGE, g, j)
+    return heap_t, heap_k, heap_p
+
+
+def build(
+    families: Families,
+    gates: Gates,
+    cohorts: Cohorts,
+    way: dict[str, np.ndarray],
+    draws: np.ndarray,
+    draw_rows: int,
+    arrivals: tuple[np.ndarray, np.ndarray],
+    capacity: int,
+    end: float,
+    codes: tuple[int, int],
+) -> Core:
+    """The state at time 0: every array laid out as :class:`Core` says, the gates' changes on
+    the calendar. ``way``: the way's step tables (sim.model.access); ``draws``: the families'
+    whole reserved block of draws, of which ``draw_rows`` rows are made (the others are made in
+    place when the core asks, see N_DRAWS); ``arrivals``: when and who first reaches a gate, in
+    time order; ``capacity``: the holding area's (people); ``codes``: the population's HOLDING
+    and BOARDED statuses."""
+    n, n_ranks = len(families.size), int(cohorts.rank.max(initial=0)) + 1
+    fam_i, fam_f = _family_columns(families, cohorts)
+    gate_i, gate_f = _gate_columns(gates)
+    counters = np.zeros(len(COUNTERS), dtype=np.int64)
+    counters[CAPACITY], counters[DRAINED], counters[N_DRAWS] = capacity, -1, draw_rows
+    heap_t, heap_k, heap_p = _calendar(n, gates, counters)
+    hold_q = len(gate_i) * n_ranks  # the gates' queues, one per rank, then the holding area's, one per cohort
+    return Core(
+        fam_i=fam_i,
+        fam_f=fam_f,
+        gate_i=gate_i,
+        gate_f=gate_f,
+        q_head=np.full(hold_q + len(cohorts.rank), -1, dtype=np.int64),
+        q_tail=np.full(hold_q + len(cohorts.rank), -1, dtype=np.int64),
+        n_ranks=n_ranks,
+        hold_q=hold_q,
+        admit_gate=cohorts.admit_gate,
+        admit_weight=cohorts.admit_weight,
+        patience_h=cohorts.patience_h,
+        max_visits=cohorts.max_visits,
+        retry_p=cohorts.retry_p,
+        **way,
+        change_lanes=gates.change_lanes,
+        change_open=gates.change_open,
+        draws=draws,
+        heap_t=heap_t,
+        heap_k=heap_k,
+        heap_p=heap_p,
+        arrival_t=arrivals[0],
+        arrival_g=arrivals[1],
+        leaving=np.zeros(int(math.ceil(max(end, 0.0))) + 2, dtype=np.int64),
+        screened_f=np.zeros((n, len(SCREENED_FLOATS))),
+        screened_i=np.zeros((n, len(SCREENED_INTS)), dtype=np.int64),
+        status=families.status,
+        holding_code=int(codes[0]),
+        boarded_code=int(codes[1]),
+        taken=np.zeros(n, dtype=np.int64),
+        counters=counters,
+        clock=np.zeros(1),
+        end=float(end),
+    )
 
 
 @inlined
@@ -316,9 +502,9 @@ def _join(s: Core, gid: int, t: float) -> None:
 def _screening_hours(s: Core, g: int, gid: int) -> float:
     mean_min = s.gate_f[g, BASE_MIN] + s.gate_f[g, PER_PERSON_MIN] * s.fam_i[gid, SIZE]
     dist = s.gate_i[g, DIST]
-    if dist == 0:
+    if dist == FIXED:
         return mean_min / 60.0
-    if dist == 1:
+    if dist == EXPONENTIAL:
         return mean_min * s.fam_f[gid, SCREEN_E] / 60.0
     sigma = s.gate_f[g, LOG_SIGMA]
     return mean_min * math.exp(sigma * s.fam_f[gid, SCREEN_Z] - 0.5 * sigma * sigma) / 60.0

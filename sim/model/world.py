@@ -110,9 +110,8 @@ class World:
         self.timeline = tl = Timeline.from_scenario(s)
         streams = Streams(seed, replication)
         self.population = pop = Population(s, tl, streams)
-        self.holding = Holding(s.airfield.holding_capacity_people)
-        self.perimeter = Perimeter(s, tl, pop, self.holding, self.records, streams)
-        self.holding.upstream = self.perimeter
+        self.perimeter = Perimeter(s, tl, pop, self.records)
+        self.holding = Holding(self.perimeter)
         self.runway = Runway(s.runway, tl, self.records)
         self.ramp = Ramp(self.env, s.ramp.spots)
         self.bases = {
