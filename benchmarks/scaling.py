@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.description.disruptions import LaneChange, StagingCapacity, StagingOutflow
 from sim.description.scenario import Scenario
 
 
@@ -28,14 +29,18 @@ def scaled(s: Scenario, k: float, whole: bool = True) -> Scenario:
         o["runway.separation_day_min"] = s.runway.separation_day_min / k
         o["runway.separation_night_min"] = s.runway.separation_night_min / k
         o["retrograde.troops"] = int(s.retrograde.troops * k)
-        kinds = ("staging_capacity", "staging_outflow", "lanes")
 
         # lanes and capacities are whole numbers; outflows are rates
         def value(kind: str, v: float) -> float:
             return v * k if kind == "staging_outflow" else round(v * k)
 
         o["disruptions"] = [
-            d.model_dump(mode="json") | ({"value": value(d.kind, d.value)} if d.kind in kinds and d.value else {})
+            d.model_dump(mode="json")
+            | (
+                {"value": value(d.kind, d.value)}
+                if isinstance(d, LaneChange | StagingCapacity | StagingOutflow) and d.value
+                else {}
+            )
             for d in s.disruptions
         ]
     return s.with_overrides(o)

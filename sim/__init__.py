@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING
 from sim._version import __version__
 from sim.analysis.capacity import CapacityCurve, capacity_curve
 from sim.analysis.sensitivity import SensitivityResult, run_sensitivity
-from sim.description.scenario import Scenario, ScenarioError, load_scenario
+from sim.description.errors import ScenarioError
+from sim.description.loading import load_scenario
+from sim.description.scenario import Scenario
 from sim.description.uncertainty import parameters as uncertain_parameters
 from sim.experiments.replications import CompareResult, RunResult, compare, run, run_replication
 from sim.experiments.sweeps import sweep

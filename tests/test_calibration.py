@@ -20,7 +20,7 @@ from scipy import stats
 import sim
 from sim.analysis.calibration import check_targets, load_targets
 from sim.cli.main import main
-from sim.description.scenario import ScenarioError
+from sim.description.errors import ScenarioError
 from sim.experiments.ensemble import Ensemble, ensemble_stats, load_ensemble
 from sim.experiments.replications import make_executor, run_replication
 
@@ -217,7 +217,7 @@ def test_sweep_with_an_ensemble_is_identical_serial_and_parallel(tmp_path: Path)
 
 
 def test_value_at_reaches_list_elements(small: sim.Scenario) -> None:
-    from sim.description.scenario import value_at
+    from sim.description.lookup import value_at
 
     assert value_at(small, "disruptions.0.end") == pytest.approx(0.6)
     assert value_at(small, "gates.abbey.lanes") == 3

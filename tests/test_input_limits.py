@@ -14,7 +14,8 @@ import pytest
 
 import sim
 from sim.cli.main import main
-from sim.description.scenario import ScenarioError, slug
+from sim.description.errors import ScenarioError
+from sim.description.loading import slug
 from sim.experiments import replications as experiment
 from sim.experiments import sweeps
 

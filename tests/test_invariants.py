@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.description.scenario import ScenarioError
+from sim.description.errors import ScenarioError
 from sim.model.world import World
 from sim.statistics import mean_ci
 from tests.record_checks import check_all, check_staging

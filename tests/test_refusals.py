@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import sim
 from sim.cli.main import main
+from sim.description.errors import ScenarioError
 from sim.description.metric_catalog import check_metrics, metric_names
-from sim.description.scenario import ScenarioError
 from sim.experiments import sweeps
 
 from .conftest import ROOT

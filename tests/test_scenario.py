@@ -8,8 +8,9 @@ import pydantic
 import pytest
 
 import sim
+from sim.description.errors import ScenarioError
+from sim.description.loading import load_scenario
 from sim.description.overrides import parse_override
-from sim.description.scenario import ScenarioError, load_scenario
 
 
 def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:

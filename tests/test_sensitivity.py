@@ -10,7 +10,7 @@ import pytest
 
 from sim.analysis.sensitivity import SENSITIVITY, design, indices, run_sensitivity
 from sim.cli.main import main
-from sim.description.scenario import ScenarioError
+from sim.description.errors import ScenarioError
 from sim.description.uncertainty import Parameter, parse_ranges, to_values
 
 from .conftest import DATA

@@ -13,7 +13,7 @@ import pytest
 
 import sim
 from sim.cli.main import main
-from sim.description.scenario import ScenarioError
+from sim.description.errors import ScenarioError
 from sim.experiments import sweeps
 
 from .conftest import ROOT

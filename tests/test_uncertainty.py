@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.description.scenario import ScenarioError, load_scenario
+from sim.description.errors import ScenarioError
+from sim.description.loading import load_scenario
 from sim.description.uncertainty import Parameter, parameters, parse_ranges, to_points, to_values, unit_sample
 
 from .conftest import DATA, ROOT

@@ -22,7 +22,9 @@ import numpy as np
 
 from sim.analysis import history_matching as hm
 from sim.analysis.calibration_summary import Calibration, summarise
-from sim.description.scenario import Scenario, ScenarioError, Target
+from sim.description.errors import ScenarioError
+from sim.description.scenario import Scenario
+from sim.description.targets import Target
 from sim.description.uncertainty import Parameter, to_points
 from sim.experiments.sweeps import SweepSpec, read_results, run_sweep, scenario_hash
 
@@ -37,7 +39,7 @@ def load_targets(path: str | Path) -> dict[str, Target]:
     """A targets file: a TOML ``[targets]`` table (and an optional ``description``)."""
     from pydantic import TypeAdapter, ValidationError
 
-    from sim.description.scenario import _field_name
+    from sim.description.validation import field_name
 
     p = Path(path)
     try:
@@ -59,7 +61,7 @@ def load_targets(path: str | Path) -> dict[str, Target]:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key (check the spelling; unknown keys are errors)"
-            errs.append((_field_name(("targets", *err["loc"])), msg))
+            errs.append((field_name(("targets", *err["loc"])), msg))
         raise ScenarioError(str(p), errs) from None
 
 

@@ -18,7 +18,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sim.description.scenario import Scenario, ScenarioError, load_scenario, resolve_path
+from sim.description.errors import ScenarioError
+from sim.description.loading import load_scenario, resolve_path
+from sim.description.scenario import Scenario
 from sim.description.uncertainty import Parameter, parameters, to_points
 from sim.experiments.sweeps import SweepResult, SweepSpec, read_results, run_sweep
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["ScenarioError", "known_names"]
+__all__ = ["FieldProblems", "ScenarioError", "known_names"]
+
+MAX_SHOWN = 20
+"""An error's text lists at most this many problems (all of them stay in ``problems``)."""
 
 
 class ScenarioError(Exception):
@@ -19,8 +22,19 @@ class ScenarioError(Exception):
     def __init__(self, source: str, problems: list[tuple[str, str]]):
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {field}: {msg}" if field else f"{source}: {msg}" for field, msg in problems]
+        lines = [f"{source}: {field}: {msg}" if field else f"{source}: {msg}" for field, msg in problems[:MAX_SHOWN]]
+        if len(problems) > MAX_SHOWN:
+            lines.append(f"{source}: ... and {len(problems) - MAX_SHOWN:,} more problems")
         super().__init__("\n".join(lines))
+
+
+class FieldProblems(ValueError):
+    """Problems a validator finds across fields, each naming its own dotted field: raised inside
+    pydantic, carried out as data (``problems``) into a :class:`ScenarioError`."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("\n".join(f"{field}: {msg}" for field, msg in problems))  # shown if read as a ValidationError
 
 
 def known_names(names: Iterable[Any]) -> str:

@@ -40,6 +40,8 @@ def _type(ann: Any) -> str:
         parts = [a for a in args if a is not type(None)]
         if {_bare(a) for a in parts} == {datetime, float}:
             s = "time"
+        elif all(isinstance(a, type) and issubclass(a, BaseModel) for a in parts):
+            s = "table"  # one of several kinds of table (disruptions)
         else:
             s = " or ".join(_type(a) for a in parts)
         return s + (", optional" if type(None) in args else "")
@@ -113,11 +115,24 @@ def scenario_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> list[t
             if isinstance(val, type) and issubclass(val, BaseModel):
                 sub, key_next = val, f"{key}.<name>."
         elif typing.get_origin(bare) in (list, tuple) and name == "disruptions":
-            sub, key_next = inner[0], f"{key}.<i>."
+            kinds, key_next = typing.get_args(_bare(inner[0])), f"{key}.<i>."
         rows.append((key, _type(ann) + _bounds(f.metadata), _default(f), (f.description or "").replace("\n", " ")))
         if sub is not None:
             rows.extend(scenario_keys(sub, key_next))
+        elif name == "disruptions":
+            rows.extend(_kinds_keys(kinds, key_next))
     return rows
+
+
+def _kinds_keys(kinds: tuple[type[BaseModel], ...], prefix: str) -> list[tuple[str, str, str, str]]:
+    """The keys of a list of models told apart by ``kind`` (disruptions): every kind in one row,
+    the keys all kinds share once, then each key that is a kind's own, marked with the kind."""
+    names = [typing.get_args(m.model_fields["kind"].annotation)[0] for m in kinds]
+    doc = " ".join((m.model_fields["kind"].description or "").replace("\n", " ") for m in kinds)
+    per_kind = [[r for r in scenario_keys(m, prefix) if r[0] != prefix + "kind"] for m in kinds]
+    shared = [r for r in per_kind[0] if all(r in rows for rows in per_kind)]
+    own = [(k, t, d, f"(``{n}``) {m}") for n, rows in zip(names, per_kind) for k, t, d, m in rows if (k, t, d, m) not in shared]
+    return [(prefix + "kind", " / ".join(f'"{n}"' for n in names), "required", doc), *shared, *own]
 
 
 def keys_markdown() -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sim.description.scenario import Scenario, ScenarioError
+from sim.description.errors import ScenarioError
+from sim.description.scenario import Scenario
 
 __all__ = ["LIMIT_CAUSES", "METRICS", "metric_names", "check_metrics", "metrics_markdown", "limit_causes"]
 

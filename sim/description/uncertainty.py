@@ -14,7 +14,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sim.description.scenario import Scenario, ScenarioError, Uncertain, uncertain_is_integer, validate
+from sim.description.errors import ScenarioError
+from sim.description.lookup import uncertain_is_integer
+from sim.description.ranges import Uncertain
+from sim.description.scenario import Scenario, validate
 
 __all__ = ["Parameter", "parameters", "with_uncertain", "parse_ranges", "to_values", "to_points", "unit_sample"]
 

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.description.scenario import Scenario, ScenarioError
+from sim.description.errors import ScenarioError
+from sim.description.scenario import Scenario
 
 __all__ = ["Ensemble", "load_ensemble", "ensemble_stats", "aggregate_ensemble", "settings_range", "as_ensemble"]
 

@@ -14,7 +14,7 @@ from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
-from sim.description.scenario import ScenarioError
+from sim.description.errors import ScenarioError
 
 __all__ = ["ExecutorLike", "as_executor", "make_executor"]
 

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.description.scenario import Scenario, value_at
+from sim.description.lookup import value_at
+from sim.description.scenario import Scenario
 from sim.experiments.ensemble import Ensemble, aggregate_ensemble, as_ensemble, ensemble_stats
 from sim.experiments.executors import ExecutorLike, as_executor, make_executor
 from sim.statistics import NO_INTERVAL, mean_ci, sem

@@ -23,9 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.description.errors import ScenarioError
+from sim.description.loading import load_scenario, read_toml, resolve_path
 from sim.description.metric_catalog import check_metrics
 from sim.description.overrides import parse_override
-from sim.description.scenario import Scenario, ScenarioError, load_scenario, read_toml, resolve_path
+from sim.description.scenario import Scenario
 from sim.experiments.ensemble import Ensemble
 from sim.experiments.replications import as_executor, make_executor, run_replication
 from sim.statistics import point_summary

@@ -22,7 +22,8 @@ import math
 
 import numpy as np
 
-from sim.description.scenario import Arrival, Scenario
+from sim.description.evacuees import Arrival
+from sim.description.scenario import Scenario
 from sim.model.timeline import Timeline, in_hours_window
 
 __all__ = ["Access"]

@@ -27,8 +27,8 @@ from typing import Any, Protocol
 
 import simpy
 
-from sim.description.scenario import Departure as DepartureRule
-from sim.description.scenario import Fleet
+from sim.description.airport import Departure as DepartureRule
+from sim.description.fleets import Fleet
 from sim.model.records import Boarding, Departure, MovementKind, Records
 from sim.model.timeline import Timeline
 

@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from sim.description.scenario import Cohort, Scenario
+from sim.description.evacuees import Cohort
+from sim.description.scenario import Scenario
 from sim.model.access import Access
 from sim.model.records import Status
 from sim.model.streams import Streams, VisitDraws

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 
-from sim.description.scenario import Runway as RunwaySpec
+from sim.description.airport import Runway as RunwaySpec
 from sim.model.records import Movement, MovementKind, Records
 from sim.model.timeline import Timeline, in_hours_window
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from sim.description.scenario import Base
+from sim.description.fleets import Base
 from sim.model.records import Arrival, Records
 from sim.model.timeline import Steps, Timeline
 

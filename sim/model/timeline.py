@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sim.description.scenario import Disruption, Scenario, StepValue, Window
+from sim.description.disruptions import (
+    ArrivalFactor,
+    Disruption,
+    GateClosure,
+    LaneChange,
+    RunwayClosure,
+    StagingCapacity,
+    StagingOutflow,
+)
+from sim.description.scenario import Scenario
+from sim.description.times import StepValue, Window
 
-__all__ = ["Steps", "Timeline", "in_hours_window", "windowed"]
+__all__ = ["SCHEDULE_BUILDERS", "Steps", "Timeline", "in_hours_window", "windowed"]
 
 INF = math.inf
+PER_HOUR = 1 / 24.0
+"""A rate a day times this is the rate an hour."""
 
 
 class Steps:
@@ -123,9 +136,10 @@ class Timeline:
     def from_scenario(cls, s: Scenario) -> Timeline:
         end = s.end_hours
         h = s.hours
-        closures = _intervals([_span(s, d) for d in s.disruptions if d.kind == "runway_closure"])
-        gate_closures, gate_lanes, change_times = _gate_schedules(s)
-        base_capacity, base_outflow = _base_schedules(s)
+        effects = _Effects.of(s)
+        closures = _intervals(effects.runway_closed)
+        gate_closures, gate_lanes, change_times = _gate_schedules(s, effects)
+        base_capacity, base_outflow = _base_schedules(s, effects)
         last_takeoff, deadline = _deadlines(s, closures)
         retro = s.retrograde
         if retro.troops == 0:
@@ -134,12 +148,6 @@ class Timeline:
             retrograde_start = h(retro.start)
         else:
             retrograde_start = end - (retro.hours_before_end or 0.0)
-        factors: dict[str, list[tuple[float, float, float]]] = {c: [] for c in s.cohorts}
-        for d in s.disruptions:
-            if d.kind == "arrival_factor":
-                assert d.value is not None
-                for c in s.cohorts if d.target == "*" else [d.target]:
-                    factors[c].append((*_span(s, d), d.value))
         return cls(
             end=end,
             gate_close=end - s.security.gate_close_lead_hours,
@@ -150,7 +158,7 @@ class Timeline:
             runway_closures=closures,
             gate_closures=gate_closures,
             gate_lanes=gate_lanes,
-            arrival_factors=factors,
+            arrival_factors=effects.arrival_factors,
             base_capacity=base_capacity,
             base_outflow=base_outflow,
             retrograde_start=retrograde_start,
@@ -158,7 +166,13 @@ class Timeline:
         )
 
 
-def _span(s: Scenario, w: Disruption | Window) -> tuple[float, float]:
+Span = tuple[float, float]
+"""A period in hours after the start: ``(start, end)``."""
+Change = tuple[float, float, float]
+"""A value in force over a period: ``(start, end, value)``."""
+
+
+def _span(s: Scenario, w: Disruption | Window) -> Span:
     """A dated window in hours; no end means until the security end."""
     return (s.hours(w.start), s.hours(w.end) if w.end is not None else s.end_hours)
 
@@ -167,40 +181,92 @@ def _schedule(s: Scenario, schedule: Sequence[StepValue], scale: float = 1.0) ->
     return [(s.hours(sv.from_), sv.value * scale) for sv in schedule]
 
 
-def _windows(s: Scenario, kind: str, target: str, scale: float = 1.0) -> list[tuple[float, float, float]]:
-    """The ``kind`` disruptions of ``target`` as ``(start, end, value)``, in file order."""
-    out = []
-    for d in s.disruptions:
-        if d.kind == kind and d.target == target:
-            assert d.value is not None
-            out.append((*_span(s, d), d.value * scale))
-    return out
+@dataclass
+class _Effects:
+    """What the disruptions put in force, by what they strike: closed periods, and values in force
+    over periods (in file order: on equal starts the later one wins, see :func:`windowed`)."""
+
+    runway_closed: list[Span]
+    gates_closed: dict[str, list[Span]]
+    lanes: dict[str, list[Change]]
+    arrival_factors: dict[str, list[Change]]
+    base_capacity: dict[str, list[Change]]
+    base_outflow: dict[str, list[Change]]
+    """People per hour."""
+
+    @classmethod
+    def of(cls, s: Scenario) -> _Effects:
+        """The effects of every disruption of ``s``, each compiled by its kind's builder."""
+        effects = cls(
+            [],
+            {g: [] for g in s.gates},
+            {g: [] for g in s.gates},
+            {c: [] for c in s.cohorts},
+            {b: [] for b in s.bases},
+            {b: [] for b in s.bases},
+        )
+        for d in s.disruptions:
+            SCHEDULE_BUILDERS[d.kind](effects, s, d)
+        return effects
 
 
-def _gate_schedules(s: Scenario) -> tuple[dict[str, list[tuple[float, float]]], dict[str, Steps], dict[str, list[float]]]:
+def _close_gates(effects: _Effects, s: Scenario, d: GateClosure) -> None:
+    for g in s.gates if d.target == "*" else [d.target]:
+        effects.gates_closed[g].append(_span(s, d))
+
+
+def _close_runway(effects: _Effects, s: Scenario, d: RunwayClosure) -> None:
+    effects.runway_closed.append(_span(s, d))
+
+
+def _factor_arrivals(effects: _Effects, s: Scenario, d: ArrivalFactor) -> None:
+    for c in s.cohorts if d.target == "*" else [d.target]:
+        effects.arrival_factors[c].append((*_span(s, d), d.value))
+
+
+def _change_lanes(effects: _Effects, s: Scenario, d: LaneChange) -> None:
+    effects.lanes[d.target].append((*_span(s, d), d.value))
+
+
+def _change_capacity(effects: _Effects, s: Scenario, d: StagingCapacity) -> None:
+    effects.base_capacity[d.target].append((*_span(s, d), d.value))
+
+
+def _change_outflow(effects: _Effects, s: Scenario, d: StagingOutflow) -> None:
+    effects.base_outflow[d.target].append((*_span(s, d), d.value * PER_HOUR))
+
+
+SCHEDULE_BUILDERS: dict[str, Callable[[_Effects, Scenario, Any], None]] = {
+    "gate_closure": _close_gates,
+    "runway_closure": _close_runway,
+    "arrival_factor": _factor_arrivals,
+    "lanes": _change_lanes,
+    "staging_capacity": _change_capacity,
+    "staging_outflow": _change_outflow,
+}
+"""The one registry from a disruption's kind to what it changes (every kind of
+:data:`~sim.description.disruptions.DISRUPTION_KINDS` has its entry)."""
+
+
+def _gate_schedules(s: Scenario, effects: _Effects) -> tuple[dict[str, list[Span]], dict[str, Steps], dict[str, list[float]]]:
     """Per gate: closed intervals, lanes in force, and every time either may change."""
     closures, lanes, change_times = {}, {}, {}
     for g, gate in s.gates.items():
-        closed = [_span(s, w) for w in gate.closed]
-        closed += [_span(s, d) for d in s.disruptions if d.kind == "gate_closure" and d.target in (g, "*")]
-        closures[g] = _intervals(closed)
-        lanes[g] = windowed(float(gate.lanes), _schedule(s, gate.lane_schedule), _windows(s, "lanes", g))
+        closures[g] = _intervals([_span(s, w) for w in gate.closed] + effects.gates_closed[g])
+        lanes[g] = windowed(float(gate.lanes), _schedule(s, gate.lane_schedule), effects.lanes[g])
         ts = set(lanes[g].times) | {x for iv in closures[g] for x in iv}
         change_times[g] = sorted(t for t in ts if 0 <= t <= s.end_hours)
     return closures, lanes, change_times
 
 
-def _base_schedules(s: Scenario) -> tuple[dict[str, Steps], dict[str, Steps]]:
+def _base_schedules(s: Scenario, effects: _Effects) -> tuple[dict[str, Steps], dict[str, Steps]]:
     """Per staging base: capacity in force (people) and outflow in force (people per hour)."""
     capacity, outflow = {}, {}
     for b, base in s.bases.items():
         # a base has no capacity schedule: only disruptions change it
-        capacity[b] = windowed(float(base.capacity_people), [], _windows(s, "staging_capacity", b))
-        per_hour = 1 / 24.0
+        capacity[b] = windowed(float(base.capacity_people), [], effects.base_capacity[b])
         outflow[b] = windowed(
-            base.outflow_per_day * per_hour,
-            _schedule(s, base.outflow_schedule, per_hour),
-            _windows(s, "staging_outflow", b, per_hour),
+            base.outflow_per_day * PER_HOUR, _schedule(s, base.outflow_schedule, PER_HOUR), effects.base_outflow[b]
         )
     return capacity, outflow
 

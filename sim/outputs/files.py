@@ -118,7 +118,7 @@ def write_table(path: Path, df: pd.DataFrame, fmt: TableFormat = "csv", metadata
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        from sim.description.scenario import ScenarioError
+        from sim.description.errors import ScenarioError
 
         raise ScenarioError("--format", [("", "Parquet needs pyarrow: pip install 'airlift[parquet]'")]) from None
     arrow = pa.Table.from_pandas(df, preserve_index=keep_index)

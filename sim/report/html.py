@@ -23,7 +23,9 @@ from typing import Any, Literal
 import numpy as np
 from markupsafe import Markup, escape
 
-from sim.description.scenario import Scenario, ScenarioError, scenarios_dir, validate
+from sim.description.errors import ScenarioError
+from sim.description.loading import scenarios_dir
+from sim.description.scenario import Scenario, validate
 from sim.experiments.replications import HEADLINE as RUN_HEADLINE
 
 __all__ = ["write_report", "detect", "Kind", "CAPTIONS"]

@@ -1,0 +1,167 @@
+"""The checks across a scenario's parts: every name one part gives another exists (operators,
+cohorts, bases, size classes, disruption targets), periods end after they start, and every time
+lies within reach of ``start``. Each finding is a ``(dotted field, message)`` pair."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from sim.description.airport import Gate, Ramp, Retrograde, Security
+from sim.description.bounds import MAX_AIRCRAFT, MAX_DAYS, MAX_LANES, MAX_WINDOW_DAYS
+from sim.description.disruptions import Disruption, TargetTable
+from sim.description.errors import known_names
+from sim.description.evacuees import Cohort
+from sim.description.fleets import Base, Fleet
+from sim.description.times import TimeSpec
+
+__all__ = ["Described", "cross_reference_problems"]
+
+Problem = tuple[str, str]
+
+
+class Described(Protocol):
+    """What the checks read of a scenario (a :class:`~sim.description.scenario.Scenario` is one)."""
+
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def security(self) -> Security: ...
+    @property
+    def retrograde(self) -> Retrograde: ...
+    @property
+    def ramp(self) -> Ramp: ...
+    @property
+    def bases(self) -> Mapping[str, Base]: ...
+    @property
+    def fleets(self) -> Mapping[str, Fleet]: ...
+    @property
+    def cohorts(self) -> Mapping[str, Cohort]: ...
+    @property
+    def gates(self) -> Mapping[str, Gate]: ...
+    @property
+    def disruptions(self) -> tuple[Disruption, ...]: ...
+    @property
+    def end_hours(self) -> float: ...
+    @property
+    def operators(self) -> list[str]: ...
+    def hours(self, t: TimeSpec | str) -> float: ...
+
+
+def cross_reference_problems(s: Described) -> list[Problem]:
+    """Every problem across the parts of ``s``, in the order of the schema."""
+    return [
+        *_window_problems(s),
+        *_cohort_problems(s),
+        *_gate_problems(s),
+        *_fleet_problems(s),
+        *_retrograde_problems(s),
+        *_disruption_problems(s),
+        *_time_range_problems(s),
+    ]
+
+
+def _window_problems(s: Described) -> Iterator[Problem]:
+    end = s.end_hours
+    if end <= 0:
+        yield "security.end", "must be after start"
+    elif end > MAX_WINDOW_DAYS * 24:
+        yield "security.end", f"the security window is at most {MAX_WINDOW_DAYS} days"
+
+
+def _cohort_problems(s: Described) -> Iterator[Problem]:
+    operators = set(s.operators)
+    for name, c in s.cohorts.items():
+        for op in c.carriers:
+            if op != "any" and op not in operators:
+                yield f"cohorts.{name}.carriers", f"unknown operator {op!r} (known: {known_names([*operators, 'any'])})"
+        admitted = [g for g, gate in s.gates.items() if "any" in gate.admits or name in gate.admits]
+        if c.people > 0 and not admitted:
+            yield f"cohorts.{name}", "no gate admits this cohort"
+
+
+def _gate_problems(s: Described) -> Iterator[Problem]:
+    for name, g in s.gates.items():
+        for co in g.admits:
+            if co != "any" and co not in s.cohorts:
+                yield f"gates.{name}.admits", f"unknown cohort {co!r} (known: {known_names([*s.cohorts, 'any'])})"
+        for i, sv in enumerate(g.lane_schedule):
+            if sv.value != int(sv.value) or sv.value > MAX_LANES:
+                yield f"gates.{name}.lane_schedule.{i}.value", f"lanes are a whole number up to {MAX_LANES}"
+        for i, w in enumerate(g.closed):
+            if w.end is not None and s.hours(w.end) < s.hours(w.start):
+                yield f"gates.{name}.closed.{i}.end", "before its start"
+
+
+def _fleet_problems(s: Described) -> Iterator[Problem]:
+    for name, f in s.fleets.items():
+        for b in f.bases:
+            if b not in s.bases:
+                yield f"fleets.{name}.bases", f"unknown base {b!r} (known: {known_names(s.bases)})"
+        for i, sv in enumerate(f.count_schedule):
+            if sv.value != int(sv.value) or sv.value > MAX_AIRCRAFT:
+                yield f"fleets.{name}.count_schedule.{i}.value", f"aircraft are a whole number up to {MAX_AIRCRAFT}"
+        most = max([f.count, *(sv.value for sv in f.count_schedule)])
+        if f.size_class not in s.ramp.spots:
+            known = known_names(s.ramp.spots)
+            yield f"fleets.{name}.size_class", f"no ramp.spots entry for {f.size_class!r} (known: {known})"
+        elif most > 0 and s.ramp.spots[f.size_class] == 0:
+            yield f"ramp.spots.{f.size_class}", f"fleet {name} needs at least one spot (count or count_schedule > 0)"
+        if f.available_from is not None and f.available_until is not None:
+            if s.hours(f.available_until) < s.hours(f.available_from):
+                yield f"fleets.{name}.available_until", "before available_from"
+
+
+def _retrograde_problems(s: Described) -> Iterator[Problem]:
+    operators = set(s.operators)
+    r = s.retrograde
+    for op in r.carriers:
+        if op not in operators:
+            yield "retrograde.carriers", f"unknown operator {op!r} (known: {known_names(operators)})"
+    if r.troops > 0 and ((r.start is None) == (r.hours_before_end is None) or not r.carriers):
+        yield "retrograde", "troops need one of start or hours_before_end, and at least one carrier"
+
+
+def _target_names(s: Described, table: TargetTable) -> list[str]:
+    """The names a disruption's target may take from ``table``."""
+    if table == "runway":
+        return ["runway"]
+    return list({"gates": s.gates, "cohorts": s.cohorts, "bases": s.bases}[table])
+
+
+def _disruption_problems(s: Described) -> Iterator[Problem]:
+    for i, d in enumerate(s.disruptions):
+        if d.end is not None and s.hours(d.end) < s.hours(d.start):
+            yield f"disruptions.{i}.end", "before its start"
+        valid = _target_names(s, d.targets_in) + (["*"] if d.every_target else [])
+        if d.target not in valid:
+            yield f"disruptions.{i}.target", f"{d.target!r} is not a valid target for {d.kind} (valid: {', '.join(valid)})"
+
+
+def _datetimes(node: object, path: str) -> Iterator[tuple[str, datetime]]:
+    """Every datetime below ``node``, by its dotted name."""
+    if isinstance(node, datetime):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name, f in type(node).model_fields.items():
+            yield from _datetimes(getattr(node, name), f"{path}.{f.alias or name}")
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _datetimes(value, f"{path}.{key}")
+    elif isinstance(node, tuple | list):
+        for i, value in enumerate(node):
+            yield from _datetimes(value, f"{path}.{i}")
+
+
+def _time_range_problems(s: Described) -> Iterator[Problem]:
+    """A datetime, like a number of days, lies within ``MAX_DAYS`` of start."""
+    if not isinstance(s, BaseModel):
+        return
+    for name, f in type(s).model_fields.items():
+        if name != "start":
+            for path, t in _datetimes(getattr(s, name), f.alias or name):
+                if abs(s.hours(t)) > MAX_DAYS * 24:
+                    yield path, f"more than {MAX_DAYS:,} days from start"
