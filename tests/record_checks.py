@@ -141,9 +141,35 @@ def check_gate_closures(w: World) -> None:
         assert tl.gate_open(names[s.gate], s.start), s
 
 
+def check_gate_stops(w: World) -> None:
+    """A gate's stops (the holding area full) never overlap and lie in the run; the gates stopped
+    at each hourly sample are those whose stop covers it (either way at its ends, which the
+    sample may fall before or after); the holding limit is their gate-hours."""
+    rec, end = w.records, w.timeline.end
+    by_gate: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for stop in rec.gate_stops:
+        assert 0.0 <= stop.start <= stop.end <= end + TOL, stop
+        by_gate[stop.gate].append((stop.start, stop.end))
+    for stops in by_gate.values():
+        stops.sort()
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(stops, stops[1:])), stops
+    for row in rec.hourly:
+        h = row.hours
+        inside = sum(1 for s in rec.gate_stops if s.start < h < s.end)
+        touching = sum(1 for s in rec.gate_stops if s.start <= h <= s.end)
+        assert inside <= row.gates_blocked <= touching, (h, row.gates_blocked, inside, touching)
+    m = w.summary()
+    total = sum(s.end - s.start for s in rec.gate_stops)
+    assert m["metrics"]["limit.holding_hours"] == pytest.approx(total, abs=TOL)
+    hours = m["hourly"]["hours"]
+    want = [sum(max(0.0, min(s.end, h) - s.start) for s in rec.gate_stops) for h in hours]
+    assert m["hourly"]["limit_holding_hours"] == pytest.approx(want, abs=TOL)
+
+
 def check_all(w: World) -> None:
     check_conservation(w)
     check_holding(w)
     check_runway_and_ramp(w)
     check_staging(w)
     check_gate_closures(w)
+    check_gate_stops(w)

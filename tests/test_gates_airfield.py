@@ -49,7 +49,7 @@ def one_gate(small, closed=(), holding=1000, lanes=1, afghans=6):
         pop.first_attempt = np.full(pop.n_groups, np.inf)
     rec = Records()
     perimeter = Perimeter(s, tl, pop, rec)
-    hold = Holding(perimeter)
+    hold = Holding(perimeter, rec)
     return perimeter, pop, hold, rec
 
 
@@ -93,6 +93,27 @@ def test_full_holding_blocks_gates_and_boarding_reopens_them(small):
     per.advance_to(5.0)
     assert rec.screened[2][0] == pytest.approx(5.0)
     assert hold.people_inside + hold.reserved <= 4 and hold.peak_people == 4
+
+
+def test_the_holding_area_records_the_stops_of_the_gates_it_filled_as_they_happen(small):
+    """A stop begins when a free lane finds no room for the next family and ends when boarding
+    frees room for it; boarding that frees too little leaves the same stop going on."""
+    per, pop, hold, rec = one_gate(small, holding=4)
+    per.advance_to(5.0)
+    full = 0.95 + 2 * H  # the second family entered the area; the third may not start
+    assert rec.gate_stops == [] and per.blocked_gates() == 1
+    assert hold.board(4.5, cohorts=[0, 1], seats=1) == ([], 0)  # families of 2: nobody boards, the stop goes on
+    assert rec.gate_stops == [] and per.blocked_gates() == 1
+    taken, people = hold.board(5.0, cohorts=[0, 1], seats=2)
+    assert people == 2 and len(rec.gate_stops) == 1
+    (stop,) = rec.gate_stops
+    assert stop.gate == 0 and stop.start == pytest.approx(full) and stop.end == 5.0
+    per.advance_to(10.0)  # the restarted family is screened at 5 + H: the gate stops again
+    hold.settle(10.0)
+    assert [(round(s.start, 6), s.end) for s in rec.gate_stops[1:]] == [(round(5.0 + H, 6), 10.0)]
+    assert rec.wait_hours()["holding"] == pytest.approx((5.0 - full) + (10.0 - 5.0 - H))
+    cumulative = rec.gate_hours_stopped(np.array([0.0, 1.0, 2.0, 5.0, 6.0, 10.0]))
+    assert cumulative == pytest.approx([0.0, 0.0, 2.0 - full, 5.0 - full, 5.0 - full + 1.0 - H, 5.0 - full + 5.0 - H])
 
 
 def test_boarding_respects_priority_and_eligibility(small):

@@ -11,6 +11,10 @@ the perimeter's loop, and boarding (:func:`perimeter_core.board`) takes families
 queues, writes their status for the population and restarts gates that waited for room, in one
 compiled call. This class is what the aircraft see of it; it also keeps the troops awaiting
 retrograde.
+
+Records: ``records.gate_stops`` gets a :class:`~sim.model.records.GateStop` when boarding frees
+room for the next family of a gate the full holding area stopped, and at the end for gates
+still stopped.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from sim.model import perimeter_core as core
+from sim.model.records import GateStop, Records
 
 __all__ = ["Holding", "Upstream"]
 
@@ -37,8 +42,9 @@ class Upstream(Protocol):
 class Holding:
     """People inside the perimeter waiting for an aircraft, plus troops awaiting retrograde."""
 
-    def __init__(self, upstream: Upstream):
+    def __init__(self, upstream: Upstream, records: Records):
         self.upstream = upstream
+        self.records = records
         self._state = state = upstream.state
         self._counters = state.counters
         self.capacity = int(state.counters[core.CAPACITY])
@@ -91,7 +97,22 @@ class Holding:
         if seats <= 0:
             return [], 0
         k = self._board(self._state, float(t), self._cohort_array(cohorts), int(seats))
+        if self._counters[core.RESTARTS]:
+            self._restarted(float(t))
         return self._state.taken[:k].tolist(), int(self._counters[core.BOARDED_PEOPLE])
+
+    def _restarted(self, t: float) -> None:
+        """Record the stops the last boarding ended."""
+        for gate, began in enumerate(self._state.restarted.tolist()):
+            if began <= t:  # NaN: this gate's stop, if any, goes on
+                self.records.gate_stops.append(GateStop(began, t, gate))
+
+    def settle(self, t: float) -> None:
+        """At the end: the gates still stopped for want of room were stopped until ``t``."""
+        stopped = self._state.gate_i[:, core.BLOCKED].tolist()
+        for gate, began in enumerate(self._state.gate_f[:, core.STOPPED_SINCE].tolist()):
+            if stopped[gate]:
+                self.records.gate_stops.append(GateStop(began, t, gate))
 
     def troops_ready(self, troops: int) -> None:
         """Troops awaiting retrograde join the front of the line."""

@@ -37,7 +37,6 @@ __all__ = [
     "board",
     "has_eligible",
     "crowd_people",
-    "room_freed",
     "NEED_DRAWS",
     "compiled",
     "direct",
@@ -106,8 +105,8 @@ FAMILY_FLOATS = ("deadline", "joined", "screen_e", "screen_z")
 DEADLINE, JOINED, SCREEN_E, SCREEN_Z = range(len(FAMILY_FLOATS))
 GATE_INTS = ("lanes", "busy", "open", "blocked", "dist")
 LANES, BUSY, OPEN, BLOCKED, DIST = range(len(GATE_INTS))
-GATE_FLOATS = ("base_min", "per_person_min", "log_sigma")
-BASE_MIN, PER_PERSON_MIN, LOG_SIGMA = range(len(GATE_FLOATS))
+GATE_FLOATS = ("base_min", "per_person_min", "log_sigma", "stopped_since")  # stopped_since: while BLOCKED
+BASE_MIN, PER_PERSON_MIN, LOG_SIGMA, STOPPED_SINCE = range(len(GATE_FLOATS))
 # the columns of the screening rows (screened_f, screened_i): those of records.Screened
 SCREENED_FLOATS = ("start", "wait_hours")
 SCREENED_INTS = ("people", "gate", "cohort")
@@ -126,6 +125,7 @@ COUNTERS = (
     "capacity",  # the holding area's capacity (people)
     "n_draws",  # visit rows of the families' draws made so far
     "max_visits",  # the most visits of any family so far
+    "restarts",  # gates the last call of board let start again (their stops are in ``restarted``)
 )
 (
     HEAP_N,
@@ -142,6 +142,7 @@ COUNTERS = (
     CAPACITY,
     N_DRAWS,
     MAX_VISITS,
+    RESTARTS,
 ) = range(len(COUNTERS))
 FIT_SCAN = 8
 """How far past an oversized family at the head of a holding queue boarding looks for one
@@ -191,6 +192,7 @@ class Core(NamedTuple):
     holding_code: int  # the status of a family in the holding area (sim.model.records.Status.HOLDING)
     boarded_code: int  # ... and of one aboard an aircraft still on the ground (Status.BOARDED)
     taken: np.ndarray  # int64 [families]: the families the last call of board took, in order
+    restarted: np.ndarray  # float64 [gates]: when the stop the last call of board ended began (NaN: none ended)
     counters: np.ndarray  # int64 [COUNTERS]
     clock: np.ndarray  # float64 [1]: now
     end: float
@@ -323,6 +325,7 @@ def build(
         holding_code=int(codes[0]),
         boarded_code=int(codes[1]),
         taken=np.zeros(n, dtype=np.int64),
+        restarted=np.full(len(gate_i), np.nan),
         counters=counters,
         clock=np.zeros(1),
         end=float(end),
@@ -532,7 +535,9 @@ def _start(s: Core, g: int, t: float) -> None:
             return
         n = fi[gid, SIZE]
         if cnt[INSIDE_PEOPLE] + cnt[RESERVED] + n > cnt[CAPACITY]:
-            gi[g, BLOCKED] = 1
+            if not gi[g, BLOCKED]:  # the gate stops: no room for its next family
+                gi[g, BLOCKED] = 1
+                s.gate_f[g, STOPPED_SINCE] = t
             return
         cnt[RESERVED] += n
         if cnt[INSIDE_PEOPLE] + cnt[RESERVED] > cnt[PEAK]:
@@ -609,13 +614,24 @@ def advance(s: Core, t: float) -> int:
     return DONE_OK
 
 
-@compiled
-def room_freed(s: Core, t: float) -> None:
-    """Room was freed in the holding area: blocked gates try again."""
-    for g in range(len(s.gate_i)):
-        if s.gate_i[g, BLOCKED]:
-            s.gate_i[g, BLOCKED] = 0
+@inlined
+def _room_freed(s: Core, t: float) -> None:
+    """Room was freed in the holding area: stopped gates try again. The stops that end (the
+    gate is not stopped again at once for want of room) are written to ``restarted``."""
+    gi, since = s.gate_i, s.gate_f[:, STOPPED_SINCE]
+    ended = 0
+    for g in range(len(gi)):
+        s.restarted[g] = math.nan
+        if gi[g, BLOCKED]:
+            began = since[g]
+            gi[g, BLOCKED] = 0
             _start(s, g, t)
+            if gi[g, BLOCKED]:
+                since[g] = began  # still no room for its next family: the same stop goes on
+            else:
+                s.restarted[g] = began
+                ended += 1
+    s.counters[RESTARTS] = ended
 
 
 @compiled
@@ -623,7 +639,8 @@ def board(s: Core, t: float, cohorts: np.ndarray, seats: int) -> int:
     """Take whole families for up to ``seats`` people from the holding queues of ``cohorts`` (in
     that order: priority), first come first served; past a family too big for the seats left,
     look up to FIT_SCAN further for one that fits. The families go to ``taken``, their people to
-    the BOARDED_PEOPLE counter; returns how many families. Freed room restarts blocked gates."""
+    the BOARDED_PEOPLE counter; returns how many families. Freed room restarts stopped gates
+    (RESTARTS says how many stops ended, ``restarted`` when they began)."""
     fi, cnt, q_head = s.fam_i, s.counters, s.q_head
     k, left = 0, seats
     for j in range(len(cohorts)):
@@ -649,9 +666,10 @@ def board(s: Core, t: float, cohorts: np.ndarray, seats: int) -> int:
             break
     n = seats - left
     cnt[BOARDED_PEOPLE] = n
+    cnt[RESTARTS] = 0
     if n:
         cnt[INSIDE_PEOPLE] -= n
-        room_freed(s, t)
+        _room_freed(s, t)
     return k
 
 

@@ -27,6 +27,8 @@ __all__ = [
     "Boarding",
     "Arrival",
     "Wait",
+    "GateStop",
+    "AIRCRAFT_CAUSES",
     "Hourly",
     "Records",
     "ScreenedRows",
@@ -123,9 +125,13 @@ class Arrival(NamedTuple):
     level_after: float
 
 
+AIRCRAFT_CAUSES = tuple(c for c in LIMIT_CAUSES if c != "holding")
+"""The causes an aircraft waits for (every cause of LIMIT_CAUSES but ``holding``, in that order)."""
+
+
 class Wait(NamedTuple):
-    """An aircraft (or, for ``holding``, the gates) waits ``hours`` from ``start`` for ``cause``
-    (a key of LIMIT_CAUSES). Rows are appended when the wait is known, in time order of that."""
+    """An aircraft waits ``hours`` from ``start`` for ``cause`` (one of AIRCRAFT_CAUSES). Rows are
+    appended when the wait is known, in time order of that."""
 
     start: float
     cause: str
@@ -133,8 +139,19 @@ class Wait(NamedTuple):
     aircraft: str = ""
 
 
+class GateStop(NamedTuple):
+    """Gate number ``gate`` (in the scenario's order) stopped at ``start``, the holding area having
+    no room for its next family, until ``end``, when boarding freed room (or the run ended).
+    Rows are appended when the stop ends, in that order. The ``holding`` limit cause."""
+
+    start: float
+    end: float
+    gate: int
+
+
 class Hourly(NamedTuple):
-    """Levels sampled on the hour; ``limit_hours`` are cumulative waits in LIMIT_CAUSES order."""
+    """Levels sampled on the hour; ``aircraft_waits`` are cumulative waits in AIRCRAFT_CAUSES order
+    (the gates' stops are counted from their own rows, see :meth:`Records.hourly_columns`)."""
 
     hours: float
     evacuated_cumulative: int
@@ -146,7 +163,7 @@ class Hourly(NamedTuple):
     aircraft_waiting_for_spot: int
     staging_people: int
     gates_blocked: int
-    limit_hours: tuple[float, ...]
+    aircraft_waits: tuple[float, ...]
 
 
 class ScreenedRows:
@@ -242,6 +259,7 @@ class Records:
     boardings: list[Boarding] = field(default_factory=list)
     arrivals: list[Arrival] = field(default_factory=list)
     waits: list[Wait] = field(default_factory=list)
+    gate_stops: list[GateStop] = field(default_factory=list)
     hourly: list[Hourly] = field(default_factory=list)
 
     def wait(self, start: float, cause: str, hours: float, aircraft: str = "") -> None:
@@ -250,11 +268,31 @@ class Records:
             self.waits.append(Wait(start, cause, hours, aircraft))
 
     def wait_hours(self) -> dict[str, float]:
-        """Total waiting hours by cause, every cause present."""
+        """Total waiting hours by cause, every cause present: aircraft-hours, and gate-hours
+        stopped for ``holding``."""
         out = dict.fromkeys(LIMIT_CAUSES, 0.0)
         for w in self.waits:
             out[w.cause] += w.hours
+        for stop in self.gate_stops:
+            out["holding"] += stop.end - stop.start
         return out
+
+    def gate_hours_stopped(self, until: np.ndarray) -> np.ndarray:
+        """Gate-hours stopped for want of room in the holding area from time 0 to each time of ``until``."""
+        until = np.asarray(until, dtype=float)
+        if not self.gate_stops:
+            return np.zeros(len(until))
+        # the hours stopped by u: the sum over stops begun before u of (u - start), less the
+        # sum over stops ended before u of (u - end)
+        out = np.zeros(len(until))
+        for sign, times in (
+            (1.0, sorted(stop.start for stop in self.gate_stops)),
+            (-1.0, sorted(stop.end for stop in self.gate_stops)),
+        ):
+            before = np.searchsorted(times, until, side="left")
+            prefix = np.concatenate([[0.0], np.cumsum(times)])
+            out += sign * (before * until - prefix[before])
+        return np.maximum(out, 0.0)
 
     def movements_flown(self) -> list[Movement]:
         """Bookings not given back, in booking order."""
@@ -275,12 +313,17 @@ class Records:
         return out
 
     def hourly_columns(self) -> dict[str, np.ndarray]:
-        """The hourly samples as columns: ``hours`` and every name in HOURLY_COLUMNS."""
+        """The hourly samples as columns: ``hours`` and every name in HOURLY_COLUMNS. The
+        ``limit_holding_hours`` column is exact: the gate-hours of the stops up to each hour."""
         rows = self.hourly
-        levels = [name for name in Hourly._fields if name != "limit_hours"]
+        levels = [name for name in Hourly._fields if name != "aircraft_waits"]
         out = {
             name: np.asarray([getattr(r, name) for r in rows], dtype=float if name == "hours" else np.int64) for name in levels
         }
-        for i, cause in enumerate(LIMIT_CAUSES):
-            out[f"limit_{cause}_hours"] = np.asarray([r.limit_hours[i] for r in rows], dtype=float)
+        for cause in LIMIT_CAUSES:
+            if cause == "holding":
+                out[f"limit_{cause}_hours"] = self.gate_hours_stopped(out["hours"])
+            else:
+                i = AIRCRAFT_CAUSES.index(cause)
+                out[f"limit_{cause}_hours"] = np.asarray([r.aircraft_waits[i] for r in rows], dtype=float)
         return out

@@ -19,7 +19,6 @@ from typing import Any
 
 import simpy
 
-from sim.description.metric_catalog import LIMIT_CAUSES
 from sim.description.scenario import Scenario
 from sim.model.fleet import Aircraft, FleetContext, sortie_cycle
 from sim.model.holding import Holding
@@ -27,7 +26,7 @@ from sim.model.metrics import summarise
 from sim.model.perimeter import Perimeter
 from sim.model.population import Population
 from sim.model.ramp import Ramp
-from sim.model.records import Hourly, Records
+from sim.model.records import AIRCRAFT_CAUSES, Hourly, Records
 from sim.model.runway import Runway
 from sim.model.staging import StagingBase
 from sim.model.streams import Streams
@@ -111,7 +110,7 @@ class World:
         streams = Streams(seed, replication)
         self.population = pop = Population(s, tl, streams)
         self.perimeter = Perimeter(s, tl, pop, self.records)
-        self.holding = Holding(self.perimeter)
+        self.holding = Holding(self.perimeter, self.records)
         self.runway = Runway(s.runway, tl, self.records)
         self.ramp = Ramp(self.env, s.ramp.spots)
         self.bases = {
@@ -172,12 +171,10 @@ class World:
         self.holding.troops_ready(troops)
 
     def _record_hourly(self) -> Generator[simpy.Event, Any, None]:
-        """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``.
-
-        Gate-hours stopped by a full holding area are counted here, one sample an hour."""
+        """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``."""
         rec = self.records
         evac = deps = seen_deps = seen_waits = 0
-        waited = dict.fromkeys(LIMIT_CAUSES, 0.0)
+        waited = dict.fromkeys(AIRCRAFT_CAUSES, 0.0)
         while True:
             now = self.env.now
             self.perimeter.advance_to(now)
@@ -186,7 +183,6 @@ class World:
                 deps += 1
             seen_deps = len(rec.departures)
             blocked = self.perimeter.blocked_gates()
-            rec.wait(now, "holding", float(blocked))
             for w in rec.waits[seen_waits:]:
                 waited[w.cause] += w.hours
             seen_waits = len(rec.waits)
@@ -202,7 +198,7 @@ class World:
                     aircraft_waiting_for_spot=self.ramp.waiting(),
                     staging_people=round(sum(b.level(now) for b in self.bases.values())),
                     gates_blocked=blocked,
-                    limit_hours=tuple(waited.values()),
+                    aircraft_waits=tuple(waited.values()),
                 )
             )
             if now + 1.0 > self.timeline.end + 1e-9:
@@ -210,10 +206,11 @@ class World:
             yield self.env.timeout(1.0)
 
     def run(self) -> None:
-        """Run until the airport stops being secured, then settle the perimeter's books."""
+        """Run until the airport stops being secured, then settle the perimeter's and the holding area's books."""
         end = self.timeline.end
         self.env.run(until=end + 1e-9)
         self.perimeter.advance_to(end)
+        self.holding.settle(end)
 
     def summary(self) -> dict[str, Any]:
         """Metrics of the finished replication (see :func:`sim.model.metrics.summarise`)."""
