@@ -4,9 +4,11 @@ lies within reach of ``start``. Each finding is a ``(dotted field, message)`` pa
 
 from __future__ import annotations
 
+import functools
+import typing
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -141,13 +143,28 @@ def _disruption_problems(s: Described) -> Iterator[Problem]:
             yield f"disruptions.{i}.target", f"{d.target!r} is not a valid target for {d.kind} (valid: {', '.join(valid)})"
 
 
+def _holds_times(ann: Any) -> bool:
+    """Whether a value of this type may hold a datetime (itself, or anywhere inside)."""
+    if ann is datetime:
+        return True
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return bool(_time_fields(ann))
+    return any(_holds_times(a) for a in typing.get_args(ann))
+
+
+@functools.cache
+def _time_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """The fields of ``model`` that may hold datetimes, as ``(attribute, name in TOML)``."""
+    return tuple((name, f.alias or name) for name, f in model.model_fields.items() if _holds_times(f.annotation))
+
+
 def _datetimes(node: object, path: str) -> Iterator[tuple[str, datetime]]:
-    """Every datetime below ``node``, by its dotted name."""
+    """Every datetime below ``node``, by its dotted name (descending only where the schema has times)."""
     if isinstance(node, datetime):
         yield path, node
     elif isinstance(node, BaseModel):
-        for name, f in type(node).model_fields.items():
-            yield from _datetimes(getattr(node, name), f"{path}.{f.alias or name}")
+        for attribute, name in _time_fields(type(node)):
+            yield from _datetimes(getattr(node, attribute), f"{path}.{name}")
     elif isinstance(node, Mapping):
         for key, value in node.items():
             yield from _datetimes(value, f"{path}.{key}")
@@ -160,8 +177,8 @@ def _time_range_problems(s: Described) -> Iterator[Problem]:
     """A datetime, like a number of days, lies within ``MAX_DAYS`` of start."""
     if not isinstance(s, BaseModel):
         return
-    for name, f in type(s).model_fields.items():
-        if name != "start":
-            for path, t in _datetimes(getattr(s, name), f.alias or name):
+    for attribute, name in _time_fields(type(s)):
+        if attribute != "start":
+            for path, t in _datetimes(getattr(s, attribute), name):
                 if abs(s.hours(t)) > MAX_DAYS * 24:
                     yield path, f"more than {MAX_DAYS:,} days from start"

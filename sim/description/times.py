@@ -34,7 +34,7 @@ def _datetime_of(v: Any, expected: str) -> datetime:
     if isinstance(v, date):
         return datetime(v.year, v.month, v.day)  # a date is its midnight
     if isinstance(v, time):
-        raise ValueError(f"a time of day needs its date: write an ISO datetime, e.g. {_EXAMPLE}")
+        v = v.isoformat()
     if not isinstance(v, str):
         raise ValueError(expected)
     text = v.strip()
@@ -47,7 +47,12 @@ def _datetime_of(v: Any, expected: str) -> datetime:
     try:
         return datetime.fromisoformat(text)
     except ValueError:
+        pass
+    try:
+        time.fromisoformat(text)
+    except ValueError:
         raise ValueError(expected) from None
+    raise ValueError(f"a time of day needs its date: write an ISO datetime, e.g. {_EXAMPLE}")
 
 
 def _time_input(v: Any) -> Any:
