@@ -9,10 +9,11 @@ A family that is turned back, or gives up in a crowd, tries again with the cohor
 attempt gets through with the access factor at that time. Because the delays are exponential,
 the attempts form a Poisson process, and by thinning the family's next arrival at a gate is the
 first event of two Poisson processes with piecewise-constant rates: "gets through" at rate
-``f(t) / h`` and "gives up for good" at rate ``(1 - f(t)) (1 - p) / h``. :meth:`Access.way`
-draws it exactly from three numbers (whether to try at all, an exponential, and which of the
-two happened), however many times the family is turned back on the way: the cost of the way
-does not grow with the number of attempts, and each family's way uses its own draws.
+``f(t) / h`` and "gives up for good" at rate ``(1 - f(t)) (1 - p) / h``. The compiled
+:func:`sim.model.perimeter_core.way` draws it exactly from three numbers (whether to try at all,
+an exponential, and which of the two happened), however many times the family is turned back
+on the way: the cost of the way does not grow with the number of attempts, and each family's
+way uses its own draws. This module builds the step tables it reads (:attr:`Access.way`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ import numpy as np
 
 from sim.description.evacuees import Arrival
 from sim.description.scenario import Scenario
+from sim.model import perimeter_core as core
 from sim.model.timeline import Timeline, in_hours_window
 
-__all__ = ["Access"]
+__all__ = ["Access", "CohortAccess", "way_tables"]
 
 
 def _factor_at(t: float, disruptions: list[tuple[float, float, float]], a: Arrival, until: float, tl: Timeline) -> float:
@@ -40,13 +42,12 @@ def _factor_at(t: float, disruptions: list[tuple[float, float, float]], a: Arriv
     return f
 
 
-class _CohortAccess:
+class CohortAccess:
     """One cohort's access factor and way-to-the-gates hazard on ``[0, end)``, as step tables."""
 
     def __init__(self, times: list[float], factors: list[float], p: float, h: float, end: float):
         self.times = times  # segment starts, times[0] == 0
         self.factors = factors  # access factor on each segment
-        self.end = end
         self.p = p
         # rate of "the way ends" (through or given up for good) on each segment, and the
         # chance that it ended with the family at a gate
@@ -67,37 +68,27 @@ class _CohortAccess:
         i = np.maximum(np.searchsorted(self._times_arr, t, side="right") - 1, 0)
         return self._factors_arr[i]
 
-    def way(self, t0: float, u_retry: float, e: float, u_through: float) -> float:
-        """When a family that left at ``t0`` next reaches a gate (``inf``: not before the end)."""
-        if u_retry >= self.p or t0 >= self.end:
-            return math.inf
-        times, cum = self.times, self.cum
-        i = max(bisect.bisect_right(times, t0) - 1, 0)
-        target = cum[i] + self.rates[i] * (t0 - times[i]) + e
-        j = bisect.bisect_right(cum, target) - 1
-        if j >= len(times):
-            return math.inf
-        if u_through >= self.through[j]:
-            return math.inf  # turned back one time too many: gave up for good
-        return max(times[j] + (target - cum[j]) / self.rates[j], t0)
 
-    def way_vector(self, t0: np.ndarray, u_retry: np.ndarray, e: np.ndarray, u_through: np.ndarray) -> np.ndarray:
-        """:meth:`way` for many families at once."""
-        times, cum, rates = self._times_arr, np.asarray(self.cum), np.asarray(self.rates)
-        through = np.asarray(self.through)
-        out = np.full(len(t0), np.inf)
-        go = (u_retry < self.p) & (t0 < self.end)
-        t, e_go, u_go = t0[go], e[go], u_through[go]
-        i = np.maximum(np.searchsorted(times, t, side="right") - 1, 0)
-        target = cum[i] + rates[i] * (t - times[i]) + e_go
-        j = np.searchsorted(cum, target, side="right") - 1
-        inside = j < len(times)
-        jj = np.minimum(j, len(times) - 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            when = np.maximum(times[jj] + (target - cum[jj]) / rates[jj], t)
-        ok = inside & (u_go < through[jj])
-        out[np.flatnonzero(go)[ok]] = when[ok]
-        return out
+def way_tables(cohorts: list[CohortAccess], end: float) -> core.Way:
+    """The cohorts' step tables as the compiled way (:func:`sim.model.perimeter_core.way`) reads
+    them: one row per cohort, padded (times with ``inf``, rates with 0)."""
+    width = max([len(w.times) for w in cohorts] + [1])
+    seg_t = np.full((len(cohorts), width), np.inf)
+    seg_cum = np.full((len(cohorts), width + 1), np.inf)
+    seg_rate = np.zeros((len(cohorts), width))
+    seg_through = np.zeros((len(cohorts), width))
+    for c, w in enumerate(cohorts):
+        m = len(w.times)
+        seg_t[c, :m], seg_cum[c, : m + 1], seg_rate[c, :m], seg_through[c, :m] = w.times, w.cum, w.rates, w.through
+    return core.Way(
+        seg_t=seg_t,
+        seg_cum=seg_cum,
+        seg_rate=seg_rate,
+        seg_through=seg_through,
+        seg_n=np.array([len(w.times) for w in cohorts], dtype=np.int64),
+        retry_p=np.array([w.p for w in cohorts], dtype=float),
+        end=float(end),
+    )
 
 
 class Access:
@@ -105,7 +96,7 @@ class Access:
 
     def __init__(self, scenario: Scenario, timeline: Timeline):
         end = timeline.end
-        self.cohorts: list[_CohortAccess] = []
+        self.cohorts: list[CohortAccess] = []
         for name, c in scenario.cohorts.items():
             a = c.arrival
             until = min(scenario.hours(a.curfew_until) if a.curfew_until is not None else math.inf, end)
@@ -124,7 +115,9 @@ class Access:
             bounds = [*times[1:], end]
 
             factors = [_factor_at((lo + hi) / 2, disruptions, a, until, timeline) for lo, hi in zip(times, bounds, strict=True)]
-            self.cohorts.append(_CohortAccess(times, factors, c.patience.retry_probability, c.patience.retry_after_hours, end))
+            self.cohorts.append(CohortAccess(times, factors, c.patience.retry_probability, c.patience.retry_after_hours, end))
+        self.way = way_tables(self.cohorts, end)
+        """The way's step tables, for the compiled way (:func:`sim.model.perimeter_core.way`)."""
 
     def factor(self, cohort: int, t: float) -> float:
         """Fraction of attempts by this cohort at ``t`` that get through to the gates."""
@@ -133,11 +126,3 @@ class Access:
     def factor_vector(self, cohort: int, t: np.ndarray) -> np.ndarray:
         """:meth:`factor` for many times at once."""
         return self.cohorts[cohort].factor_vector(t)
-
-    def way(self, cohort: int, t0: float, u_retry: float, e: float, u_through: float) -> float:
-        """When a family of ``cohort`` that left (or was turned back) at ``t0`` next reaches a gate.
-
-        ``u_retry`` and ``u_through`` are uniform, ``e`` standard exponential: the family's own
-        draws for this way. ``inf``: it does not reach a gate before the security end.
-        """
-        return self.cohorts[cohort].way(t0, u_retry, e, u_through)

@@ -8,11 +8,12 @@ for how a family picks a gate.
 
 This class tells the compiled core (:mod:`sim.model.perimeter_core`, which lays the arrays out)
 what the scenario says of the families, gates and cohorts; the holding area is another view of
-the same state (screened families enter its queues inside the compiled loop). Giving up costs no event: a
-family's patience runs out at a time fixed when it joins a crowd, so a lane looking at the head
-of a queue passes over families whose patience ran out, and the family's next visit (its way
-back, drawn in one go by :mod:`sim.model.access`) is put on the calendar when it joins, to be
-dropped if it was screened meanwhile. A family visits the gates at most
+the same state (screened families enter its queues inside the compiled loop). Giving up costs
+no event: a family's patience runs out at a time fixed when it joins a crowd, so a lane looking
+at the head of a queue passes over families whose patience ran out, and the family's next visit
+(its way back, drawn in one go by :func:`sim.model.perimeter_core.way` over the tables of
+:mod:`sim.model.access`) is put on the calendar when it joins, to be dropped if it was screened
+meanwhile. A family visits the gates at most
 ``patience.max_attempts`` times.
 
 Records: ``records.screened`` has ``(start_hours, wait_hours, people, gate, cohort)`` for
@@ -92,24 +93,7 @@ def _cohorts(scenario: Scenario, pop: Population) -> core.Cohorts:
         admit_weight=admit_weight,
         patience_h=np.array([c.patience.mean_hours for c in pop.cohorts], dtype=float),
         max_visits=np.array([c.patience.max_attempts for c in pop.cohorts], dtype=np.int64),
-        retry_p=np.array([c.patience.retry_probability for c in pop.cohorts], dtype=float),
     )
-
-
-def _way_tables(pop: Population) -> dict[str, np.ndarray]:
-    """Per cohort, the step tables of the way back to the gates (:mod:`sim.model.access`)."""
-    ways = pop.access.cohorts
-    n_cohorts = len(pop.cohorts)
-    width = max(len(w.times) for w in ways) if ways else 1
-    seg_t = np.full((n_cohorts, width), np.inf)
-    seg_cum = np.full((n_cohorts, width + 1), np.inf)
-    seg_rate = np.zeros((n_cohorts, width))
-    seg_through = np.zeros((n_cohorts, width))
-    for c, w in enumerate(ways):
-        m = len(w.times)
-        seg_t[c, :m], seg_cum[c, : m + 1], seg_rate[c, :m], seg_through[c, :m] = w.times, w.cum, w.rates, w.through
-    seg_n = np.array([len(w.times) for w in ways], dtype=np.int64)
-    return {"seg_t": seg_t, "seg_cum": seg_cum, "seg_rate": seg_rate, "seg_through": seg_through, "seg_n": seg_n}
 
 
 def _first_arrivals(pop: Population, end: float) -> tuple[np.ndarray, np.ndarray]:
@@ -139,14 +123,13 @@ class Perimeter:
             families,
             _gates(scenario, timeline),
             _cohorts(scenario, pop),
-            way=_way_tables(pop),
+            way=pop.access.way,
             # the whole reserved block: rows are made in place as families need them (N_DRAWS
             # says how many are), so the core keeps the same array for the whole run
             draws=self._draws.block,
             draw_rows=2,
             arrivals=_first_arrivals(pop, timeline.end),
             capacity=scenario.airfield.holding_capacity_people,
-            end=timeline.end,
             codes=(Status.HOLDING, Status.BOARDED),
         )
         records.screened.follow(self.state.screened_f, self.state.screened_i, _Screenings(self.state.counters))

@@ -32,6 +32,9 @@ __all__ = [
     "Families",
     "Gates",
     "Cohorts",
+    "Way",
+    "way",
+    "ways",
     "build",
     "advance",
     "board",
@@ -156,6 +159,21 @@ _KIND_SHIFT = 56
 DONE_OK, NEED_DRAWS = 0, 1
 
 
+class Way(NamedTuple):
+    """Per cohort, the step tables of the way back to the gates (built by :mod:`sim.model.access`):
+    from segment ``i``'s start ``seg_t[c, i]`` on, the way ends at rate ``seg_rate[c, i]``, with the
+    family at a gate with chance ``seg_through[c, i]``; ``seg_cum`` is the cumulative rate at
+    each start, then at ``end``. Rows are padded beyond ``seg_n[c]`` segments."""
+
+    seg_t: np.ndarray  # float64 [cohorts, segments]
+    seg_cum: np.ndarray  # float64 [cohorts, segments + 1]
+    seg_rate: np.ndarray  # float64 [cohorts, segments]
+    seg_through: np.ndarray  # float64 [cohorts, segments]
+    seg_n: np.ndarray  # int64 [cohorts]
+    retry_p: np.ndarray  # float64 [cohorts]: the chance that a family tries again at all
+    end: float  # the security end: no way ends after it
+
+
 class Core(NamedTuple):
     """Every array of the perimeter and the holding area (see the module docstring); made by :func:`build`."""
 
@@ -171,12 +189,7 @@ class Core(NamedTuple):
     admit_weight: np.ndarray  # float64 [cohorts, gates]
     patience_h: np.ndarray  # float64 [cohorts]
     max_visits: np.ndarray  # int64 [cohorts]
-    retry_p: np.ndarray  # float64 [cohorts]
-    seg_t: np.ndarray  # float64 [cohorts, segments]: the way's step tables (sim.model.access)
-    seg_cum: np.ndarray  # float64 [cohorts, segments + 1]
-    seg_rate: np.ndarray
-    seg_through: np.ndarray
-    seg_n: np.ndarray  # int64 [cohorts]
+    way: Way  # the way back to the gates (sim.model.access)
     change_lanes: np.ndarray  # int64 [gates, changes]
     change_open: np.ndarray  # int64 [gates, changes]
     draws: np.ndarray  # float32 [visits, families, DRAWS]: the families' draws (rows < N_DRAWS made)
@@ -195,7 +208,6 @@ class Core(NamedTuple):
     restarted: np.ndarray  # float64 [gates]: when the stop the last call of board ended began (NaN: none ended)
     counters: np.ndarray  # int64 [COUNTERS]
     clock: np.ndarray  # float64 [1]: now
-    end: float
 
 
 class Families(NamedTuple):
@@ -230,7 +242,6 @@ class Cohorts(NamedTuple):
     admit_weight: np.ndarray  # float64 [cohorts, gates]: their weights
     patience_h: np.ndarray  # float64: mean patience in a crowd (hours)
     max_visits: np.ndarray  # int64: visits to the gates at most
-    retry_p: np.ndarray  # float64: chance of trying again after giving up
 
 
 def _family_columns(families: Families, cohorts: Cohorts) -> tuple[np.ndarray, np.ndarray]:
@@ -274,16 +285,15 @@ def build(
     families: Families,
     gates: Gates,
     cohorts: Cohorts,
-    way: dict[str, np.ndarray],
+    way: Way,
     draws: np.ndarray,
     draw_rows: int,
     arrivals: tuple[np.ndarray, np.ndarray],
     capacity: int,
-    end: float,
     codes: tuple[int, int],
 ) -> Core:
     """The state at time 0: every array laid out as :class:`Core` says, the gates' changes on
-    the calendar. ``way``: the way's step tables (sim.model.access); ``draws``: the families'
+    the calendar. ``way``: its step tables (sim.model.access); ``draws``: the families'
     whole reserved block of draws, of which ``draw_rows`` rows are made (the others are made in
     place when the core asks, see N_DRAWS); ``arrivals``: when and who first reaches a gate, in
     time order; ``capacity``: the holding area's (people); ``codes``: the population's HOLDING
@@ -308,8 +318,7 @@ def build(
         admit_weight=cohorts.admit_weight,
         patience_h=cohorts.patience_h,
         max_visits=cohorts.max_visits,
-        retry_p=cohorts.retry_p,
-        **way,
+        way=way,
         change_lanes=gates.change_lanes,
         change_open=gates.change_open,
         draws=draws,
@@ -318,7 +327,7 @@ def build(
         heap_p=heap_p,
         arrival_t=arrivals[0],
         arrival_g=arrivals[1],
-        leaving=np.zeros(int(math.ceil(max(end, 0.0))) + 2, dtype=np.int64),
+        leaving=np.zeros(int(math.ceil(max(way.end, 0.0))) + 2, dtype=np.int64),
         screened_f=np.zeros((n, len(SCREENED_FLOATS))),
         screened_i=np.zeros((n, len(SCREENED_INTS)), dtype=np.int64),
         status=families.status,
@@ -328,7 +337,6 @@ def build(
         restarted=np.full(len(gate_i), np.nan),
         counters=counters,
         clock=np.zeros(1),
-        end=float(end),
     )
 
 
@@ -420,19 +428,30 @@ def _last_at_or_before(a: np.ndarray, m: int, x: float) -> int:
 
 
 @inlined
-def way(s: Core, c: int, t0: float, u_retry: float, e: float, u_through: float) -> float:
-    """When a family of cohort ``c`` that left at ``t0`` is back at a gate (see sim.model.access)."""
-    if u_retry >= s.retry_p[c] or t0 >= s.end:
+def way(w: Way, c: int, t0: float, u_retry: float, e: float, u_through: float) -> float:
+    """When a family of cohort ``c`` that left (or was turned back) at ``t0`` is next at a gate,
+    from its own draws for the way: ``u_retry`` and ``u_through`` uniform, ``e`` standard
+    exponential (see sim.model.access). ``inf``: not before the security end."""
+    if u_retry >= w.retry_p[c] or t0 >= w.end:
         return math.inf
-    times, cum, m = s.seg_t[c], s.seg_cum[c], s.seg_n[c]
+    times, cum, m = w.seg_t[c], w.seg_cum[c], w.seg_n[c]
     i = _last_at_or_before(times, m, t0)
     if i < 0:
         i = 0
-    target = cum[i] + s.seg_rate[c, i] * (t0 - times[i]) + e
+    target = cum[i] + w.seg_rate[c, i] * (t0 - times[i]) + e
     j = _last_at_or_before(cum, m + 1, target)
-    if j >= m or u_through >= s.seg_through[c, j]:
-        return math.inf
-    return max(times[j] + (target - cum[j]) / s.seg_rate[c, j], t0)
+    if j >= m or u_through >= w.seg_through[c, j]:
+        return math.inf  # not before the end, or turned back one time too many: gave up for good
+    return max(times[j] + (target - cum[j]) / w.seg_rate[c, j], t0)
+
+
+@compiled
+def ways(
+    w: Way, cohort: np.ndarray, t0: np.ndarray, u_retry: np.ndarray, e: np.ndarray, u_through: np.ndarray, out: np.ndarray
+) -> None:
+    """:func:`way` for many families at once, into ``out``."""
+    for i in range(len(t0)):
+        out[i] = way(w, cohort[i], t0[i], u_retry[i], e[i], u_through[i])
 
 
 @inlined
@@ -493,8 +512,8 @@ def _join(s: Core, gid: int, t: float) -> None:
         s.leaving[hour] += fi[gid, SIZE]
     if k + 1 < s.max_visits[c]:
         dr = s.draws
-        back = way(s, c, deadline, dr[k + 1, gid, D_RETRY], dr[k + 1, gid, D_TIME], dr[k + 1, gid, D_THROUGH])
-        if back < s.end:
+        back = way(s.way, c, deadline, dr[k + 1, gid, D_RETRY], dr[k + 1, gid, D_TIME], dr[k + 1, gid, D_THROUGH])
+        if back < s.way.end:
             _push(s.heap_t, s.heap_k, s.heap_p, cnt, back, REJOIN, gid, 0)
     gi = s.gate_i
     if gi[g, BUSY] < gi[g, LANES] and gi[g, OPEN] and not gi[g, BLOCKED]:

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.description.evacuees import Cohort
 from sim.description.scenario import Scenario
+from sim.model import perimeter_core as core
 from sim.model.access import Access
 from sim.model.records import Status
 from sim.model.streams import Streams, VisitDraws
@@ -123,14 +124,17 @@ class Population:
         """
         t = self.first_attempt
         reached = np.full(len(t), np.inf)
-        draws = (self.way_retry, self.way_time, self.way_through)
-        retry_u, way_e, way_u = (d(0).astype(float) for d in draws)
+        turned = []
         for c in range(len(self.cohorts)):
             sel = np.flatnonzero((self.cohort_arr == c) & (t < horizon))
             through = self.access_u[sel] < self.access.factor_vector(c, t[sel])
             reached[sel[through]] = t[sel[through]]
-            back = sel[~through]
-            reached[back] = self.access.cohorts[c].way_vector(t[back], retry_u[back], way_e[back], way_u[back])
+            turned.append(sel[~through])
+        back = np.concatenate(turned) if turned else np.zeros(0, dtype=np.int64)
+        draws = (self.way_retry(0)[back], self.way_time(0)[back], self.way_through(0)[back])
+        args = (self.access.way, self.cohort_arr[back], t[back], *draws, np.empty(len(back)))
+        core.direct(core.ways, *args)(*args)
+        reached[back] = args[-1]
         reached[reached >= horizon] = np.inf
         return reached
 
