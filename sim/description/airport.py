@@ -71,7 +71,7 @@ class Gate(StrictModel):
     admits: Annotated[tuple[Name, ...], Field(min_length=1)] = ("any",)
     """Cohorts this gate admits, or ``any``."""
     weight: Annotated[Number, Field(gt=0, le=MAX_WEIGHT)] = 1.0
-    """Relative chance that an arriving group picks this gate (see the README)."""
+    """Relative chance that an arriving group picks this gate (see docs/model.md)."""
     closed: tuple[Window, ...] = ()
     """Periods when the gate admits nobody, each ``{ start = ..., end = ... }``."""
 

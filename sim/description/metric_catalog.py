@@ -1,6 +1,6 @@
 """The catalogue of metrics: every name a replication reports, with its meaning.
 
-One table, :data:`METRICS`, is the single source for ``airlift metrics``, the README's metric
+One table, :data:`METRICS`, is the single source for ``airlift metrics``, the metric
 table (a test keeps it identical) and the check of metric names given by users (``--metric``,
 sweep files). A pattern's ``<cohort>``, ``<operator>``, ``<base>`` and ``<cause>`` stand for
 the scenario's cohorts, operators, staging bases and the waiting causes; :func:`metric_names`
@@ -103,7 +103,7 @@ def check_metrics(names: Iterable[str], scenario: Scenario, source: str) -> None
 
 
 def metrics_markdown() -> str:
-    """The README's metric table."""
+    """The metric table of docs/outputs.md."""
     out = ["| metric | meaning |", "|---|---|"]
     for pattern, meaning in METRICS:
         out.append(f"| `{pattern}` | {meaning} |")

@@ -72,7 +72,7 @@ class Scenario(StrictModel):
     """Published counts of people evacuated since the start, each ``{ at = time, evacuated = people,
     source = "..." }`` (``[[reference_cumulative]]``), drawn on the cumulative plot."""
     uncertain: dict[str, Uncertain] = Field(default_factory=dict)
-    """Unpublished parameters with their plausible ranges, keyed by dotted name (see the README)."""
+    """Unpublished parameters with their plausible ranges, keyed by dotted name (see docs/scenario-reference.md)."""
 
     # -- time helpers -------------------------------------------------------------------
     def hours(self, t: TimeSpec | str) -> float:

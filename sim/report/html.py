@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import math
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from sim.description.errors import ScenarioError
 from sim.description.loading import scenarios_dir
 from sim.description.scenario import Scenario, validate
 from sim.experiments.replications import HEADLINE as RUN_HEADLINE
+from sim.report.inputs import Manifest, read_checked, read_compare, read_json, read_run
 
 __all__ = ["write_report", "detect", "Kind", "CAPTIONS"]
 
@@ -177,7 +179,7 @@ def _assumptions(s: Scenario, raw: Mapping[str, Any], file: str | None) -> dict[
 def _run(out: Path) -> dict[str, Any]:
     from sim.outputs import run_figures as plots
 
-    data = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    data = read_run(out)
     raw = data["scenario"]
     s = _scenario(raw, str(out / "summary.json"))
     n = int(data.get("replications", 1))
@@ -252,7 +254,7 @@ def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
 def _compare(out: Path) -> dict[str, Any]:
     from sim.outputs.compare_figures import compare_differences
 
-    data = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    data = read_compare(out)
     ra, rb = data["a"]["scenario"], data["b"]["scenario"]
     a, b = _scenario(ra, "compare.json: a"), _scenario(rb, "compare.json: b")
     n = int(data.get("replications", 1))
@@ -288,7 +290,9 @@ def _sweep(out: Path) -> dict[str, Any]:
 
     from sim.experiments import sweeps
 
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest, checked = read_checked(out / "manifest.json", Manifest)
+    if checked.scenario is None:
+        raise ScenarioError(str(out / "manifest.json"), [("scenario", "missing")])
     raw = manifest["scenario"]
     s = _scenario(raw, str(out / "manifest.json"))
     spec = manifest.get("sweep", {})
@@ -306,10 +310,14 @@ def _sweep(out: Path) -> dict[str, Any]:
     what["points"] = len(spec.get("points", []))
     if "security.end" in keys:
         what["window"] += " in the base scenario; the sweep moves its end"
-    df = sweeps.read_results(out) if (out / "results.csv").is_file() else pd.DataFrame()
+    df = (
+        _table(out / "results.csv", lambda path: sweeps.read_results(path.parent))
+        if (out / "results.csv").is_file()
+        else pd.DataFrame()
+    )
     points = []
     if (out / "points.csv").is_file():
-        table = pd.read_csv(out / "points.csv")
+        table = _table(out / "points.csv", pd.read_csv, ["metric", "mean"])
         for _, r in table.iterrows():
             points.append(
                 {
@@ -356,19 +364,23 @@ def _other(out: Path, kind: Kind) -> dict[str, Any]:
     for path in sorted(out.glob("*.csv")):
         if path.name in ("results.csv", "timeseries.csv"):
             continue
-        df = pd.read_csv(path)
+        df = _table(path, pd.read_csv)
         tables.append(
             {"name": path.name, "columns": list(df.columns), "rows": [[fmt(v) for v in r] for r in df.head(60).to_numpy()]}
         )
     facts = {}
     for name in ("calibration.json", "manifest.json"):
         if (out / name).is_file():
-            data = json.loads((out / name).read_text(encoding="utf-8"))
+            data = read_json(out / name)
+            if not isinstance(data, dict):
+                raise ScenarioError(
+                    str(out / name), [("", f"a JSON {type(data).__name__}, not an object: run the command again")]
+                )
             facts.update({f"{name}: {k}": v for k, v in data.items() if isinstance(v, str | int | float)})
     what = None
     if (out / "manifest.json").is_file():
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-        if "scenario" in manifest:
+        manifest, checked = read_checked(out / "manifest.json", Manifest)
+        if checked.scenario is not None:
             raw = manifest["scenario"]
             s = _scenario(raw, str(out / "manifest.json"))
             what = _what(s, raw, {**manifest.get("sweep", {}), **manifest})
@@ -376,15 +388,28 @@ def _other(out: Path, kind: Kind) -> dict[str, Any]:
 
 
 def write_report(out: str | Path) -> Path:
-    """Write ``out/report.html`` for the output folder ``out``; returns its path."""
+    """Write ``out/report.html`` for the output folder ``out``; returns its path.
+
+    The folder is held while the page is built (a folder another airlift process writes is
+    refused), its summary is checked against a schema and its files against the digests the
+    summary lists (:mod:`sim.report.inputs`); a read-only folder is refused."""
+    from sim.outputs.folders import claim_folder
+
+    out = Path(out)
+    if not out.is_dir():
+        raise ScenarioError(str(out), [("", "no such folder")])
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ScenarioError(str(out), [("", f"read-only: {REPORT} cannot be written here (copy the folder somewhere writable)")])
+    with claim_folder(out, "airlift report", option=str(out), required=False):
+        return _render(out)
+
+
+def _render(out: Path) -> Path:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from sim._version import __version__
     from sim.outputs.files import atomic_write
 
-    out = Path(out)
-    if not out.is_dir():
-        raise ScenarioError(str(out), [("", "no such folder")])
     kind = detect(out)
     builders = {"run": _run, "compare": _compare, "sweep": _sweep}
     context = builders[kind](out) if kind in builders else _other(out, kind)
@@ -395,3 +420,17 @@ def write_report(out: str | Path) -> Path:
     path = out / REPORT
     atomic_write(path, lambda fh: None if fh.write(html) else None)
     return path
+
+
+def _table(path: Path, read: Any, columns: list[str] | None = None) -> Any:
+    """A table of the folder read by ``read``; one that is not as airlift writes it is a ``ScenarioError``."""
+    import pandas as pd
+
+    try:
+        table = read(path)
+    except (ValueError, KeyError, pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise ScenarioError(str(path), [("", f"not a table airlift wrote ({type(e).__name__}: {e})")]) from None
+    missing = [c for c in columns or [] if c not in table.columns]
+    if missing:
+        raise ScenarioError(str(path), [(c, "missing column") for c in missing])
+    return table
