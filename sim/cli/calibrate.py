@@ -80,31 +80,33 @@ def cmd(args: argparse.Namespace) -> int:
     from sim.analysis.calibration import calibrate, load_targets
     from sim.description.loading import load_scenario
     from sim.experiments.executors import make_executor
+    from sim.outputs.folders import claim_folder
 
     scenario = load_scenario(args.scenario, arguments.overrides_of(args.set))
     targets = load_targets(args.targets) if args.targets else dict(scenario.targets)
     params = _parameters(args, scenario)
     out = arguments.output_folder(args.out, Path("out") / f"calibrate-{scenario.name}")
-    with Progress("wave", "run", leave=False, delay=1.0) as bar:
-        with make_executor(args.workers, args.dask) as executor:
-            c = calibrate(
-                scenario,
-                targets,
-                params,
-                out,
-                budget=args.budget,
-                replications=args.replications,
-                seed=args.seed,
-                waves=args.waves,
-                executor=executor,
-                resume=args.resume,
-                progress=bar.update,
-                on_wave=lambda wave, tasks: bar.start(tasks, f"wave {wave}"),
-                command=_command(args),
-            )
-    print_calibration(c.report)
-    print(f"\n  written to {out}/ (ensemble.csv, calibration.json, runs.csv, parameters.png, targets.png, wave_*/)")
-    return 0 if c.consistent else 1
+    with claim_folder(out, args.command_line, resumable=True):
+        with Progress("wave", "run", leave=False, delay=1.0) as bar:
+            with make_executor(args.workers, args.dask) as executor:
+                c = calibrate(
+                    scenario,
+                    targets,
+                    params,
+                    out,
+                    budget=args.budget,
+                    replications=args.replications,
+                    seed=args.seed,
+                    waves=args.waves,
+                    executor=executor,
+                    resume=args.resume,
+                    progress=bar.update,
+                    on_wave=lambda wave, tasks: bar.start(tasks, f"wave {wave}"),
+                    command=_command(args),
+                )
+        print_calibration(c.report)
+        print(f"\n  written to {out}/ (ensemble.csv, calibration.json, runs.csv, parameters.png, targets.png, wave_*/)")
+        return 0 if c.consistent else 1
 
 
 def _n(x: float | None) -> str:

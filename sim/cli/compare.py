@@ -48,50 +48,40 @@ def cmd(args: argparse.Namespace) -> int:
     from sim.description.loading import load_scenario
     from sim.experiments import replications as experiment
     from sim.experiments.executors import make_executor
+    from sim.outputs.folders import claim_folder
 
     a = load_scenario(args.a, arguments.overrides_of(args.set_a))
     b = load_scenario(args.b or args.a, arguments.overrides_of(args.set_b))
     out = arguments.output_folder(args.out, compare_folder(args, a, b))
-    with Progress("replications", "rep", delay=1.0, leave=False) as bar:
-        bar.start(2 * args.replications)
-        with make_executor(args.workers, args.dask) as executor:
-            result = experiment.compare(
-                a, b, args.replications, args.seed, executor=executor, progress=bar.update, ensemble=args.ensemble
-            )
-    differences = result.differences()
-    written = _write_outputs(args, out, result, differences)
-    print(f"A = {a.name}   B = {b.name}   ({args.replications} paired replications, seed {args.seed})")
-    print("\n".join(_what_differs(args, a, b)))
-    if result.a.ensemble:
-        e = result.a.ensemble
-        print(f"ensemble: {e.source}, {len(e)} plausible settings; replication r of both sides runs setting r mod {len(e)}")
-    print("")
-    _print_differences(differences)
-    print(f"\n  written to {out}/ ({', '.join(written)})")
-    write_report_if_asked(args, out)
-    return 0
+    with claim_folder(out, args.command_line):
+        with Progress("replications", "rep", delay=1.0, leave=False) as bar:
+            bar.start(2 * args.replications)
+            with make_executor(args.workers, args.dask) as executor:
+                result = experiment.compare(
+                    a, b, args.replications, args.seed, executor=executor, progress=bar.update, ensemble=args.ensemble
+                )
+        differences = result.differences()
+        written = _write_outputs(args, out, result)
+        print(f"A = {a.name}   B = {b.name}   ({args.replications} paired replications, seed {args.seed})")
+        print("\n".join(_what_differs(args, a, b)))
+        if result.a.ensemble:
+            e = result.a.ensemble
+            print(f"ensemble: {e.source}, {len(e)} plausible settings; replication r of both sides runs setting r mod {len(e)}")
+        print("")
+        _print_differences(differences)
+        print(f"\n  written to {out}/ ({', '.join(written)})")
+        write_report_if_asked(args, out)
+        return 0
 
 
-def _write_outputs(args: argparse.Namespace, out: Path, result: CompareResult, differences: pd.DataFrame) -> list[str]:
-    """``differences.csv`` (or .parquet), ``differences.png`` and ``compare.json``: the names written."""
-    from sim._version import __version__
+def _write_outputs(args: argparse.Namespace, out: Path, result: CompareResult) -> list[str]:
+    """``differences.csv`` (or .parquet), ``differences.png`` and ``compare.json``, in a folder that
+    replaces ``out`` whole: the names written."""
     from sim.description.loading import resolve_path
-    from sim.outputs.files import write_json, write_table
+    from sim.outputs.files import write_compare
 
-    summary = result.summary()
-    meta = {"a_scenario": summary["a"]["scenario"], "b_scenario": summary["b"]["scenario"], "seed": args.seed}
-    meta |= {"version": __version__, "replications": args.replications}
-    written = [write_table(out / "differences", differences, args.format, meta).name]
-    if not args.no_plots:
-        from sim.outputs.compare_figures import compare_differences
-        from sim.outputs.files import save_png
-
-        save_png(out / "differences.png", compare_differences(summary["differences"]))
-        written.append("differences.png")
-    summary["command"] = args.command_line
-    summary["scenario_file"] = str(resolve_path(args.a).resolve())
-    write_json(out / "compare.json", summary)
-    return [*written, "compare.json"]
+    extra = {"command": args.command_line, "scenario_file": str(resolve_path(args.a).resolve())}
+    return [path.name for path in write_compare(result, out, plots=not args.no_plots, fmt=args.format, extra=extra)]
 
 
 def _print_differences(diffs: pd.DataFrame) -> None:

@@ -52,32 +52,34 @@ def cmd(args: argparse.Namespace) -> int:
     from sim.experiments import replications as experiment
     from sim.experiments.executors import make_executor
     from sim.outputs.files import write_run
+    from sim.outputs.folders import claim_folder
 
     overrides = arguments.overrides_of(args.set)
     scenario = load_scenario(args.scenario, overrides)
     out = arguments.output_folder(args.out, Path("out") / slug(scenario.name))
-    with Progress("replications", "rep", delay=1.0, leave=False) as bar:
-        bar.start(args.replications)
-        with make_executor(args.workers, args.dask) as executor:
-            result = experiment.run(
-                scenario,
-                args.replications,
-                args.seed,
-                precision=args.precision,
-                max_replications=args.max_replications,
-                executor=executor,
-                progress=bar.update,
-                ensemble=args.ensemble,
-            )
-    provenance = {
-        "command": args.command_line,
-        "scenario_file": str(resolve_path(args.scenario).resolve()),
-        "overrides": overrides,
-    }
-    write_run(result, out, plots=not args.no_plots, fmt=args.format, extra=provenance)
-    print_run(result, out)
-    write_report_if_asked(args, out)
-    return 0
+    with claim_folder(out, args.command_line):
+        with Progress("replications", "rep", delay=1.0, leave=False) as bar:
+            bar.start(args.replications)
+            with make_executor(args.workers, args.dask) as executor:
+                result = experiment.run(
+                    scenario,
+                    args.replications,
+                    args.seed,
+                    precision=args.precision,
+                    max_replications=args.max_replications,
+                    executor=executor,
+                    progress=bar.update,
+                    ensemble=args.ensemble,
+                )
+        provenance = {
+            "command": args.command_line,
+            "scenario_file": str(resolve_path(args.scenario).resolve()),
+            "overrides": overrides,
+        }
+        write_run(result, out, plots=not args.no_plots, fmt=args.format, extra=provenance)
+        print_run(result, out)
+        write_report_if_asked(args, out)
+        return 0
 
 
 def print_run(result: RunResult, out: Path | None) -> None:

@@ -57,39 +57,41 @@ def cmd(args: argparse.Namespace) -> int:
     from sim.analysis import sensitivity
     from sim.description.uncertainty import parse_ranges
     from sim.experiments.executors import make_executor
+    from sim.outputs.folders import claim_folder
 
     out = arguments.output_folder(args.out, Path("out") / f"sensitivity-{args.method}")
-    with Progress("sensitivity runs", "run", smoothing=0.1) as bar:
-        with make_executor(args.workers, args.dask) as executor:
-            result = sensitivity.run_sensitivity(
-                args.scenario,
-                args.method,
-                out,
-                vary=parse_ranges(args.vary or []),
-                trajectories=args.trajectories,
-                samples=args.samples,
-                replications=args.replications,
-                seed=args.seed,
-                metrics=args.metric,
-                executor=executor,
-                resume=args.resume,
-                on_total=bar.start,
-                progress=bar.update,
-            )
-    design, sweep = result.design, result.sweep
-    print(
-        f"{args.method} on {len(design.params)} uncertain parameters: {len(design.unit)} points x {args.replications} "
-        f"replications, seed {args.seed}; {sweep.ran} runs, {sweep.skipped} already done"
-    )
-    _print_rankings(result)
-    if not args.no_plots:
-        from sim.outputs.files import save_png
-        from sim.outputs.sensitivity_figures import sensitivity_figures
+    with claim_folder(out, args.command_line, resumable=True):
+        with Progress("sensitivity runs", "run", smoothing=0.1) as bar:
+            with make_executor(args.workers, args.dask) as executor:
+                result = sensitivity.run_sensitivity(
+                    args.scenario,
+                    args.method,
+                    out,
+                    vary=parse_ranges(args.vary or []),
+                    trajectories=args.trajectories,
+                    samples=args.samples,
+                    replications=args.replications,
+                    seed=args.seed,
+                    metrics=args.metric,
+                    executor=executor,
+                    resume=args.resume,
+                    on_total=bar.start,
+                    progress=bar.update,
+                )
+        design, sweep = result.design, result.sweep
+        print(
+            f"{args.method} on {len(design.params)} uncertain parameters: {len(design.unit)} points x {args.replications} "
+            f"replications, seed {args.seed}; {sweep.ran} runs, {sweep.skipped} already done"
+        )
+        _print_rankings(result)
+        if not args.no_plots:
+            from sim.outputs.files import save_png
+            from sim.outputs.sensitivity_figures import sensitivity_figures
 
-        for stem, figure in sensitivity_figures(result.table).items():
-            save_png(out / f"{stem}.png", figure)
-    print(f"\nwritten to {out}/ (sensitivity.csv, results.csv, manifest.json{'' if args.no_plots else ', plots'})")
-    return 0
+            for stem, figure in sensitivity_figures(result.table).items():
+                save_png(out / f"{stem}.png", figure)
+        print(f"\nwritten to {out}/ (sensitivity.csv, results.csv, manifest.json{'' if args.no_plots else ', plots'})")
+        return 0
 
 
 def _print_rankings(result: SensitivityResult) -> None:

@@ -99,34 +99,40 @@ def _sweep_spec(args: argparse.Namespace) -> SweepSpec:
 def cmd(args: argparse.Namespace) -> int:
     from sim.experiments import sweeps
     from sim.experiments.executors import make_executor
+    from sim.outputs.folders import claim_folder
 
     spec = _sweep_spec(args)
     out = arguments.output_folder(args.out, Path("out") / "sweep")
-    with Progress("sweep tasks", "task", smoothing=0.1) as bar:
-        with make_executor(args.workers, args.dask) as executor:
-            result = sweeps.run_sweep(spec, out, executor=executor, resume=args.resume, on_total=bar.start, progress=bar.update)
-    for f in result.failures:
-        print(f"task failed: point {f['point']} {f['parameters']} replication {f['replication']}: {f['error']}", file=sys.stderr)
-    table, keys = result.table, list(spec.vary)
-    print(
-        f"sweep over {', '.join(keys)}: {len(spec.points())} points x {spec.replications} replications, seed {spec.seed}; "
-        f"{result.ran} tasks run, {result.skipped} already done, {len(result.failures)} failed"
-    )
-    written = ["results.csv", "manifest.json"]
-    metrics = [m for m in spec.metrics if m in table.columns]
-    if metrics:
-        written.append(_points(args, spec, table, metrics, out))
-    curves = _capacity_curves(table, keys, out)
-    if curves:
-        written.append("capacity_curve.json")
-    if not args.no_plots and len(table):
-        plots = _write_plots(out, table, keys, metrics, curves)
-        if plots:
-            written.append(f"{plots} plots")
-    _record_command(out / sweeps.MANIFEST, args.command_line)
-    print(f"written to {out}/ ({', '.join(written)})")
-    write_report_if_asked(args, out)
-    return 1 if result.failures else 0
+    with claim_folder(out, args.command_line, resumable=True):
+        with Progress("sweep tasks", "task", smoothing=0.1) as bar:
+            with make_executor(args.workers, args.dask) as executor:
+                result = sweeps.run_sweep(
+                    spec, out, executor=executor, resume=args.resume, on_total=bar.start, progress=bar.update
+                )
+        for f in result.failures:
+            print(
+                f"task failed: point {f['point']} {f['parameters']} replication {f['replication']}: {f['error']}", file=sys.stderr
+            )
+        table, keys = result.table, list(spec.vary)
+        print(
+            f"sweep over {', '.join(keys)}: {len(spec.points())} points x {spec.replications} replications, seed {spec.seed}; "
+            f"{result.ran} tasks run, {result.skipped} already done, {len(result.failures)} failed"
+        )
+        written = ["results.csv", "manifest.json"]
+        metrics = [m for m in spec.metrics if m in table.columns]
+        if metrics:
+            written.append(_points(args, spec, table, metrics, out))
+        curves = _capacity_curves(table, keys, out)
+        if curves:
+            written.append("capacity_curve.json")
+        if not args.no_plots and len(table):
+            plots = _write_plots(out, table, keys, metrics, curves)
+            if plots:
+                written.append(f"{plots} plots")
+        _record_command(out / sweeps.MANIFEST, args.command_line)
+        print(f"written to {out}/ ({', '.join(written)})")
+        write_report_if_asked(args, out)
+        return 1 if result.failures else 0
 
 
 def _points(args: argparse.Namespace, spec: SweepSpec, table: pd.DataFrame, metrics: list[str], out: Path) -> str:

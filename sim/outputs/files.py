@@ -1,7 +1,7 @@
 """Writing run artefacts atomically: every file goes to a temporary name, then is renamed.
 
-``summary.json`` is written last, so a directory that has one holds a complete run; an
-interrupted run leaves no half-written file behind.
+A run or a comparison is built in a new folder that replaces its ``--out`` whole
+(:mod:`sim.outputs.folders`); its summary, written last, lists the digest of every other file.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "atomic_write",
+    "json_ready",
+    "write_compare",
     "write_json",
     "write_table",
     "write_run",
@@ -42,17 +44,26 @@ def atomic_write(path: Path, write: Callable[[IO[Any]], None], binary: bool = Fa
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        # mkstemp creates the file 0600; give it the mode any new file would get (0644 under umask 022)
-        os.fchmod(fd, 0o666 & ~current_umask())
-        fh: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
-        with fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        _write_then_rename(fd, tmp, path, write, binary)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.filename is None:  # a failed write names no file: name the one being written
+            raise OSError(e.errno, e.strerror, str(path)) from e
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_then_rename(fd: int, tmp: str, path: Path, write: Callable[[IO[Any]], None], binary: bool) -> None:
+    # mkstemp creates the file 0600; give it the mode any new file would get (0644 under umask 022)
+    os.fchmod(fd, 0o666 & ~current_umask())
+    fh: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+    with fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
 def current_umask() -> int:
@@ -63,18 +74,19 @@ def current_umask() -> int:
     return mask
 
 
-def _clean(obj: Any) -> Any:
+def json_ready(obj: Any) -> Any:
+    """``obj`` with every non-finite float as ``None`` (JSON has no NaN or infinity)."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
+        return {k: json_ready(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
+        return [json_ready(v) for v in obj]
     return obj
 
 
 def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, lambda fh: json.dump(_clean(data), fh, indent=2, sort_keys=False))
+    atomic_write(path, lambda fh: json.dump(json_ready(data), fh, indent=2, sort_keys=False))
 
 
 def save_png(path: Path, fig: Any, dpi: int = 110) -> None:
@@ -122,7 +134,7 @@ def write_table(path: Path, df: pd.DataFrame, fmt: TableFormat = "csv", metadata
 
         raise ScenarioError("--format", [("", "Parquet needs pyarrow: pip install 'airlift[parquet]'")]) from None
     arrow = pa.Table.from_pandas(df, preserve_index=keep_index)
-    extra = {f"airlift.{k}".encode(): json.dumps(_clean(v)).encode() for k, v in (metadata or {}).items()}
+    extra = {f"airlift.{k}".encode(): json.dumps(json_ready(v)).encode() for k, v in (metadata or {}).items()}
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), **extra})
     atomic_write(path, lambda fh: pq.write_table(arrow, fh), binary=True)
     return path
@@ -152,15 +164,45 @@ def run_metadata(result: Any) -> dict[str, Any]:
 def write_run(
     result: Any, out: Path, plots: bool = True, fmt: TableFormat = "csv", extra: dict[str, Any] | None = None
 ) -> list[Path]:
-    """Write ``timeseries.csv`` (or ``.parquet``), the plots and, last, ``summary.json`` into ``out``
-    (with the ``extra`` fields, e.g. the command line that made it)."""
+    """Write ``timeseries.csv`` (or ``.parquet``), the plots and, last, ``summary.json`` into a new
+    folder that then replaces ``out`` whole (``extra``: more fields of the summary, e.g. the
+    command line). The summary carries the run's identity (``run_id``) and the digest of every
+    other file (``files``): ``airlift report`` refuses a folder whose files do not match."""
+    from sim.outputs.folders import claim_folder, replacing, run_id, seal
+
     out = Path(out)
-    written = [write_table(out / "timeseries", result.timeseries(), fmt, run_metadata(result))]
-    if plots:
-        for stem, fig in result.figures().items():
-            p = out / f"{stem}.png"
-            save_png(p, fig)
-            written.append(p)
-    write_json(out / "summary.json", result.summary() | (extra or {}))
-    written.append(out / "summary.json")
-    return written
+    summary = result.summary()
+    identity = run_id(summary)
+    with claim_folder(out, (extra or {}).get("command") or "write_run (Python)"), replacing(out) as stage:
+        names = [write_table(stage / "timeseries", result.timeseries(), fmt, run_metadata(result) | {"run_id": identity}).name]
+        if plots:
+            for stem, fig in result.figures().items():
+                save_png(stage / f"{stem}.png", fig)
+                names.append(f"{stem}.png")
+        write_json(stage / "summary.json", summary | (extra or {}) | {"run_id": identity, "files": seal(stage, names)})
+    return [out / name for name in [*names, "summary.json"]]
+
+
+def write_compare(
+    result: Any, out: Path, plots: bool = True, fmt: TableFormat = "csv", extra: dict[str, Any] | None = None
+) -> list[Path]:
+    """Write ``differences.csv`` (or ``.parquet``), ``differences.png`` and, last, ``compare.json``
+    of a paired comparison into a new folder that then replaces ``out`` whole; ``compare.json``
+    carries the identity and file digests as ``summary.json`` does (:func:`write_run`)."""
+    from sim._version import __version__
+    from sim.outputs.folders import claim_folder, replacing, run_id, seal
+
+    out = Path(out)
+    summary = result.summary()
+    identity = run_id(summary)
+    meta = {"a_scenario": summary["a"]["scenario"], "b_scenario": summary["b"]["scenario"], "seed": summary["seed"]}
+    meta |= {"version": __version__, "replications": summary["replications"], "run_id": identity}
+    with claim_folder(out, (extra or {}).get("command") or "write_compare (Python)"), replacing(out) as stage:
+        names = [write_table(stage / "differences", result.differences(), fmt, meta).name]
+        if plots:
+            from sim.outputs.compare_figures import compare_differences
+
+            save_png(stage / "differences.png", compare_differences(summary["differences"]))
+            names.append("differences.png")
+        write_json(stage / "compare.json", summary | (extra or {}) | {"run_id": identity, "files": seal(stage, names)})
+    return [out / name for name in [*names, "compare.json"]]

@@ -1,0 +1,155 @@
+"""What ``airlift report`` reads from a folder, checked before use: ``summary.json``,
+``compare.json`` and ``manifest.json`` against pydantic schemas, and the files of a run or a
+comparison against the digests its summary lists. Anything else is refused with a
+``ScenarioError`` naming the file and the problem (exit 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from sim.description.errors import ScenarioError
+from sim.outputs.folders import check_seal
+
+__all__ = ["RunSummary", "CompareSummary", "Manifest", "read_json", "read_checked", "read_run", "read_compare", "MAX_BYTES"]
+
+MAX_BYTES = 512 * 2**20
+"""Larger than any summary or manifest airlift writes (the Kabul run's summary is ~1 MB)."""
+_MAX_PROBLEMS = 8
+
+FileName = Annotated[str, StringConstraints(pattern=r"^[^./\\\x00][^/\\\x00]*$")]
+"""A file name in the folder itself: no path, no hidden file."""
+
+
+class _Checked(BaseModel):
+    """Types as JSON has them (no coercion: ``"3"`` is not a number); fields not named here pass."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class Stats(_Checked):
+    mean: float | None
+    ci95_low: float | None = None
+    ci95_high: float | None = None
+
+
+class _Sealed(_Checked):
+    seed: int
+    replications: int = Field(ge=1)
+    version: str
+    command: str | None = None
+    scenario_file: str | None = None
+    run_id: str
+    files: dict[FileName, str]
+
+
+class RunSummary(_Sealed):
+    """``summary.json`` of ``airlift run``."""
+
+    scenario: dict[str, Any]
+    metrics: dict[str, Stats]
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class Side(_Checked):
+    scenario: dict[str, Any]
+
+
+class Difference(_Checked):
+    a_mean: float | None
+    b_mean: float | None
+    difference_mean: float | None
+    ci95_low: float | None = None
+    ci95_high: float | None = None
+
+
+class CompareSummary(_Sealed):
+    """``compare.json`` of ``airlift compare``."""
+
+    a: Side
+    b: Side
+    differences: dict[str, Difference]
+
+
+class SweepDefinition(_Checked):
+    scenario: str | None = None
+    vary: dict[str, list[Any]] = Field(default_factory=dict)
+    points: list[dict[str, Any]] = Field(default_factory=list)
+    set: dict[str, Any] | None = None
+
+
+class Manifest(_Checked):
+    """``manifest.json`` of a sweep or a sensitivity analysis (a calibration's has no scenario)."""
+
+    scenario: dict[str, Any] | None = None
+    sweep: SweepDefinition = Field(default_factory=SweepDefinition)
+    version: str | None = None
+    command: str | None = None
+    scenario_hash: str | None = None
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def read_json(path: Path) -> Any:
+    """The JSON value of ``path``; a file that is unreadable, too large, not UTF-8, not JSON or
+    nested too deeply is a ``ScenarioError`` naming it."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ScenarioError(str(path), [("", f"{size:,} bytes: too large to be a file airlift wrote")])
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        problem = "not UTF-8 text"
+    except json.JSONDecodeError as e:
+        problem = f"not JSON ({e.msg} at line {e.lineno}, column {e.colno})"
+    except RecursionError:
+        problem = "nested too deeply to be a file airlift wrote"
+    except OSError as e:
+        problem = f"cannot be read: {e.strerror or e}"
+    raise ScenarioError(str(path), [("", problem)])
+
+
+def read_checked(path: Path, model: type[Model]) -> tuple[dict[str, Any], Model]:
+    """The JSON object of ``path`` and the same checked against ``model``; each problem found is
+    a field of the ``ScenarioError`` (at most eight)."""
+    data = read_json(path)
+    try:
+        checked = model.model_validate(data)
+    except ValidationError as e:
+        errors = e.errors()
+        problems = [(".".join(str(x) for x in err["loc"]), _message(err)) for err in errors[:_MAX_PROBLEMS]]
+        if len(errors) > _MAX_PROBLEMS:
+            problems.append(("", f"and {len(errors) - _MAX_PROBLEMS} more problems"))
+        problems.append(("", "not as airlift writes it: run the command again"))
+        raise ScenarioError(str(path), problems) from None
+    except RecursionError:
+        raise ScenarioError(str(path), [("", "nested too deeply to be a file airlift wrote")]) from None
+    return data, checked
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "missing":
+        return "missing"
+    if err["type"] == "string_pattern_mismatch":
+        return "not a file name of this folder"
+    got = err.get("input")
+    return f"{err['msg']} (found {type(got).__name__ if got is not None else 'null'})"
+
+
+def read_run(out: Path) -> dict[str, Any]:
+    """``summary.json`` of the run folder ``out``, checked, and its files checked against it."""
+    data, checked = read_checked(out / "summary.json", RunSummary)
+    check_seal(out, "summary.json", checked.files)
+    return data
+
+
+def read_compare(out: Path) -> dict[str, Any]:
+    """``compare.json`` of the comparison folder ``out``, checked, and its files checked against it."""
+    data, checked = read_checked(out / "compare.json", CompareSummary)
+    check_seal(out, "compare.json", checked.files)
+    return data
