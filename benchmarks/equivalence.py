@@ -45,7 +45,7 @@ import sim
 from sim.experiments.replications import run_replication
 seed, n = int(sys.argv[1]), int(sys.argv[2])
 s = sim.load_scenario()
-rows = [run_replication(s, seed, r)["metrics"] for r in range(n)]
+rows = [run_replication(s, seed, r).metrics for r in range(n)]
 print(json.dumps(rows))
 """
 

@@ -170,10 +170,10 @@ def test_ensemble_runs_setting_r_mod_k_identically_on_any_executor(tmp_path: Pat
     serial = sim.run(small, 4, seed=5, ensemble=path)
     with make_executor(2) as ex:
         pooled = sim.run(small, 4, seed=5, ensemble=path, executor=ex)
-    assert [r["metrics"] for r in serial.replications] == [r["metrics"] for r in pooled.replications]
+    assert serial.replications == pooled.replications
     for r in (0, 3):  # replication r ran setting r mod 2 with the streams of replication r
-        alone = run_replication(small.with_overrides(SETTINGS[r % 2]), 5, r)["metrics"]
-        assert serial.replications[r]["metrics"] == alone
+        alone = run_replication(small.with_overrides(SETTINGS[r % 2]), 5, r).metrics
+        assert serial.replications[r].metrics == alone
     m = serial.metrics["evacuated_total"]
     assert m["settings_low"] < m["settings_high"] and m["ci95_low"] < m["mean"] < m["ci95_high"]
     assert serial.summary()["ensemble"]["settings"] == 2
@@ -185,7 +185,7 @@ def test_compare_with_an_ensemble_keeps_what_b_changes(tmp_path: Path) -> None:
     c = sim.compare(small, b, 2, seed=1, ensemble=Ensemble(SETTINGS, "two settings"))
     for r in range(2):
         want_b = run_replication(b.with_overrides({"fleets.us_c17.count": SETTINGS[r]["fleets.us_c17.count"]}), 1, r)
-        assert c.b.replications[r]["metrics"] == want_b["metrics"]
+        assert c.b.replications[r].metrics == want_b.metrics
     d = c.differences(["evacuated_total"]).loc["evacuated_total"]
     assert d["settings_low"] <= d["difference_mean"] <= d["settings_high"]
 

@@ -17,7 +17,7 @@ from sim.experiments.replications import run_replication
 
 def _first_difference(a: Scenario, b: Scenario, seed: int = 1) -> float:
     """The first hour at which any hourly column of replication 0 differs (inf: none does)."""
-    ha, hb = run_replication(a, seed, 0)["hourly"], run_replication(b, seed, 0)["hourly"]
+    ha, hb = run_replication(a, seed, 0).hourly, run_replication(b, seed, 0).hourly
     assert set(ha) == set(hb)
     n = min(len(ha["hours"]), len(hb["hours"]))
     first = np.inf

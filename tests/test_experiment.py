@@ -30,11 +30,11 @@ def test_same_seed_gives_identical_summary_json(small, tmp_path):
 
 
 def test_same_seed_same_result_in_another_process(small_path):
-    here = run_replication(sim.load_scenario(small_path), 5, 2)["metrics"]
+    here = run_replication(sim.load_scenario(small_path), 5, 2).metrics
     code = (
         "import json, sys, sim\n"
         "from sim.experiments.replications import run_replication\n"
-        f"m = run_replication(sim.load_scenario({str(small_path)!r}), 5, 2)['metrics']\n"
+        f"m = run_replication(sim.load_scenario({str(small_path)!r}), 5, 2).metrics\n"
         "json.dump(m, sys.stdout)\n"
     )
     out = subprocess.run(
@@ -49,9 +49,9 @@ def test_same_seed_same_result_in_another_process(small_path):
 
 def test_replications_use_their_own_streams(small):
     """Replication r is the same whether run alone or after others (no shared state)."""
-    alone = run_replication(small, 3, 4)["metrics"]
+    alone = run_replication(small, 3, 4).metrics
     batch = sim.run(small, replications=5, seed=3)
-    assert batch.replications[4]["metrics"] == alone
+    assert batch.replications[4].metrics == alone
 
 
 def test_summary_carries_scenario_seed_version(small):
@@ -167,7 +167,7 @@ def test_daily_and_limits_by_day_have_a_date_index(small):
         assert [d.date().isoformat() for d in frame.index] == ["2021-08-14", "2021-08-15"]
         assert (frame.index == frame.index.normalize()).all()  # local midnights
     daily = r.daily()
-    per_rep = [[d["evacuated"] for d in rep["daily"]] for rep in r.replications]
+    per_rep = [[d.evacuated for d in rep.daily] for rep in r.replications]
     assert daily["evacuated"].tolist() == pytest.approx(np.mean(per_rep, axis=0).tolist())
     lo, hi = daily["evacuated_ci95_low"], daily["evacuated_ci95_high"]
     assert (lo <= daily["evacuated"]).all() and (daily["evacuated"] <= hi).all()

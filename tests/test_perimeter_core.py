@@ -29,7 +29,7 @@ import sim
 from sim.experiments.replications import run_replication
 s = sim.load_scenario(sys.argv[1])
 out = run_replication(s, 5, 0)
-print(json.dumps({"metrics": out["metrics"], "queue": [float(x) for x in out["hourly"]["gate_queue_people"]]}))
+print(json.dumps({"metrics": out.metrics, "queue": [float(x) for x in out.hourly["gate_queue_people"]]}))
 """
 
 

@@ -209,7 +209,7 @@ def test_validate_accepts_sweep_files(capsys):
 
 
 def test_the_catalogue_names_exactly_the_metrics_a_run_reports(small):
-    reported = sim.run_replication(small, 0, 0)["metrics"]
+    reported = sim.run_replication(small, 0, 0).metrics
     assert sorted(reported) == sorted(metric_names(small))
     check_metrics(["evacuated_total", "cohort.afghans.stranded", "limit.ramp_hours"], small, "x")
     with pytest.raises(ScenarioError, match="unknown metric 'cohort.ghosts.stranded'"):

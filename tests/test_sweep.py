@@ -15,6 +15,7 @@ import sim
 from sim.cli.main import main
 from sim.description.errors import ScenarioError
 from sim.experiments import sweeps
+from sim.experiments.replications import ReplicationResult
 
 from .conftest import ROOT
 
@@ -69,7 +70,7 @@ def test_replication_r_is_paired_across_points(small_path, tmp_path):
     df = sorted_table(tmp_path)
     alone = sim.run_replication(sim.load_scenario(small_path, {"security.end": 1.5, "gates.abbey.lanes": 4}), 4, 1)
     row = df[(df["security.end"] == 1.5) & (df["gates.abbey.lanes"] == 4) & (df["replication"] == 1)].iloc[0]
-    assert row["evacuated_total"] == alone["metrics"]["evacuated_total"]
+    assert row["evacuated_total"] == alone.metrics["evacuated_total"]
 
 
 @pytest.mark.slow
@@ -222,6 +223,6 @@ def test_sweep_tasks_skip_only_the_declared_ranges_check(monkeypatch: pytest.Mon
     assert len(calls) == 1 and lanes.gates["abbey"].lanes == 5
     with pytest.raises(ScenarioError, match="gates.abbey.lanes"):
         kabul.with_overrides({"gates.abbey.lanes": -1}, check_uncertain=False)  # the scenario itself is still checked
-    monkeypatch.setattr(sweeps, "run_replication", lambda s, seed, r: {"metrics": {"lanes": s.gates["abbey"].lanes}})
+    monkeypatch.setattr(sweeps, "run_replication", lambda s, seed, r: ReplicationResult({"lanes": s.gates["abbey"].lanes}, (), {}))
     assert sweeps._point_task((kabul, {"gates.abbey.lanes": 7}, 0, 0)) == {"lanes": 7}
     assert len(calls) == 1

@@ -26,7 +26,8 @@ from sim.description.errors import ScenarioError
 from sim.description.scenario import Scenario
 from sim.description.targets import Target
 from sim.description.uncertainty import Parameter, to_points
-from sim.experiments.sweeps import SweepSpec, read_results, run_sweep, scenario_hash
+from sim.experiments.identity import scenario_hash
+from sim.experiments.sweeps import SweepSpec, read_results, run_sweep
 
 __all__ = ["load_targets", "check_targets", "calibrate", "Calibration", "PLAN"]
 
@@ -74,16 +75,6 @@ def check_targets(names: Sequence[str], scenario: Scenario, source: str) -> None
     if bad:
         listed = ", ".join(valid)
         raise ScenarioError(source, [(f"targets.{n}", f"unknown metric (see `airlift metrics`; valid: {listed})") for n in bad])
-
-
-@dataclass
-class _PointsSpec(SweepSpec):
-    """A sweep over explicit points (the points of one wave)."""
-
-    explicit: list[dict[str, Any]] = field(default_factory=list)
-
-    def points(self) -> list[dict[str, Any]]:
-        return [dict(p) for p in self.explicit]
 
 
 def _observations(targets: Mapping[str, Target]) -> list[hm.Observation]:
@@ -151,10 +142,29 @@ def calibrate(
     subset of them. Finally every simulated point whose replication means are within the cut-off
     on every target is a plausible setting. ``on_wave(k, tasks)`` is called before each wave.
     """
-    from scipy.stats import qmc
+    from sim.outputs.folders import claim_folder
 
     out = Path(out)
     names = list(targets)
+    per_wave = _points_per_wave(scenario, names, params, budget, replications, waves)
+    definition = _definition(
+        scenario, targets, params, budget=budget, replications=replications, seed=seed, waves=waves, points_per_wave=per_wave
+    )
+    obs = _observations(targets)
+    with claim_folder(out, command or "airlift calibrate (Python API: calibrate)", resumable=True):  # one writer at a time
+        _start(out, definition, resume)
+        history = _Waves(out, scenario, list(params), names, obs, replications, seed, executor, progress, on_wave)
+        wave_log = history.run(waves, per_wave)
+        runs, u_all, means = _gather(out, waves, names, len(params))
+        v_stoch = _v_stoch(out, waves, names)
+        final = partial(_emulators, u_all, means, v_stoch, replications, names, seed + 999_983)
+        return summarise(out, definition, params, obs, runs, u_all, means, v_stoch, final, wave_log, seed, command)
+
+
+def _points_per_wave(
+    scenario: Scenario, names: list[str], params: Sequence[Parameter], budget: int, replications: int, waves: int
+) -> int:
+    """Points a wave runs, after checking the request (a :class:`ScenarioError` says what is wrong)."""
     source = f"{scenario.name} targets"
     if not params:
         raise ScenarioError(scenario.name, [("uncertain", "no uncertain parameters to calibrate: declare an [uncertain] table")])
@@ -168,12 +178,15 @@ def calibrate(
             "--budget", [("", f"{budget} runs make fewer than 4 points a wave; give at least {4 * waves * replications}")]
         )
     check_targets(names, scenario, source)
-    definition = _definition(
-        scenario, targets, params, budget=budget, replications=replications, seed=seed, waves=waves, points_per_wave=per_wave
-    )
-    plan_path = out / PLAN
+    return per_wave
+
+
+def _start(out: Path, definition: dict[str, Any], resume: bool) -> None:
+    """Write the plan into ``out``: a new calibration needs a folder without one; a resumed one,
+    the same plan (but for the number of waves, see :func:`_same_plan`)."""
     from sim.outputs.files import write_json
 
+    plan_path = out / PLAN
     if plan_path.exists():
         if not resume:
             raise ScenarioError(str(out), [("", f"{PLAN} exists: use --resume to complete it, or another --out")])
@@ -181,53 +194,82 @@ def calibrate(
         if _same_plan(old) != _same_plan(json.loads(json.dumps(definition))):
             raise ScenarioError(str(plan_path), [("", "--resume: this folder holds a different calibration")])
     write_json(plan_path, definition)
-    obs = _observations(targets)
-    d = len(params)
-    emulator_sets: list[list[hm.Emulator]] = []
-    unfitted: list[Callable[[], list[hm.Emulator]]] = []  # fitted only to screen a new wave, not on resume
-    wave_log: list[dict[str, Any]] = []
-    for k in range(waves):
-        wdir = out / f"wave_{k}"
-        rng = np.random.default_rng(np.random.SeedSequence([seed, k, 0xCA1B]))
-        _, u_done, means = _gather(out, k, names, d)
+
+
+@dataclass
+class _Waves:
+    """The waves of one calibration: each planned (its unit-cube points saved in ``wave_<k>/plan.json``
+    before anything runs, so a resumed calibration runs the same points), then run as a sweep of
+    explicit points in ``wave_<k>/`` (its ``--resume`` completes exactly the missing runs)."""
+
+    out: Path
+    scenario: Scenario
+    params: list[Parameter]
+    names: list[str]
+    obs: list[hm.Observation]
+    replications: int
+    seed: int
+    executor: Executor | None
+    progress: Callable[[int], None] | None
+    on_wave: Callable[[int, int], None] | None
+    emulator_sets: list[list[hm.Emulator]] = field(default_factory=list)
+    unfitted: list[Callable[[], list[hm.Emulator]]] = field(default_factory=list)
+    """Emulators of finished waves, fitted only when a new wave is screened (never on resume)."""
+
+    def run(self, waves: int, per_wave: int) -> list[dict[str, Any]]:
+        """Plan and run every wave; stop early when no candidate is left. Returns the wave log."""
+        log: list[dict[str, Any]] = []
+        for k in range(waves):
+            u, screening = self._points(k, per_wave)
+            log.append({"wave": k, **screening, "points": len(u)})
+            if len(u) == 0:
+                break  # nothing left to run: every candidate is implausible
+            if self.on_wave:
+                self.on_wave(k, len(u) * self.replications)
+            spec = SweepSpec(
+                None,
+                {p.name: [] for p in self.params},
+                self.replications,
+                self.seed,
+                base=self.scenario,
+                explicit=to_points(self.params, u),
+            )
+            res = run_sweep(spec, self.out / f"wave_{k}", executor=self.executor, resume=True, progress=self.progress)
+            res.raise_failures(f"run(s) of wave {k}")
+        return log
+
+    def _points(self, k: int, per_wave: int) -> tuple[np.ndarray, dict[str, Any]]:
+        """Wave ``k``'s unit-cube points and how they were screened: as planned before, or planned now."""
+        from scipy.stats import qmc
+
+        from sim.outputs.files import write_json
+
+        d = len(self.params)
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, k, 0xCA1B]))
+        v_stoch = np.zeros(len(self.names))
         if k > 0:
-            v_stoch = _v_stoch(out, k, names)
-            unfitted.append(partial(_emulators, u_done, means, v_stoch, replications, names, seed + 1000 * k))
-        info: dict[str, Any] = {"wave": k}
-        plan = wdir / "plan.json"
+            _, u_done, means = _gather(self.out, k, self.names, d)
+            v_stoch = _v_stoch(self.out, k, self.names)
+            self.unfitted.append(partial(_emulators, u_done, means, v_stoch, self.replications, self.names, self.seed + 1000 * k))
+        plan = self.out / f"wave_{k}" / "plan.json"
         if plan.exists():
-            u = np.asarray(json.loads(plan.read_text(encoding="utf-8"))["unit"], dtype=float).reshape(-1, d)
-            info |= json.loads(plan.read_text(encoding="utf-8"))["screening"]
-        elif k == 0:
-            u = qmc.LatinHypercube(d, rng=rng).random(per_wave)
-            info |= {"candidates": 0, "non_implausible": None}
+            saved = json.loads(plan.read_text(encoding="utf-8"))
+            return np.asarray(saved["unit"], dtype=float).reshape(-1, d), saved["screening"]
+        if k == 0:
+            u, screening = qmc.LatinHypercube(d, rng=rng).random(per_wave), {"candidates": 0, "non_implausible": None}
         else:
-            emulator_sets += [fit() for fit in unfitted]
-            unfitted.clear()
-            kept, seen = _screen(emulator_sets, obs, v_stoch, d, rng, per_wave)
-            info |= {"candidates": seen, "non_implausible": len(kept), "non_implausible_fraction": len(kept) / seen}
-            u = kept[hm.spread_order(kept, per_wave, rng)] if len(kept) else np.zeros((0, d))
-        if not plan.exists():
-            write_json(plan, {"unit": u.tolist(), "screening": {k2: v for k2, v in info.items() if k2 != "wave"}})
-        info["points"] = len(u)
-        wave_log.append(info)
-        if len(u) == 0:
-            break  # nothing left to run: every candidate is implausible
-        if on_wave:
-            on_wave(k, len(u) * replications)
-        spec = _PointsSpec(None, {p.name: [] for p in params}, replications, seed, base=scenario, explicit=to_points(params, u))
-        res = run_sweep(spec, wdir, executor=executor, resume=True, progress=progress)
-        if res.failures:
-            f = res.failures[0]
-            raise RuntimeError(f"{len(res.failures)} run(s) failed in wave {k}, first: point {f['parameters']}: {f['error']}")
+            u, screening = self._screened(rng, per_wave, v_stoch)
+        write_json(plan, {"unit": u.tolist(), "screening": screening})
+        return u, screening
 
-    runs, u_all, means = _gather(out, waves, names, d)
-    v_stoch = _v_stoch(out, waves, names)
-
-    def final() -> list[hm.Emulator]:
-        return _emulators(u_all, means, v_stoch, replications, names, seed + 999_983)
-
-    return summarise(out, definition, params, obs, runs, u_all, means, v_stoch, final, wave_log, seed, command)
+    def _screened(self, rng: np.random.Generator, per_wave: int, v_stoch: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """A spread-out subset of the candidates no wave's emulators rule out."""
+        self.emulator_sets += [fit() for fit in self.unfitted]
+        self.unfitted.clear()
+        d = len(self.params)
+        kept, seen = _screen(self.emulator_sets, self.obs, v_stoch, d, rng, per_wave)
+        screening = {"candidates": seen, "non_implausible": len(kept), "non_implausible_fraction": len(kept) / seen}
+        return (kept[hm.spread_order(kept, per_wave, rng)] if len(kept) else np.zeros((0, d))), screening
 
 
 def _same_plan(definition: dict[str, Any]) -> dict[str, Any]:

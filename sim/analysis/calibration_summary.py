@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis import history_matching as hm
 from sim.description.uncertainty import Parameter
+from sim.experiments.identity import plain
 
 __all__ = ["Calibration", "summarise", "parameter_figure", "target_figure"]
 
@@ -50,53 +51,20 @@ def summarise(
 
     ``emulators()`` fits the final emulators over all runs; it is called only when no setting is
     plausible, to explain the conflicts (with a thousand points that fit takes minutes)."""
+    import pandas as pd
+
     from sim.outputs.files import atomic_write, save_png, write_json
 
-    names = [o.name for o in obs]
-    keys = [p.name for p in params]
-    counts = runs.groupby(["wave", "point"], sort=True).size().to_numpy(dtype=float)
-    first = runs.groupby(["wave", "point"], sort=True)[keys].first()
+    names, keys = [o.name for o in obs], [p.name for p in params]
     y = means[names].to_numpy(dtype=float)
-    imp = hm.implausibility(y, v_stoch[None, :] / counts[:, None], obs, v_stoch)
-    imax = imp.max(axis=1)
-    plausible = imax < hm.CUTOFF
-    table = first.reset_index()
-    for j, n in enumerate(names):
-        table[n] = y[:, j]
-    table["implausibility"] = imax
-    table["plausible"] = plausible
+    imp, table = _judged(runs, keys, names, y, obs, v_stoch)
+    plausible = table["plausible"].to_numpy(dtype=bool)
     atomic_write(out / "runs.csv", lambda fh: table.to_csv(fh, index=False))
-
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xE45]))
     idx = np.flatnonzero(plausible)
     order = idx[hm.spread_order(u_all[idx], len(idx), rng)] if len(idx) else idx
-    ensemble = [{k: _py(table.iloc[i][k]) for k in keys} for i in order]
-    import pandas as pd
-
+    ensemble = [{k: plain(table.iloc[i][k]) for k in keys} for i in order]
     atomic_write(out / "ensemble.csv", lambda fh: pd.DataFrame(ensemble, columns=keys).to_csv(fh, index=False))
-
-    ens = y[order] if len(order) else np.zeros((0, len(names)))
-    targets_diag = {}
-    for j, o in enumerate(obs):
-        targets_diag[o.name] = {
-            "observed": o.value,
-            "sd": float(np.sqrt(o.variance)),
-            "replication_sd": float(np.sqrt(v_stoch[j])),
-            "ensemble_low": float(ens[:, j].min()) if len(ens) else None,
-            "ensemble_high": float(ens[:, j].max()) if len(ens) else None,
-            "ensemble_max_implausibility": float(imp[order, j].max()) if len(order) else None,
-            "runs_low": float(y[:, j].min()),
-            "runs_high": float(y[:, j].max()),
-        }
-    params_diag = {}
-    for p in params:
-        vals = [e[p.name] for e in ensemble]
-        params_diag[p.name] = {
-            "prior_low": p.low,
-            "prior_high": p.high,
-            "plausible_low": min(vals) if vals else None,
-            "plausible_high": max(vals) if vals else None,
-        }
     report: dict[str, Any] = definition | {
         "command": command,
         "consistent": bool(len(ensemble)),
@@ -105,7 +73,10 @@ def summarise(
         "points": int(len(table)),
         "waves_run": wave_log,
         "replication_variance": "pooled within-point variance of the replications (one replication around its mean)",
-        "diagnostics": {"targets": targets_diag, "parameters": params_diag},
+        "diagnostics": {
+            "targets": _target_diagnostics(obs, y, imp, order, v_stoch),
+            "parameters": _parameter_diagnostics(params, ensemble),
+        },
     }
     if not len(ensemble):
         report["conflicts"] = conflicts(imp, emulators(), obs, v_stoch, len(params), rng)
@@ -115,8 +86,55 @@ def summarise(
     return Calibration(bool(len(ensemble)), ensemble, report, table)
 
 
-def _py(v: Any) -> Any:
-    return v.item() if hasattr(v, "item") else v
+def _judged(
+    runs: Any, keys: list[str], names: list[str], y: np.ndarray, obs: Sequence[hm.Observation], v_stoch: np.ndarray
+) -> tuple[np.ndarray, Any]:
+    """The implausibility of every simulated point on every target (the variance of its mean
+    shrinks with its replications), and ``runs.csv``: one row per point, its parameters, its
+    replication means, its largest implausibility and whether it is plausible."""
+    counts = runs.groupby(["wave", "point"], sort=True).size().to_numpy(dtype=float)
+    table = runs.groupby(["wave", "point"], sort=True)[keys].first().reset_index()
+    imp = hm.implausibility(y, v_stoch[None, :] / counts[:, None], obs, v_stoch)
+    imax = imp.max(axis=1)
+    for j, n in enumerate(names):
+        table[n] = y[:, j]
+    table["implausibility"] = imax
+    table["plausible"] = imax < hm.CUTOFF
+    return imp, table
+
+
+def _target_diagnostics(
+    obs: Sequence[hm.Observation], y: np.ndarray, imp: np.ndarray, order: np.ndarray, v_stoch: np.ndarray
+) -> dict[str, dict[str, Any]]:
+    """Per target: observed value and spreads, and what the plausible settings and all runs predict."""
+    ens = y[order] if len(order) else np.zeros((0, len(obs)))
+    out = {}
+    for j, o in enumerate(obs):
+        out[o.name] = {
+            "observed": o.value,
+            "sd": float(np.sqrt(o.variance)),
+            "replication_sd": float(np.sqrt(v_stoch[j])),
+            "ensemble_low": float(ens[:, j].min()) if len(ens) else None,
+            "ensemble_high": float(ens[:, j].max()) if len(ens) else None,
+            "ensemble_max_implausibility": float(imp[order, j].max()) if len(order) else None,
+            "runs_low": float(y[:, j].min()),
+            "runs_high": float(y[:, j].max()),
+        }
+    return out
+
+
+def _parameter_diagnostics(params: Sequence[Parameter], ensemble: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per parameter: its prior range and the range of the plausible settings (``None`` if there is none)."""
+    out = {}
+    for p in params:
+        vals = [e[p.name] for e in ensemble]
+        out[p.name] = {
+            "prior_low": p.low,
+            "prior_high": p.high,
+            "plausible_low": min(vals) if vals else None,
+            "plausible_high": max(vals) if vals else None,
+        }
+    return out
 
 
 def conflicts(

@@ -136,9 +136,33 @@ def capacity_curve(df: pd.DataFrame, key: str = "security.end", metric: str = "e
     wide = df.pivot_table(index="replication", columns=key, values=metric, aggfunc="mean").sort_index(axis=1).dropna()
     if wide.empty:
         return None
+    import pandas as pd
+
     x = np.asarray(wide.columns, dtype=float)
     y = wide.to_numpy(dtype=float)  # replications x points
     n = y.shape[0]
+    rows = _gains(x, y)
+    flattens_at = _flattens_at(rows) if n >= 2 else None
+    mean_slope, slope_lo, slope_hi = _fit_line(x, y, rows)
+    bends_flat = flattens_at is not None and flattens_at != rows[0]["from"]
+    linear: bool | None = None if n < 2 else all(row["fits_line"] for row in rows) and not bends_flat
+    return CapacityCurve(
+        key=key,
+        metric=metric,
+        replications=n,
+        points=[float(v) for v in x],
+        means=[float(v) for v in y.mean(axis=0)],
+        gains=pd.DataFrame(rows),
+        flattens_at=flattens_at,
+        linear=linear,
+        slope=mean_slope if linear else None,
+        slope_ci95_low=slope_lo if linear else None,
+        slope_ci95_high=slope_hi if linear else None,
+    )
+
+
+def _gains(x: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]:
+    """One row per segment: the paired mean gain with its 95% interval, also per unit of ``x``."""
     dx = np.diff(x)
     diffs = np.diff(y, axis=1)  # paired gains, per replication
     rows = []
@@ -157,12 +181,25 @@ def capacity_curve(df: pd.DataFrame, key: str = "security.end", metric: str = "e
                 "distinguishable": bool(interval_available(glo, ghi) and (glo > 0 or ghi < 0)),
             }
         )
+    return rows
+
+
+def _flattens_at(rows: list[dict[str, Any]]) -> float | None:
+    """The first point from which no further gain is distinguishable from zero (``None``: the last one is)."""
     flattens_at: float | None = None
-    if n >= 2:
-        for j in range(len(rows) - 1, -1, -1):
-            if rows[j]["distinguishable"]:
-                break
-            flattens_at = rows[j]["from"]
+    for row in reversed(rows):
+        if row["distinguishable"]:
+            break
+        flattens_at = row["from"]
+    return flattens_at
+
+
+def _fit_line(x: np.ndarray, y: np.ndarray, rows: list[dict[str, Any]]) -> tuple[float, float, float]:
+    """The mean over replications of each one's least-squares slope, with its 95% interval; each
+    row gains its simultaneous interval (Bonferroni over the segments) and ``fits_line``."""
+    n = y.shape[0]
+    dx = np.diff(x)
+    diffs = np.diff(y, axis=1)
     fitted = np.array([np.polyfit(x, y[r], 1)[0] for r in range(n)])  # each replication's own line
     mean_slope, slope_lo, slope_hi = mean_ci(list(fitted))
     tol = 1e-9 * max(1.0, abs(mean_slope))  # rounding of polyfit, not a difference
@@ -171,23 +208,4 @@ def capacity_curve(df: pd.DataFrame, key: str = "security.end", metric: str = "e
         half = t_sim * sem(list(diffs[:, j] / dx[j]))
         row["per_unit_sim_low"], row["per_unit_sim_high"] = row["per_unit"] - half, row["per_unit"] + half
         row["fits_line"] = bool(row["per_unit_sim_low"] - tol <= mean_slope <= row["per_unit_sim_high"] + tol)
-    bends_flat = flattens_at is not None and flattens_at != rows[0]["from"]
-    linear: bool | None = None if n < 2 else all(row["fits_line"] for row in rows) and not bends_flat
-    slope = lo = hi = None
-    if linear:
-        slope, lo, hi = mean_slope, slope_lo, slope_hi
-    import pandas as pd
-
-    return CapacityCurve(
-        key=key,
-        metric=metric,
-        replications=n,
-        points=[float(v) for v in x],
-        means=[float(v) for v in y.mean(axis=0)],
-        gains=pd.DataFrame(rows),
-        flattens_at=flattens_at,
-        linear=linear,
-        slope=slope,
-        slope_ci95_low=lo,
-        slope_ci95_high=hi,
-    )
+    return mean_slope, slope_lo, slope_hi

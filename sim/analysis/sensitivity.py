@@ -20,6 +20,7 @@ import numpy as np
 
 from sim.description.errors import ScenarioError
 from sim.description.loading import load_scenario, resolve_path
+from sim.description.metric_catalog import check_metrics as catalog_check
 from sim.description.scenario import Scenario
 from sim.description.uncertainty import Parameter, parameters, to_points
 from sim.experiments.sweeps import SweepResult, SweepSpec, read_results, run_sweep
@@ -168,17 +169,7 @@ def default_metrics(scenario: Scenario) -> list[str]:
 
 def check_metrics(names: Sequence[str], scenario: Scenario, source: str = "--metric") -> None:
     """Raise :class:`ScenarioError` naming any metric a run of ``scenario`` does not produce."""
-    try:
-        from sim.description.metric_catalog import check_metrics as catalog_check  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        from sim.experiments.replications import run_replication
-
-        known = set(run_replication(scenario, 0, 0)["metrics"])  # the names a run produces
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise ScenarioError(source, [(n, f"unknown metric (known: {', '.join(sorted(known))})") for n in unknown]) from None
-    else:
-        catalog_check(list(names), scenario, source)
+    catalog_check(list(names), scenario, source)
 
 
 @dataclass
@@ -215,6 +206,7 @@ def run_sensitivity(
     """Sample the declared uncertainty (plus ``vary``), run the points as a sweep into ``out`` and
     write ``out/sensitivity.csv``. ``scenario`` is a Scenario, a path, or ``None`` for Kabul."""
     from sim.outputs.files import atomic_write
+    from sim.outputs.folders import claim_folder
 
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     params = parameters(base, vary)
@@ -223,10 +215,9 @@ def run_sensitivity(
     d = design(params, method, trajectories=trajectories, samples=samples, seed=seed)
     path = None if isinstance(scenario, Scenario) else str(resolve_path(scenario))
     spec = SweepSpec(path, {}, replications, seed, metrics=metrics, base=base if path is None else None, explicit=d.points())
-    res = run_sweep(spec, out, executor=executor, resume=resume, progress=progress, on_total=on_total)
-    if res.failures:
-        first = res.failures[0]
-        raise RuntimeError(f"{len(res.failures)} task(s) failed, first: point {first['point']}: {first['error']}")
-    table = indices(d, read_results(out), metrics)
-    atomic_write(Path(out) / SENSITIVITY, lambda fh: table.to_csv(fh, index=False, float_format="%.6g"))
+    with claim_folder(Path(out), "airlift sensitivity (Python API: run_sensitivity)", resumable=True):  # one writer at a time
+        res = run_sweep(spec, out, executor=executor, resume=resume, progress=progress, on_total=on_total)
+        res.raise_failures("sensitivity run(s)")
+        table = indices(d, read_results(out), metrics)
+        atomic_write(Path(out) / SENSITIVITY, lambda fh: table.to_csv(fh, index=False, float_format="%.6g"))
     return SensitivityResult(d, res, metrics, table)

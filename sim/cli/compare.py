@@ -11,6 +11,7 @@ from sim.cli import arguments
 from sim.cli.parents import Parents
 from sim.cli.printing import Progress, ensemble_intervals, interval, number, standard_error
 from sim.cli.report import write_report_if_asked
+from sim.experiments.identity import flat_keys
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,15 +111,6 @@ def _print_differences(diffs: pd.DataFrame) -> None:
     )
 
 
-def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
-    """A nested dump of a scenario as ``{dotted name: value}``."""
-    if isinstance(tree, dict):
-        return {k: v for key, sub in tree.items() for k, v in _flat(sub, f"{prefix}{key}.").items()}
-    if isinstance(tree, list) and tree and all(isinstance(x, dict) for x in tree):
-        return {k: v for i, sub in enumerate(tree) for k, v in _flat(sub, f"{prefix}{i}.").items()}
-    return {prefix[:-1]: tree}
-
-
 def _what_differs(args: argparse.Namespace, a: Scenario, b: Scenario) -> list[str]:
     """Lines saying which files and overrides make A and B, and every resolved key that differs."""
     from sim.description.loading import resolve_path
@@ -127,8 +119,8 @@ def _what_differs(args: argparse.Namespace, a: Scenario, b: Scenario) -> list[st
     file_b = str(resolve_path(args.b)) if args.b else f"{file_a} (A's file again)"
     lines = [f"  A: {file_a}", *(f"       --set-a {x}" for x in args.set_a or []), f"  B: {file_b}"]
     lines += [f"       --set-b {x}" for x in args.set_b or []]
-    fa = _flat(a.model_dump(mode="json", by_alias=True))
-    fb = _flat(b.model_dump(mode="json", by_alias=True))
+    fa = flat_keys(a.model_dump(mode="json", by_alias=True))
+    fb = flat_keys(b.model_dump(mode="json", by_alias=True))
     keys = [k for k in sorted(fa.keys() | fb.keys()) if fa.get(k, "(absent)") != fb.get(k, "(absent)")]
     if not keys:
         lines.append("  the resolved scenarios are identical: every difference below is exactly zero")

@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.description.errors import ScenarioError
 from sim.description.scenario import Scenario
+from sim.experiments.identity import plain
 
 __all__ = ["Ensemble", "load_ensemble", "ensemble_stats", "aggregate_ensemble", "settings_range", "as_ensemble"]
 
@@ -56,10 +57,24 @@ class Ensemble:
         over = {k: v for k, v in self.settings[i].items() if k not in held}
         return scenario.with_overrides(over, source=f"{self.source} (setting {i})") if over else scenario
 
-    def check(self, scenario: Scenario) -> None:
-        """Every setting must make a valid scenario (a ScenarioError names the file and the row)."""
-        for r in range(len(self.settings)):
-            self.apply(scenario, r)
+    def check(self, scenario: Scenario, keep: Iterable[str] = ()) -> None:
+        """Every value (but those of the keys in ``keep``) within the ``[uncertain]`` range its key
+        declares, and every setting a valid scenario: a :class:`ScenarioError` names the file, the
+        row and the column. Called before anything runs."""
+        held = set(keep)
+        overrides = [{k: v for k, v in setting.items() if k not in held} for setting in self.settings]
+        problems = []
+        for i, over in enumerate(overrides):
+            for key, value in over.items():
+                declared = scenario.uncertain.get(key)
+                if declared is not None and isinstance(value, int | float) and not declared.low <= value <= declared.high:
+                    where, bounds = f"row {i + 1}, {key}", f"{declared.low} to {declared.high}"
+                    problems.append((where, f"{value} is outside its [uncertain] range {bounds}"))
+        if problems:
+            raise ScenarioError(self.source, problems[:MAX_LISTED])
+        for i, over in enumerate(overrides):
+            if over:
+                scenario.with_overrides(over, source=f"{self.source} (row {i + 1})")
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"source": self.source, "settings": len(self.settings), "keys": self.keys}
@@ -68,36 +83,123 @@ class Ensemble:
         return out
 
 
+MAX_LISTED = 20
+"""Most problems one error lists (a file with a systematic fault would otherwise flood the screen)."""
+
+
 def load_ensemble(path: str | Path) -> Ensemble:
-    """Read an ensemble CSV (and its provenance, ``<same name>.json``, when there is one)."""
-    import json
+    """Read an ensemble CSV strictly, and its provenance (``<same name>.json``) when there is one.
 
-    import pandas as pd
-
+    Every row must have as many fields as the header, every column a distinct name, every cell a
+    value, every number be finite; a sidecar JSON must parse. A :class:`ScenarioError` names the
+    file, the row (and its line) and the column; the keys themselves are checked against a scenario
+    by :meth:`Ensemble.check`, before anything runs.
+    """
     p = Path(path)
-    try:
-        df = pd.read_csv(p)
-    except FileNotFoundError:
-        raise ScenarioError(str(p), [("", "file not found")]) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise ScenarioError(str(p), [("", f"not a CSV table: {e}")]) from None
+    text = _read_text(p)
+    lines = _data_lines(p, text)
+    df = _table(p, text)
     if "weight" in df.columns:
         w = df.pop("weight").to_numpy(dtype=float)
         if len(w) and not np.allclose(w, w[0]):
             raise ScenarioError(str(p), [("weight", "unequal weights are not supported: replications are spread evenly")])
     if df.empty or not len(df.columns):
         raise ScenarioError(str(p), [("", "no settings: expected a header of dotted keys and one row per setting")])
-    bad = [c for c in df.columns if df[c].isna().any()]
-    if bad:
-        raise ScenarioError(str(p), [(c, "empty cells: every setting needs a value for every key") for c in bad])
-    settings = tuple({c: _py(v) for c, v in row.items()} for row in df.to_dict(orient="records"))
+    _raise(p, _bad_cells(df, lines))
+    settings = tuple({str(c): plain(v) for c, v in row.items()} for row in df.to_dict(orient="records"))
+    return Ensemble(settings, str(p), _provenance(p))
+
+
+def _raise(p: Path, problems: list[tuple[str, str]]) -> None:
+    if problems:
+        more = len(problems) - MAX_LISTED
+        raise ScenarioError(str(p), problems[:MAX_LISTED] + ([("", f"... and {more} more")] if more > 0 else []))
+
+
+def _read_text(p: Path) -> str:
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ScenarioError(str(p), [("", "file not found")]) from None
+    except IsADirectoryError:
+        raise ScenarioError(str(p), [("", "is a folder, not a CSV file")]) from None
+    except UnicodeDecodeError as e:
+        raise ScenarioError(str(p), [("", f"not UTF-8 text (byte {e.start})")]) from None
+
+
+def _data_lines(p: Path, text: str) -> list[int]:
+    """The line of each data row, after checking that every row has as many fields as the header
+    (a longer row would otherwise shift the columns: its first field read as an index)."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        raise ScenarioError(str(p), [("", "no settings: expected a header of dotted keys and one row per setting")])
+    names = [c.strip() for c in header]
+    problems = [(f"column {i + 1}", "has no name in the header") for i, c in enumerate(names) if not c]
+    problems += [(c, "named twice in the header") for c in sorted({c for c in names if c and names.count(c) > 1})]
+    lines: list[int] = []
+    for row in reader:
+        if not row:
+            continue  # a blank line, skipped as pandas skips it
+        lines.append(reader.line_num)
+        if len(row) != len(header):
+            problems.append(
+                (
+                    _row(len(lines), reader.line_num),
+                    f"{len(row)} field{'' if len(row) == 1 else 's'}, but the header names {len(header)} columns",
+                )
+            )
+    _raise(p, problems)
+    return lines
+
+
+def _table(p: Path, text: str) -> Any:  # -> pandas.DataFrame
+    import io
+
+    import pandas as pd
+
+    try:
+        return pd.read_csv(io.StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ScenarioError(str(p), [("", f"not a CSV table: {e}")]) from None
+
+
+def _row(n: int, line: int) -> str:
+    return f"row {n} (line {line})"
+
+
+def _bad_cells(df: Any, lines: list[int]) -> list[tuple[str, str]]:
+    """Empty cells and numbers that are not finite, by row and column."""
+    problems = []
+    for i, row in enumerate(df.itertuples(index=False)):
+        for column, value in zip(df.columns, row):
+            where = f"{_row(i + 1, lines[i])}, {column}"
+            if isinstance(value, str):
+                continue  # a text value: the scenario's own check says whether the key takes it
+            if value is None or value != value:
+                problems.append((where, "empty: every setting needs a value for every key"))
+            elif isinstance(value, float | np.floating) and not math.isfinite(value):
+                problems.append((where, f"{value} is not a finite number"))
+    return problems
+
+
+def _provenance(p: Path) -> dict[str, Any] | None:
+    """The sidecar ``<same name>.json`` (how the ensemble was made), if there is one."""
+    import json
+
     side = p.with_suffix(".json")
-    provenance = json.loads(side.read_text(encoding="utf-8")) if side.exists() else None
-    return Ensemble(settings, str(p), provenance)
-
-
-def _py(v: Any) -> Any:
-    return v.item() if hasattr(v, "item") else v
+    if not side.exists():
+        return None
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ScenarioError(str(side), [("", f"the provenance of {p.name} is not readable JSON: {e}")]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(str(side), [("", f"the provenance of {p.name} must be a JSON object, not {type(data).__name__}")])
+    return data
 
 
 def ensemble_stats(values: Sequence[float], settings: Sequence[int]) -> dict[str, Any]:
@@ -150,10 +252,10 @@ def settings_range(df: Any, keys: list[str], metric: str, ensemble: Ensemble) ->
     return pd.DataFrame(rows)
 
 
-def as_ensemble(ensemble: Ensemble | str | Path | None, scenario: Scenario) -> Ensemble | None:
-    """An :class:`Ensemble` (loaded from a path if need be), checked against ``scenario``."""
+def as_ensemble(ensemble: Ensemble | str | Path | None, scenario: Scenario, keep: Iterable[str] = ()) -> Ensemble | None:
+    """An :class:`Ensemble` (loaded from a path if need be), checked against ``scenario`` (but the keys in ``keep``)."""
     if ensemble is None:
         return None
     ens = ensemble if isinstance(ensemble, Ensemble) else load_ensemble(ensemble)
-    ens.check(scenario)
+    ens.check(scenario, keep)
     return ens

@@ -2,14 +2,15 @@
 
 This is the only layer that runs simulations. A replication is a pure function of
 ``(scenario, seed, replication)``; replication ``r`` of every scenario draws from the same
-named streams, so comparisons between scenarios are paired (common random numbers). Tasks can
-run on any :class:`concurrent.futures.Executor`; results are identical whatever runs them.
+named streams, so comparisons between scenarios are paired (common random numbers). Replications
+run through the task engine (:mod:`sim.experiments.tasks`) on any :class:`concurrent.futures.Executor`;
+results are identical whatever runs them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from sim.description.lookup import value_at
 from sim.description.scenario import Scenario
 from sim.experiments.ensemble import Ensemble, aggregate_ensemble, as_ensemble, ensemble_stats
 from sim.experiments.executors import ExecutorLike, as_executor, make_executor
+from sim.experiments.tasks import Progress, collect
 from sim.statistics import NO_INTERVAL, mean_ci, sem
 
 if TYPE_CHECKING:
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "run_replication",
+    "ReplicationResult",
+    "DayTotals",
     "RunResult",
     "run",
     "compare",
@@ -39,8 +43,6 @@ __all__ = [
     "BINDING_MIN_HOURS",
     "HEADLINE",
 ]
-
-Progress = Callable[[int], None]
 
 BINDING_MIN_HOURS = 1.0
 """A day's binding constraint is ``none`` unless its largest waiting cause reached this many hours."""
@@ -58,8 +60,47 @@ HEADLINE = (
 """The headline metrics, in the order ``run`` and ``compare`` print them."""
 
 
-def run_replication(scenario: Scenario, seed: int, replication: int) -> dict[str, Any]:
-    """Build, run and summarise one replication: ``{"metrics", "daily", "hourly"}``."""
+@dataclass(frozen=True)
+class DayTotals:
+    """One local calendar day of one replication."""
+
+    date: str
+    """The day in the scenario's local time, ``YYYY-MM-DD``."""
+    evacuated: int
+    departures: int
+    by_operator: Mapping[str, int]
+    """People evacuated by each operator that flew someone that day."""
+
+
+@dataclass(frozen=True)
+class ReplicationResult:
+    """What one replication returns (:func:`run_replication`)."""
+
+    metrics: Mapping[str, float]
+    """Every metric by name (``airlift metrics`` lists them)."""
+    daily: tuple[DayTotals, ...]
+    """Every local day of the security window, in order."""
+    hourly: Mapping[str, np.ndarray]
+    """The hourly samples as columns: ``hours`` and the columns of ``timeseries.csv``."""
+
+    def __eq__(self, other: object) -> bool:
+        """The same metrics, days and hourly columns (arrays compared element by element)."""
+        if not isinstance(other, ReplicationResult):
+            return NotImplemented
+        same_hours = self.hourly.keys() == other.hourly.keys() and all(
+            np.array_equal(self.hourly[k], other.hourly[k]) for k in self.hourly
+        )
+        return self.metrics == other.metrics and self.daily == other.daily and same_hours
+
+    @classmethod
+    def from_summary(cls, summary: Mapping[str, Any]) -> ReplicationResult:
+        """From a finished world's ``summary()``: ``{"metrics", "daily", "hourly"}``."""
+        daily = tuple(DayTotals(d["date"], d["evacuated"], d["departures"], d["by_operator"]) for d in summary["daily"])
+        return cls(summary["metrics"], daily, summary["hourly"])
+
+
+def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationResult:
+    """Build, run and summarise one replication."""
     from sim.model.world import World, paused_collector, reuse_freed_memory  # the description layer never imports SimPy
 
     reuse_freed_memory()
@@ -68,22 +109,35 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> dict[str
         world.run()
         out = world.summary()
         del world  # young garbage: the collector's first pass after the pause frees it
-    return out
+    return ReplicationResult.from_summary(out)
 
 
-def _task(args: tuple[Scenario, int, int]) -> dict[str, Any]:
+def _task(args: tuple[Scenario, int, int]) -> ReplicationResult:
     return run_replication(*args)
 
 
-def _map(tasks: list[tuple[Scenario, int, int]], executor: Executor | None, progress: Progress | None) -> list[dict[str, Any]]:
-    """Run tasks in order (serially, or submitted all at once to an executor)."""
-    results = map(_task, tasks) if executor is None else (f.result() for f in [executor.submit(_task, t) for t in tasks])
-    out = []
-    for r in results:
-        out.append(r)
-        if progress:
-            progress(1)
-    return out
+@dataclass(frozen=True)
+class _Replications:
+    """How the replications of one scenario run: its ensemble setting per replication, the seed, where."""
+
+    scenario: Scenario
+    seed: int
+    ensemble: Ensemble | None
+    keep: tuple[str, ...]
+    executor: Executor | None
+    progress: Progress | None
+
+    def scenario_of(self, replication: int) -> Scenario:
+        return self.ensemble.apply(self.scenario, replication, self.keep) if self.ensemble else self.scenario
+
+    def describe(self, replication: int) -> str:
+        return f"replication {replication} of {self.scenario.name} (seed {self.seed})"
+
+    def run(self, replications: range) -> list[ReplicationResult]:
+        """Replications in order; :class:`~sim.experiments.tasks.TasksFailed` names the first that raised."""
+        tasks = [(r, (self.scenario_of(r), self.seed, r)) for r in replications]
+        done = collect(_task, tasks, executor=self.executor, progress=self.progress, describe=self.describe)
+        return [done[r] for r in replications]
 
 
 def aggregate(values_by_metric: Mapping[str, list[float]]) -> dict[str, dict[str, Any]]:
@@ -102,7 +156,7 @@ class RunResult:
 
     scenario: Scenario
     seed: int
-    replications: list[dict[str, Any]]
+    replications: list[ReplicationResult]
     precision: dict[str, Any] | None = None
     _metrics: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
     ensemble: Ensemble | None = None
@@ -112,8 +166,8 @@ class RunResult:
     def metrics(self) -> dict[str, dict[str, Any]]:
         """Each metric's mean, 95% interval (NaN with one replication) and per-replication values."""
         if self._metrics is None:
-            names = list(self.replications[0]["metrics"])
-            values = {n: [r["metrics"][n] for r in self.replications] for n in names}
+            names = list(self.replications[0].metrics)
+            values = {n: [r.metrics[n] for r in self.replications] for n in names}
             self._metrics = aggregate_ensemble(values, self.ensemble) if self.ensemble else aggregate(values)
         return self._metrics
 
@@ -124,7 +178,7 @@ class RunResult:
         """Every metric of every replication in long form: columns ``replication, metric, value``."""
         import pandas as pd
 
-        rows = [(r, name, float(v)) for r, rep in enumerate(self.replications) for name, v in rep["metrics"].items()]
+        rows = [(r, name, float(v)) for r, rep in enumerate(self.replications) for name, v in rep.metrics.items()]
         return pd.DataFrame(rows, columns=["replication", "metric", "value"])
 
     def _day_index(self, dates: Iterable[str]) -> pd.DatetimeIndex:
@@ -141,16 +195,17 @@ class RunResult:
         import pandas as pd
 
         reps = self.replications
-        ops = sorted({op for r in reps for d in r["daily"] for op in d["by_operator"]})
+        ops = sorted({op for r in reps for d in r.daily for op in d.by_operator})
         rows = []
-        for i in range(len(reps[0]["daily"])):
+        for i in range(len(reps[0].daily)):
+            days = [r.daily[i] for r in reps]
             row: dict[str, float] = {}
-            for col in ("evacuated", "departures"):
-                row[col], row[f"{col}_ci95_low"], row[f"{col}_ci95_high"] = mean_ci([float(r["daily"][i][col]) for r in reps])
+            for col, values in (("evacuated", [d.evacuated for d in days]), ("departures", [d.departures for d in days])):
+                row[col], row[f"{col}_ci95_low"], row[f"{col}_ci95_high"] = mean_ci([float(v) for v in values])
             for op in ops:
-                row[f"operator.{op}.evacuated"] = float(np.mean([r["daily"][i]["by_operator"].get(op, 0) for r in reps]))
+                row[f"operator.{op}.evacuated"] = float(np.mean([d.by_operator.get(op, 0) for d in days]))
             rows.append(row)
-        return pd.DataFrame(rows, index=self._day_index(d["date"] for d in reps[0]["daily"]))
+        return pd.DataFrame(rows, index=self._day_index(d.date for d in reps[0].daily))
 
     def _daily_json(self) -> list[dict[str, Any]]:
         """``daily()`` as ``summary.json`` holds it: one dict per day, operators nested."""
@@ -191,8 +246,7 @@ class RunResult:
 
         frames = []
         for r, rep in enumerate(self.replications):
-            h = rep["hourly"]
-            df = pd.DataFrame({k: np.asarray(v) for k, v in h.items()})
+            df = pd.DataFrame({k: np.asarray(v) for k, v in rep.hourly.items()})
             df.insert(0, "replication", r)
             frames.append(df)
         df = pd.concat(frames, ignore_index=True)
@@ -268,35 +322,37 @@ def run(
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    executor = as_executor(executor)
-    ens = as_ensemble(ensemble, scenario)
     held = tuple(keep)
-
-    def tasks(rs: range) -> list[tuple[Scenario, int, int]]:
-        return [(ens.apply(scenario, r, held) if ens else scenario, seed, r) for r in rs]
-
-    reps = _map(tasks(range(replications)), executor, progress)
+    ens = as_ensemble(ensemble, scenario, held)
+    batch = _Replications(scenario, seed, ens, held, as_executor(executor), progress)
+    reps = batch.run(range(replications))
     info = None
     if precision is not None:
-        while True:
-            values = [r["metrics"]["stranded_total"] for r in reps]
-            mean, lo, hi = mean_ci(values)
-            half = (hi - lo) / 2
-            reached = len(values) >= 2 and half <= precision * abs(mean)
-            if reached or len(reps) >= max_replications:
-                info = {
-                    "metric": "stranded_total",
-                    "target_relative_half_width": precision,
-                    "achieved_relative_half_width": half / abs(mean) if mean else math.inf,
-                    "reached": bool(reached),
-                    "replications_needed": len(reps),
-                    "max_replications": max_replications,
-                }
-                break
-            n = len(reps)
-            batch = min(max(2, n // 2), max_replications - n)
-            reps += _map(tasks(range(n, n + batch)), executor, progress)
+        reps, info = _until_precise(batch, reps, precision, max_replications)
     return RunResult(scenario, seed, reps, info, ensemble=ens)
+
+
+def _until_precise(
+    batch: _Replications, reps: list[ReplicationResult], precision: float, max_replications: int
+) -> tuple[list[ReplicationResult], dict[str, Any]]:
+    """Add batches of replications (half as many again, at least 2) until the 95% half-width of
+    ``stranded_total`` is within ``precision`` of its mean, or ``max_replications`` ran."""
+    while True:
+        values = [r.metrics["stranded_total"] for r in reps]
+        mean, lo, hi = mean_ci(values)
+        half = (hi - lo) / 2
+        reached = len(values) >= 2 and half <= precision * abs(mean)
+        if reached or len(reps) >= max_replications:
+            return reps, {
+                "metric": "stranded_total",
+                "target_relative_half_width": precision,
+                "achieved_relative_half_width": half / abs(mean) if mean else math.inf,
+                "reached": bool(reached),
+                "replications_needed": len(reps),
+                "max_replications": max_replications,
+            }
+        n = len(reps)
+        reps = reps + batch.run(range(n, n + min(max(2, n // 2), max_replications - n)))
 
 
 @dataclass
@@ -311,7 +367,7 @@ class CompareResult:
 
     def paired_values(self, name: str) -> list[float]:
         """B - A of one metric, per replication."""
-        return [float(rb["metrics"][name] - ra["metrics"][name]) for ra, rb in zip(self.a.replications, self.b.replications)]
+        return [float(rb.metrics[name] - ra.metrics[name]) for ra, rb in zip(self.a.replications, self.b.replications)]
 
     def differences(self, names: Iterable[str] | None = None) -> pd.DataFrame:
         """One row per metric (index ``metric``): ``a_mean``, ``b_mean``, ``difference_mean`` and its
@@ -395,6 +451,8 @@ def compare(
     executor = as_executor(executor)
     ens = as_ensemble(ensemble, a)
     keep = [k for k in ens.keys if value_at(a, k) != value_at(b, k)] if ens else []
+    if ens:
+        ens.check(b, keep)  # both sides' settings checked before either runs
     return CompareResult(
         run(a, replications, seed, executor=executor, progress=progress, ensemble=ens),
         run(b, replications, seed, executor=executor, progress=progress, ensemble=ens, keep=keep),

@@ -1,35 +1,37 @@
 """Parameter sweeps: a grid or a Latin hypercube of points, replications, any Executor.
 
-Each (point, replication) is one task: replication ``r`` of every point draws from the same
-random streams (common random numbers), so differences between points are paired. Tasks run
-on any :class:`concurrent.futures.Executor` (serial, a local process pool, a Dask cluster);
-rows are appended to ``results.csv`` as tasks finish, so memory stays flat and an interrupted
-sweep resumes where it stopped. Results are identical whatever runs them.
+Each (point, replication) is one task of the task engine (:mod:`sim.experiments.tasks`):
+replication ``r`` of every point draws from the same random streams (common random numbers), so
+differences between points are paired. Rows are appended to ``results.csv`` as tasks finish, so
+memory stays flat and an interrupted sweep resumes where it stopped. Results are identical
+whatever runs them (serial, a local process pool, a Dask cluster).
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sim.description.errors import ScenarioError
-from sim.description.loading import load_scenario, read_toml, resolve_path
+from sim.description.loading import load_scenario, resolve_path
 from sim.description.metric_catalog import check_metrics
 from sim.description.overrides import parse_override
 from sim.description.scenario import Scenario
 from sim.experiments.ensemble import Ensemble
+from sim.experiments.identity import scenario_hash
 from sim.experiments.replications import as_executor, make_executor, run_replication
+from sim.experiments.sweep_file import DEFAULT_METRICS, read_sweep_file
+from sim.experiments.tasks import MAX_IN_FLIGHT, Progress, ResultsCsv, TaskFailure, TasksFailed, cell, run_tasks
 from sim.statistics import point_summary
 
 __all__ = [
@@ -45,8 +47,6 @@ __all__ = [
     "validate_sweep",
 ]
 
-LIMITS = {"replications": (1, 100_000), "seed": (0, 2**63 - 1), "samples": (1, 100_000)}
-"""Bounds of a sweep's ``replications``, ``seed`` and ``samples``."""
 MAX_VALUES = 10_000
 """Most values one ``--vary`` range may expand to."""
 MAX_POINTS = 1_000_000
@@ -97,15 +97,21 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
 
 
 def latin_hypercube(ranges: Mapping[str, Sequence[float]], samples: int, seed: int) -> list[dict[str, float]]:
-    """``samples`` points, one in each of ``samples`` equal strata of every range, shuffled.
+    """``samples`` points, one in each of ``samples`` equal strata of every range: SciPy's
+    :class:`~scipy.stats.qmc.LatinHypercube` on a random stream of ``seed``. A range given by two
+    integers yields integers (rounded to the nearest).
 
-    A range given by two integers yields integers (rounded within their stratum)."""
+    The same seed gives the same points; they differ from those of versions before this one, which
+    drew the strata with their own code (the design is the same, the random numbers are not).
+    """
+    from scipy.stats import qmc
+
     gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x1A7])))
+    unit = qmc.LatinHypercube(d=len(ranges), rng=gen).random(samples)
     cols: dict[str, list[Any]] = {}
-    for key, values in ranges.items():
+    for j, (key, values) in enumerate(ranges.items()):
         lo, hi = min(values), max(values)
-        u = (gen.permutation(samples) + gen.random(samples)) / samples
-        x = lo + u * (hi - lo)
+        x = lo + unit[:, j] * (hi - lo)
         integral = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
         cols[key] = [int(round(v)) for v in x] if integral else [float(v) for v in x]
     return [{k: cols[k][i] for k in ranges} for i in range(samples)]
@@ -121,7 +127,7 @@ class SweepSpec:
     seed: int = 0
     samples: int | None = None
     set: dict[str, Any] = field(default_factory=dict)
-    metrics: list[str] = field(default_factory=lambda: ["evacuated_total", "stranded_total"])
+    metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
     base: Scenario | None = None
     """A scenario object to sweep instead of ``scenario_path`` (from the Python API)."""
     metrics_source: str = "metrics"
@@ -174,63 +180,30 @@ class SweepSpec:
 
 
 def load_sweep_file(path: str | Path) -> SweepSpec:
-    """A sweep described in TOML: ``scenario``, ``replications``, ``seed``, ``samples``,
-    ``metrics``, a ``[vary]`` table (lists or ``"START:STOP:STEP"`` strings) and a ``[set]`` table."""
+    """A sweep described in TOML (:class:`~sim.experiments.sweep_file.SweepFile`): ``scenario``,
+    ``replications``, ``seed``, ``samples``, ``metrics``, a ``[vary]`` table (lists or
+    ``"START:STOP:STEP"`` strings) and a ``[set]`` table."""
     p = Path(path)
-    raw = read_toml(p)
-    allowed = {"scenario", "replications", "seed", "samples", "vary", "set", "metrics", "description"}
-    problems = [(k, "unknown key (check the spelling; unknown keys are errors)") for k in raw if k not in allowed]
-    if "scenario" not in raw or not isinstance(raw.get("scenario"), str):
-        problems.append(("scenario", "missing: the scenario file to sweep, relative to this file"))
-    if not isinstance(raw.get("vary"), dict) or not raw.get("vary"):
-        problems.append(("vary", "missing: a table of dotted keys and their values"))
-    for k, (lo, hi) in LIMITS.items():
-        v = raw.get(k)
-        if k in raw and (not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi):
-            problems.append((k, f"must be a whole number from {lo} to {hi:,}"))
-    if "set" in raw and not isinstance(raw["set"], dict):
-        problems.append(("set", "must be a table of dotted keys and values"))
-    for k, v in (raw.get("vary") or {}).items() if isinstance(raw.get("vary"), dict) else ():
-        if not (isinstance(v, str) or isinstance(v, list) and v):
-            problems.append((f"vary.{k}", 'expected a list of values or a "START:STOP:STEP" string'))
-    metrics = raw.get("metrics", ["evacuated_total", "stranded_total"])
-    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
-        problems.append(("metrics", "must be a list of metric names (see `airlift metrics`)"))
-    if problems:
-        raise ScenarioError(str(p), problems)
-    scen = raw["scenario"]
-    scen_path = (p.parent / scen) if not Path(scen).is_absolute() else Path(scen)
+    f = read_sweep_file(p)
+    scen_path = (p.parent / f.scenario) if not Path(f.scenario).is_absolute() else Path(f.scenario)
     if not scen_path.exists():
-        scen_path = resolve_path(scen)
+        scen_path = resolve_path(f.scenario)
     if not scen_path.is_file():
-        raise ScenarioError(str(p), [("scenario", f"scenario file {scen!r} not found (relative to this file, or bundled)")])
+        raise ScenarioError(str(p), [("scenario", f"scenario file {f.scenario!r} not found (relative to this file, or bundled)")])
     vary = {}
-    for k, v in raw["vary"].items():
+    for k, v in f.vary.items():
         try:
             vary[k] = parse_values(k, v)
         except ScenarioError as e:
             raise ScenarioError(str(p), [(f"vary.{f}", m) for f, m in e.problems]) from None
-    return SweepSpec(
-        str(scen_path),
-        vary,
-        raw.get("replications", 5),
-        raw.get("seed", 0),
-        raw.get("samples"),
-        dict(raw.get("set", {})),
-        list(metrics),
-        metrics_source=str(p),
-    )
+    return SweepSpec(str(scen_path), vary, f.replications, f.seed, f.samples, dict(f.set), list(f.metrics), metrics_source=str(p))
 
 
-def _point_task(args: tuple[Scenario, dict[str, Any], int, int]) -> dict[str, float]:
+def _point_task(args: tuple[Scenario, dict[str, Any], int, int]) -> Mapping[str, float]:
     """One (point, replication): the point's scenario is built where the task runs (every point
     was validated, its declared ranges included, before the sweep started)."""
     base, point, seed, replication = args
-    return run_replication(base.with_overrides(point, check_uncertain=False), seed, replication)["metrics"]
-
-
-def scenario_hash(s: Scenario) -> str:
-    return hashlib.sha256(json.dumps(s.model_dump(mode="json", by_alias=True), sort_keys=True).encode()).hexdigest()[:16]
+    return run_replication(base.with_overrides(point, check_uncertain=False), seed, replication).metrics
 
 
 def validate_sweep(spec: SweepSpec) -> Scenario:
@@ -251,46 +224,11 @@ def validate_sweep(spec: SweepSpec) -> Scenario:
     return base
 
 
-def _read_done(path: Path, spec: SweepSpec, points: list[dict[str, Any]]) -> tuple[list[str] | None, set[tuple[int, int]]]:
-    """Header and completed (point, replication) pairs of ``results.csv``, keeping only rows
-    that belong to this sweep: a known point whose values match, a replication in range, the
-    sweep's seed, a number in every metric column, and no duplicate. A torn last line and any
-    other row are removed from the file (their tasks run again)."""
-    if not path.exists():
-        return None, set()
-    lines = path.read_bytes().decode("utf-8", errors="replace").splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines.pop()  # torn by a kill mid-write
+def _task_of_row(spec: SweepSpec, points: list[dict[str, Any]], row: list[str], header: list[str]) -> tuple[int, int] | None:
+    """``(point, replication)`` of a ``results.csv`` row that belongs to this sweep: a known point
+    whose values match, a replication in range, the sweep's seed and a number in every metric
+    column; else ``None`` (the row is dropped and its task runs again)."""
     keys = spec.keys()
-    expected = ["point", *keys, "replication", "seed"]
-    header = next(csv.reader([lines[0]])) if lines else None
-    if header is None or header[: len(expected)] != expected or len(header) == len(expected):
-        if any(line.strip() for line in lines):
-            raise ScenarioError(str(path), [("", "--resume: the header does not match this sweep")])
-        path.unlink()
-        return None, set()
-    assert header is not None
-    done: set[tuple[int, int]] = set()
-    kept = [lines[0]]
-    for line in lines[1:]:
-        row = next(csv.reader([line]), [])
-        pair = _valid_row(row, header, keys, spec, points)
-        if pair is not None and pair not in done:
-            done.add(pair)
-            kept.append(line)
-    if len(kept) != len(lines) or not path.read_bytes().endswith(b"\n"):
-        from sim.outputs.files import atomic_write
-
-        atomic_write(path, lambda fh: fh.writelines(kept))
-    return header, done
-
-
-def _valid_row(
-    row: list[str], header: list[str], keys: list[str], spec: SweepSpec, points: list[dict[str, Any]]
-) -> tuple[int, int] | None:
-    """``(point, replication)`` of a row that belongs to this sweep, else ``None``."""
-    if len(row) != len(header):
-        return None
     try:
         i, r, seed = int(row[0]), int(row[len(keys) + 1]), int(row[len(keys) + 2])
         values = [float(x) for x in row[len(keys) + 3 :]]
@@ -298,14 +236,15 @@ def _valid_row(
         return None
     if not (0 <= i < len(points) and 0 <= r < spec.replications and seed == spec.seed) or not all(map(math.isfinite, values)):
         return None
-    if ["" if points[i].get(k) is None else str(_cell(points[i][k])) for k in keys] != row[1 : len(keys) + 1]:
+    if ["" if points[i].get(k) is None else str(cell(points[i][k])) for k in keys] != row[1 : len(keys) + 1]:
         return None
     return i, r
 
 
 @dataclass
 class SweepResult:
-    """Where a sweep wrote its rows; ``table`` reads them as a DataFrame."""
+    """Where a sweep wrote its rows; ``table`` reads them as a DataFrame. ``failures``: one
+    ``{"point", "replication", "parameters", "error"}`` per task that raised."""
 
     out: Path
     spec: SweepSpec
@@ -316,6 +255,15 @@ class SweepResult:
     @property
     def table(self):  # -> pandas.DataFrame
         return read_results(self.out)
+
+    def raise_failures(self, what: str = "sweep task(s)") -> None:
+        """:class:`~sim.experiments.tasks.TasksFailed` naming the first task that raised, if any did."""
+        if self.failures:
+            named = [
+                TaskFailure(f"point {f['point']} {f['parameters']} replication {f['replication']}", f["error"])
+                for f in self.failures
+            ]
+            raise TasksFailed(named, total=self.ran, what=what)
 
 
 def read_manifest_start(out: str | Path) -> datetime | None:
@@ -334,111 +282,86 @@ def read_results(out: str | Path):  # -> pandas.DataFrame
     return df.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
 
 
+def _manifest(spec: SweepSpec, points: list[dict[str, Any]], base: Scenario) -> dict[str, Any]:
+    from sim._version import __version__
+
+    return {
+        "sweep": spec.definition() | {"points": points},
+        "scenario_hash": scenario_hash(base),
+        "version": __version__,
+        "scenario": base.model_dump(mode="json", by_alias=True),
+    }
+
+
+def _start(out: Path, manifest: dict[str, Any], resume: bool) -> None:
+    """Write ``manifest.json`` into ``out``: a new sweep needs a folder without ``results.csv``; a
+    resumed one, a folder holding the same sweep."""
+    from sim.outputs.files import write_json
+
+    if (out / RESULTS).exists() and not resume:
+        raise ScenarioError(str(out), [("", f"{RESULTS} exists: use --resume to complete it, or another --out")])
+    if resume and (out / MANIFEST).exists():
+        old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        if old.get("sweep") != json.loads(json.dumps(manifest["sweep"])) or old.get("scenario_hash") != manifest["scenario_hash"]:
+            raise ScenarioError(str(out / MANIFEST), [("", "--resume: this folder holds a different sweep")])
+    write_json(out / MANIFEST, manifest)
+
+
 def run_sweep(
     spec: SweepSpec,
     out: str | Path,
     *,
     executor: Executor | None = None,
     resume: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
-    max_in_flight: int = 64,
+    max_in_flight: int = MAX_IN_FLIGHT,
 ) -> SweepResult:
     """Run every missing (point, replication) task, appending one row per task to ``results.csv``.
 
     A task that raises is reported (in ``SweepResult.failures``, with its point and replication)
-    and the others go on; ``resume=True`` runs only the tasks without a row.
+    and the others go on; ``resume=True`` runs only the tasks without a row. The folder is held
+    (:func:`sim.outputs.folders.claim_folder`) from the manifest to the last row: a second sweep
+    or resume of the same folder, in another process, is refused at once (``FolderBusy``, exit 2)
+    instead of appending the same tasks again.
     """
+    from sim.outputs.folders import claim_folder
+
     out = Path(out)
     points = spec.points()
     base = validate_sweep(spec)
-    manifest = {
-        "sweep": spec.definition() | {"points": points},
-        "scenario_hash": scenario_hash(base),
-        "version": _version(),
-        "scenario": base.model_dump(mode="json", by_alias=True),
-    }
-    results = out / RESULTS
-    if results.exists() and not resume:
-        raise ScenarioError(str(out), [("", f"{RESULTS} exists: use --resume to complete it, or another --out")])
-    if resume and (out / MANIFEST).exists():
-        old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        if old.get("sweep") != json.loads(json.dumps(manifest["sweep"])) or old.get("scenario_hash") != manifest["scenario_hash"]:
-            raise ScenarioError(str(out / MANIFEST), [("", "--resume: this folder holds a different sweep")])
-    from sim.outputs.files import write_json
+    with claim_folder(out, "airlift sweep (Python API: run_sweep)", resumable=True):
+        _start(out, _manifest(spec, points, base), resume)
+        results = ResultsCsv(out / RESULTS, ["point", *spec.keys(), "replication", "seed"], partial(_task_of_row, spec, points))
+        done = results.completed()
+        todo = [(i, r) for i in range(len(points)) for r in range(spec.replications) if (i, r) not in done]
+        if on_total:
+            on_total(len(todo))
+        with results:
+            failed = _run_tasks(spec, base, points, todo, results, executor, progress, max_in_flight)
+    failures = [{"point": f.task[0], "replication": f.task[1], "parameters": points[f.task[0]], "error": f.error} for f in failed]
+    return SweepResult(out, spec, failures, ran=len(todo), skipped=len(done))
 
-    write_json(out / MANIFEST, manifest)
-    header, done = _read_done(results, spec, points)
+
+def _run_tasks(
+    spec: SweepSpec,
+    base: Scenario,
+    points: list[dict[str, Any]],
+    todo: list[tuple[int, int]],
+    results: ResultsCsv[tuple[int, int]],
+    executor: Executor | None,
+    progress: Progress | None,
+    max_in_flight: int,
+) -> list[TaskFailure[tuple[int, int]]]:
+    """The ``todo`` tasks on the task engine, each finished one a row of ``results``."""
     keys = spec.keys()
-    tasks = [(i, r) for i in range(len(points)) for r in range(spec.replications) if (i, r) not in done]
-    if on_total:
-        on_total(len(tasks))
-    failures: list[dict[str, Any]] = []
-    fh = open(results, "a", encoding="utf-8", newline="")
-    try:
-        writer = csv.writer(fh, lineterminator="\n")
+    tasks = (((i, r), (base, spec.task_point(points[i], r), spec.seed, r)) for i, r in todo)  # built as they are submitted
 
-        def write(i: int, r: int, metrics: dict[str, float]) -> None:
-            nonlocal header
-            if header is None:
-                header = ["point", *keys, "replication", "seed", *metrics]
-                writer.writerow(header)
-            names = header[len(keys) + 3 :]
-            writer.writerow(
-                [i, *(_cell(points[i].get(k, "")) for k in keys), r, spec.seed, *(_cell(metrics.get(n, "")) for n in names)]
-            )
-            fh.flush()
+    def write(task: tuple[int, int], metrics: Mapping[str, float]) -> None:
+        i, r = task
+        results.write([i, *(points[i].get(k, "") for k in keys), r, spec.seed], metrics)
 
-        def finished(i: int, r: int, fut: Future | None, value: Any = None, error: BaseException | None = None) -> None:
-            if fut is not None:
-                error = fut.exception()
-                value = None if error else fut.result()
-            if error is not None:
-                failures.append(
-                    {"point": i, "replication": r, "parameters": points[i], "error": f"{type(error).__name__}: {error}"}
-                )
-            else:
-                write(i, r, value)
-            if progress:
-                progress(1)
-
-        if executor is None:
-            for i, r in tasks:
-                try:
-                    value = _point_task((base, spec.task_point(points[i], r), spec.seed, r))
-                except Exception as e:  # reported with its parameters; the sweep goes on
-                    finished(i, r, None, error=e)
-                else:
-                    finished(i, r, None, value=value)
-        else:
-            pending: dict[Future, tuple[int, int]] = {}
-            it: Iterator[tuple[int, int]] = iter(tasks)
-            for i, r in itertools.islice(it, max_in_flight):
-                pending[executor.submit(_point_task, (base, spec.task_point(points[i], r), spec.seed, r))] = (i, r)
-            while pending:
-                ready, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in ready:
-                    i, r = pending.pop(fut)
-                    finished(i, r, fut)
-                    nxt = next(it, None)
-                    if nxt is not None:
-                        task = (base, spec.task_point(points[nxt[0]], nxt[1]), spec.seed, nxt[1])
-                        pending[executor.submit(_point_task, task)] = nxt
-    finally:
-        fh.close()
-    return SweepResult(out, spec, failures, ran=len(tasks), skipped=len(done))
-
-
-def _cell(v: Any) -> Any:
-    if isinstance(v, float):
-        return repr(v)
-    return v
-
-
-def _version() -> str:
-    from sim._version import __version__
-
-    return __version__
+    return run_tasks(_point_task, tasks, on_result=write, executor=executor, progress=progress, max_in_flight=max_in_flight)
 
 
 def sweep(
@@ -470,6 +393,5 @@ def sweep(
         spec.ensemble = ensemble if isinstance(ensemble, Ensemble) else load_ensemble(ensemble)
     with tempfile.TemporaryDirectory() as tmp:
         res = run_sweep(spec, Path(out) if out is not None else Path(tmp), executor=as_executor(executor))
-        if res.failures:
-            raise RuntimeError(f"{len(res.failures)} sweep task(s) failed, first: {res.failures[0]}")
+        res.raise_failures()
         return res.table

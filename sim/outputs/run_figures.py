@@ -27,7 +27,9 @@ class RunResult(Protocol):
     """What the run figures need of a result (``sim.experiments.replications.RunResult`` has it)."""
 
     scenario: Scenario
-    replications: list[dict[str, Any]]
+
+    @property
+    def replications(self) -> Sequence[Any]: ...  # sim.experiments.replications.ReplicationResult
 
     @property
     def metrics(self) -> dict[str, dict[str, Any]]: ...
@@ -152,7 +154,7 @@ def band(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _hourly(result: RunResult) -> list[dict[str, Any]]:
-    return [r["hourly"] for r in result.replications]
+    return [r.hourly for r in result.replications]
 
 
 def _band_note(n: int) -> str:
@@ -201,12 +203,12 @@ def cumulative(result: RunResult) -> Figure:
 def _daily_totals(result: RunResult) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
     """Local days, evacuated per day by replication (rows), and mean evacuated per day by operator."""
     reps = result.replications
-    days = [d["date"] for d in reps[0]["daily"]]
-    totals = np.array([[d["evacuated"] for d in r["daily"]] for r in reps], dtype=float)
+    days = [d.date for d in reps[0].daily]
+    totals = np.array([[d.evacuated for d in r.daily] for r in reps], dtype=float)
     ops: dict[str, np.ndarray] = {}
     for r in reps:
-        for i, d in enumerate(r["daily"]):
-            for op, v in d["by_operator"].items():
+        for i, d in enumerate(r.daily):
+            for op, v in d.by_operator.items():
                 ops.setdefault(op, np.zeros(len(days)))[i] += v / len(reps)
     return days, totals, ops
 

@@ -11,9 +11,7 @@ drawn from its tables where they can be; a part that cannot be shown says why.
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
-import json
 import math
 import os
 from collections.abc import Mapping
@@ -27,6 +25,7 @@ from markupsafe import Markup, escape
 from sim.description.errors import ScenarioError
 from sim.description.loading import scenarios_dir
 from sim.description.scenario import Scenario, validate
+from sim.experiments.identity import flat_keys, scenario_hash
 from sim.experiments.replications import HEADLINE as RUN_HEADLINE
 from sim.report.inputs import Manifest, read_checked, read_compare, read_json, read_run
 
@@ -128,11 +127,6 @@ def interval(stats: Mapping[str, Any], n: int) -> str:
     return f"{fmt(lo)} – {fmt(hi)}"
 
 
-def scenario_hash(raw: Mapping[str, Any]) -> str:
-    """The hash ``sweep`` writes in its manifest, of a resolved scenario as saved in JSON."""
-    return hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def _scenario(raw: Mapping[str, Any], source: str) -> Scenario:
     return validate(raw, source)
 
@@ -223,11 +217,11 @@ def _binding(out: Path, s: Scenario) -> list[dict[str, str]]:
         return []
     import pandas as pd
 
-    from sim.experiments.replications import RunResult
+    from sim.experiments.replications import ReplicationResult, RunResult
 
     ts = pd.read_csv(path)
     cols = [c for c in ts.columns if c not in ("replication", "time")]
-    reps = [{"hourly": {c: g[c].to_numpy() for c in cols}} for _, g in ts.groupby("replication", sort=True)]
+    reps = [ReplicationResult({}, (), {c: g[c].to_numpy() for c in cols}) for _, g in ts.groupby("replication", sort=True)]
     table = RunResult(s, 0, reps).limits_by_day()
     causes = [c for c in table.columns if c not in ("binding", "holding_people")]
     rows = []
@@ -237,20 +231,6 @@ def _binding(out: Path, s: Scenario) -> list[dict[str, str]]:
     return rows
 
 
-def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(d, Mapping):
-        out: dict[str, Any] = {}
-        for k, v in d.items():
-            out.update(_flat(v, f"{prefix}{k}."))
-        return out
-    if isinstance(d, list) and d and all(isinstance(x, Mapping) for x in d):
-        out = {}
-        for i, v in enumerate(d):
-            out.update(_flat(v, f"{prefix}{i}."))
-        return out
-    return {prefix[:-1]: d}
-
-
 def _compare(out: Path) -> dict[str, Any]:
     from sim.outputs.compare_figures import compare_differences
 
@@ -258,7 +238,7 @@ def _compare(out: Path) -> dict[str, Any]:
     ra, rb = data["a"]["scenario"], data["b"]["scenario"]
     a, b = _scenario(ra, "compare.json: a"), _scenario(rb, "compare.json: b")
     n = int(data.get("replications", 1))
-    fa, fb = _flat(ra), _flat(rb)
+    fa, fb = flat_keys(ra), flat_keys(rb)
     differs = [{"key": k, "a": fa.get(k, "–"), "b": fb.get(k, "–")} for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k)]
     diffs = data["differences"]
     names = [k for k in HEADLINE if k in diffs] + [k for k in diffs if k.startswith("cohort.") and k.endswith(".stranded")]
