@@ -223,3 +223,35 @@ def test_value_at_reaches_list_elements(small: sim.Scenario) -> None:
     assert value_at(small, "gates.abbey.lanes") == 3
     with pytest.raises(KeyError, match="gates.abbey.lanez"):
         value_at(small, "gates.abbey.lanez")
+
+
+def test_calibrate_and_sensitivity_refuse_a_folder_another_process_writes(tmp_path: Path) -> None:
+    """A second writer (here through the Python API) is refused before it runs or writes anything."""
+    import subprocess
+    import sys
+
+    from sim.analysis.calibration import calibrate
+    from sim.analysis.sensitivity import run_sensitivity
+    from sim.description.targets import Target
+    from sim.description.uncertainty import parameters, parse_ranges
+    from sim.outputs.locks import FolderBusy
+
+    out = tmp_path / "busy"
+    code = (
+        "import sys, time\nfrom pathlib import Path\nfrom sim.outputs.locks import hold\n"
+        f"with hold(Path({str(out)!r}), 'airlift calibrate --resume (the first)'):\n"
+        "    print('held', flush=True)\n    sys.stdin.read()\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        small = sim.load_scenario(SMALL)
+        params = parameters(small, parse_ranges(VARY[:2]))
+        targets = {"evacuated_total": Target(value=3000.0, sd=300.0, source="test")}
+        with pytest.raises(FolderBusy, match=r"in use by another airlift process .*airlift calibrate --resume \(the first\)"):
+            calibrate(small, targets, params, out, budget=16, replications=2, waves=1, resume=True)
+        with pytest.raises(FolderBusy):
+            run_sensitivity(small, "morris", out, vary=parse_ranges(VARY[:2]), trajectories=2, resume=True)
+        assert not out.exists()
+    finally:
+        holder.communicate(input="", timeout=60)

@@ -38,6 +38,16 @@ def test_latin_hypercube_covers_every_stratum_once():
         strata = sorted(int((p[key] - lo) / (hi - lo) * 8) for p in pts)
         assert strata == list(range(8))
     assert pts == sweeps.latin_hypercube({"a": [0.0, 10.0], "b": [100.0, 200.0]}, samples=8, seed=3)
+    assert pts != sweeps.latin_hypercube({"a": [0.0, 10.0], "b": [100.0, 200.0]}, samples=8, seed=4)
+    ints = sweeps.latin_hypercube({"n": [1, 9]}, samples=4, seed=0)
+    assert all(type(p["n"]) is int and 1 <= p["n"] <= 9 for p in ints)
+
+
+def test_a_latin_hypercube_sweep_draws_its_points_from_the_sweep_seed(small_path):
+    def points(seed):
+        return sweeps.SweepSpec(str(small_path), {"security.end": [1.0, 3.0]}, samples=6, seed=seed).points()
+
+    assert points(1) == points(1) and points(1) != points(2)
 
 
 def spec(small_path, **kw):
@@ -155,6 +165,33 @@ def test_sweep_file_and_its_errors(tmp_path, capsys):
     assert spec_.vary["security.end"] == list(range(14, 29)) and spec_.replications == 10
 
 
+def test_a_sweep_file_is_checked_field_by_field(small_path, tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(f'scenario = "{small_path}"\nsamples = 0\nset = 3\ndescription = 5\nmetrics = [1]\n[vary]\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as e:
+        sweeps.load_sweep_file(f)
+    assert e.value.source == str(f)
+    assert dict(e.value.problems) == {
+        "vary": "missing: a table of dotted keys and their values",
+        "samples": "must be a whole number from 1 to 100,000",
+        "set": "must be a table of dotted keys and values",
+        "metrics": "must be a list of metric names (see `airlift metrics`)",
+        "description": "must be a string",
+    }
+    f.write_text(f'scenario = "{small_path}"\n[vary]\n"security.end" = []\n"gates.abbey.lanes" = "2,4"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as e:
+        sweeps.load_sweep_file(f)
+    assert e.value.problems == [("vary.security.end", 'expected a list of values or a "START:STOP:STEP" string')]
+    f.write_text(f'scenario = "{small_path}"\nseed = 3\n[vary]\n"gates.abbey.lanes" = "2:6:2"\n', encoding="utf-8")
+    spec = sweeps.load_sweep_file(f)
+    assert (spec.vary, spec.seed, spec.replications, spec.metrics) == (
+        {"gates.abbey.lanes": [2, 4, 6]},
+        3,
+        5,
+        ["evacuated_total", "stranded_total"],
+    )
+
+
 def test_latin_hypercube_sweep_from_the_cli(small_path, tmp_path):
     out = tmp_path / "lhs"
     argv = [
@@ -223,6 +260,40 @@ def test_sweep_tasks_skip_only_the_declared_ranges_check(monkeypatch: pytest.Mon
     assert len(calls) == 1 and lanes.gates["abbey"].lanes == 5
     with pytest.raises(ScenarioError, match="gates.abbey.lanes"):
         kabul.with_overrides({"gates.abbey.lanes": -1}, check_uncertain=False)  # the scenario itself is still checked
-    monkeypatch.setattr(sweeps, "run_replication", lambda s, seed, r: ReplicationResult({"lanes": s.gates["abbey"].lanes}, (), {}))
+    monkeypatch.setattr(
+        sweeps, "run_replication", lambda s, seed, r: ReplicationResult({"lanes": s.gates["abbey"].lanes}, (), {})
+    )
     assert sweeps._point_task((kabul, {"gates.abbey.lanes": 7}, 0, 0)) == {"lanes": 7}
     assert len(calls) == 1
+
+
+@pytest.mark.slow
+def test_two_resumes_of_one_folder_at_once_never_both_append(small_path, tmp_path):
+    """The second of two simultaneous resumes (here through the Python API, which the command line
+    wraps) is refused at once; the first completes the table, each task exactly once."""
+    out = tmp_path / "shared"
+    code = (
+        "import sys\n"
+        "from sim.description.errors import ScenarioError\n"
+        "from sim.experiments import sweeps\n"
+        f"spec = sweeps.SweepSpec({str(small_path)!r}, {{'security.end': [1.0, 1.5, 2.0], 'gates.abbey.lanes': [1, 2, 3, 4]}},"
+        " replications=11, seed=2)\n"
+        "try:\n"
+        f"    sweeps.run_sweep(spec, {str(out)!r}, resume=True)\n"
+        "except ScenarioError as e:\n"
+        "    print(e, file=sys.stderr)\n"
+        "    sys.exit(2)\n"
+    )
+    first = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and first.poll() is None:
+        results = out / "results.csv"
+        if results.exists() and results.read_text().count("\n") > 3:
+            break
+        time.sleep(0.02)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    _, first_err = first.communicate(timeout=120)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 2 and "in use by another airlift process" in second.stderr, second.stderr
+    table = sorted_table(out)
+    assert len(table) == 12 * 11 and not table.duplicated(["point", "replication"]).any()
