@@ -7,6 +7,7 @@ The public API, the same functions the ``airlift`` command uses::
     s2 = s.with_overrides({"security.end": 20})   # a validated copy, dotted names
     r = sim.run(s2, replications=10, seed=1)      # RunResult: .metrics, .summary(), .timeseries(), .figures()
     c = sim.compare(s, s2, replications=10)        # c.differences(): DataFrame of paired differences
+    one = sim.run_replication(s, 1, 0)            # ReplicationResult: .metrics, .daily, .hourly
     df = sim.sweep(s, {"security.end": [15, 17, 19]}, replications=5)   # DataFrame, one row per task
     sim.point_summary(df, ["security.end"], "stranded_total")            # mean and 95% interval per point
     sim.capacity_curve(df, "security.end")         # marginal gains, where it flattens; .figure()
@@ -29,7 +30,7 @@ from sim.description.errors import ScenarioError
 from sim.description.loading import load_scenario
 from sim.description.scenario import Scenario
 from sim.description.uncertainty import parameters as uncertain_parameters
-from sim.experiments.replications import CompareResult, RunResult, compare, run, run_replication
+from sim.experiments.replications import CompareResult, ReplicationResult, RunResult, compare, run, run_replication
 from sim.experiments.sweeps import sweep
 from sim.statistics import point_summary
 
@@ -44,6 +45,7 @@ __all__ = [
     "load_scenario",
     "run",
     "run_replication",
+    "ReplicationResult",
     "RunResult",
     "compare",
     "CompareResult",
