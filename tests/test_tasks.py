@@ -160,3 +160,20 @@ def test_a_replication_result_is_typed_frozen_and_picklable(small):
         r.metrics = {}  # type: ignore[misc]
     assert pickle.loads(pickle.dumps(r)) == r
     assert r != run_replication(small, 2, 0)
+
+
+def test_a_batch_of_requests_runs_paired_replications_on_one_engine_pass(small):
+    from sim.experiments.ensemble import Ensemble
+    from sim.experiments.replications import run_batch
+
+    more = {"gates.abbey.lanes": 6}
+    ticks: list[int] = []
+    out = run_batch(small, [({}, range(2)), (more, range(1, 3))], seed=4, progress=ticks.append)
+    assert out[0] == [run_replication(small, 4, r).metrics for r in range(2)]
+    assert out[1] == [run_replication(small.with_overrides(more), 4, r).metrics for r in (1, 2)]
+    assert len(ticks) == 4
+    ens = Ensemble(({"gates.abbey.lanes": 2, "fleets.us_c17.count": 2}, {"gates.abbey.lanes": 3, "fleets.us_c17.count": 5}))
+    (spread,) = run_batch(small, [(more, range(2))], seed=4, ensemble=ens)  # the request's lanes win over the setting's
+    assert spread[1] == run_replication(small.with_overrides({"fleets.us_c17.count": 5, **more}), 4, 1).metrics
+    with pytest.raises(ScenarioError, match=r"request 1 \(\{'gates.abbey.lanes': -1\}\)"):
+        run_batch(small, [({}, range(1)), ({"gates.abbey.lanes": -1}, range(1))])

@@ -10,7 +10,7 @@ results are identical whatever runs them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +37,7 @@ __all__ = [
     "run",
     "compare",
     "CompareResult",
+    "run_batch",
     "aggregate",
     "make_executor",
     "as_executor",
@@ -353,6 +354,50 @@ def _until_precise(
             }
         n = len(reps)
         reps = reps + batch.run(range(n, n + min(max(2, n // 2), max_replications - n)))
+
+
+def _metrics_task(args: tuple[Scenario, Mapping[str, Any], int, int]) -> Mapping[str, float]:
+    """One replication of ``base`` with ``overrides`` (validated before the batch started), built
+    where the task runs; only its metrics travel back."""
+    base, overrides, seed, replication = args
+    scenario = base.with_overrides(overrides, check_uncertain=False) if overrides else base
+    return run_replication(scenario, seed, replication).metrics
+
+
+def run_batch(
+    scenario: Scenario,
+    requests: Sequence[tuple[Mapping[str, Any], range]],
+    seed: int = 0,
+    *,
+    executor: ExecutorLike | None = None,
+    progress: Progress | None = None,
+    ensemble: Ensemble | None = None,
+) -> list[list[Mapping[str, float]]]:
+    """The metrics of replications ``rs`` of ``scenario`` with each request's ``(overrides, rs)``,
+    all on one pass of the task engine (what a search over candidate settings, such as a
+    planning search, evaluates). Replication ``r`` draws the same random streams in every request
+    (common random numbers); with ``ensemble`` it runs setting ``r mod K``, the request's
+    overrides winning. Every request is validated before anything runs;
+    :class:`~sim.experiments.tasks.TasksFailed` names the first replication that raised."""
+    for i, (overrides, _) in enumerate(requests):
+        if overrides:
+            scenario.with_overrides(overrides, source=f"request {i} ({dict(overrides)})")
+    if ensemble is not None:
+        ensemble.check(scenario, [k for overrides, _ in requests for k in overrides])
+
+    def over(overrides: Mapping[str, Any], r: int) -> dict[str, Any]:
+        setting = ensemble.settings[ensemble.setting_of(r)] if ensemble is not None else {}
+        return {**setting, **overrides}
+
+    tasks = [((i, r), (scenario, over(o, r), seed, r)) for i, (o, rs) in enumerate(requests) for r in rs]
+    done = collect(
+        _metrics_task,
+        tasks,
+        executor=as_executor(executor),
+        progress=progress,
+        describe=lambda key: f"replication {key[1]} of request {key[0]} ({dict(requests[key[0]][0])})",
+    )
+    return [[done[(i, r)] for r in rs] for i, (_, rs) in enumerate(requests)]
 
 
 @dataclass
