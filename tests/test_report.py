@@ -107,6 +107,146 @@ def test_the_run_report_lists_the_reference_assumptions(tmp_path: Path) -> None:
     assert any(n.key == "airfield.holding_capacity_people" and "thousands waited inside" in n.note for n in notes)
 
 
+# -- folders that were tampered with, mixed or foreign: refused with exit 2, never a traceback ------
+
+DEEP = 100_000
+
+
+def _edit(change: Any) -> Any:
+    """A change of a real summary: ``change(data)`` edits the parsed JSON in place."""
+
+    def text(data: dict[str, Any]) -> str:
+        change(data)
+        return json.dumps(data)
+
+    return text
+
+
+def _without(key: str) -> Any:
+    return _edit(lambda d: d.pop(key))
+
+
+def _set(key: str, value: Any) -> Any:
+    return _edit(lambda d: d.__setitem__(key, value))
+
+
+def _metric(value: Any) -> Any:
+    return _edit(lambda d: d["metrics"].__setitem__("evacuated_total", value))
+
+
+SUMMARIES: dict[str, Any] = {
+    "empty": lambda d: "",
+    "truncated": lambda d: json.dumps(d)[: len(json.dumps(d)) // 2],
+    "not JSON": lambda d: "summary of the run: all fine",
+    "not UTF-8": lambda d: b"\xff\xfe{\x00}",
+    "a list": lambda d: "[]",
+    "null": lambda d: "null",
+    "a string": lambda d: '"summary"',
+    "a number": lambda d: "42",
+    "true": lambda d: "true",
+    "deep list": lambda d: "[" * DEEP + "]" * DEEP,
+    "deep field": lambda d: '{"scenario": ' + '{"a": ' * DEEP + "1" + "}" * (DEEP + 1),
+    **{f"no {key}": _without(key) for key in ("scenario", "metrics", "seed", "replications", "version", "run_id", "files")},
+    "seed as text": _set("seed", "0"),
+    "seed a fraction": _set("seed", 1.5),
+    "no replications": _set("replications", 0),
+    "replications as text": _set("replications", "3"),
+    "replications a boolean": _set("replications", True),
+    "version a number": _set("version", 1),
+    "metrics a list": _set("metrics", []),
+    "a metric a number": _metric(5),
+    "a mean as text": _metric({"mean": "many", "ci95_low": 1.0, "ci95_high": 2.0}),
+    "a metric without mean": _metric({"ci95_low": 1.0}),
+    "scenario a list": _set("scenario", []),
+    "scenario not a scenario": _edit(lambda d: d["scenario"].__setitem__("security", "always")),
+    "command a number": _set("command", 5),
+    "overrides a list": _set("overrides", []),
+    "scenario_file a number": _set("scenario_file", 5),
+    "files a list": _set("files", []),
+    "files outside the folder": _set("files", {"../../etc/passwd": "sha256:00"}),
+    "a digest a number": _edit(lambda d: d["files"].__setitem__("timeseries.csv", 5)),
+    "run_id null": _set("run_id", None),
+}
+
+
+@pytest.fixture
+def copy_of(folders: dict[str, Path], tmp_path: Path) -> Any:
+    def copy(kind: str) -> Path:
+        target = tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(folders[kind], target)
+        (target / "report.html").unlink(missing_ok=True)
+        return target
+
+    return copy
+
+
+def _refused(folder: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip(), err
+    assert not (folder / "report.html").exists()
+    return err
+
+
+@pytest.mark.parametrize("variant", list(SUMMARIES))
+def test_a_tampered_summary_is_refused_naming_the_file(variant: str, copy_of: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = copy_of("single")
+    path = folder / "summary.json"
+    tampered = SUMMARIES[variant](json.loads(path.read_text(encoding="utf-8")))
+    path.write_bytes(tampered if isinstance(tampered, bytes) else tampered.encode("utf-8"))
+    err = _refused(folder, capsys)
+    assert str(path) in err, err
+
+
+def test_files_from_another_run_are_refused(folders: dict[str, Path], copy_of: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """The rerun of issue 18: a stale timeseries.csv, a plot left over, a plot missing, another run's summary."""
+    folder = copy_of("single")
+    shutil.copy(folders["run"] / "timeseries.csv", folder / "timeseries.csv")
+    assert "timeseries.csv: not the file the run of summary.json wrote" in _refused(folder, capsys)
+    folder = copy_of("single")
+    shutil.copy(folders["run"] / "limits_by_day.png", folder / "old_plot.png")
+    (folder / "published.png").unlink(missing_ok=True)
+    assert "old_plot.png: not written by the run of summary.json" in _refused(folder, capsys)
+    folder = copy_of("single")
+    (folder / "limits_by_day.png").unlink()
+    assert "limits_by_day.png: listed by summary.json but missing" in _refused(folder, capsys)
+    folder = copy_of("single")
+    shutil.copy(folders["run"] / "summary.json", folder / "summary.json")
+    assert "the folder mixes runs" in _refused(folder, capsys)
+
+
+def test_a_tampered_comparison_or_sweep_is_refused(copy_of: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = copy_of("compare")
+    (folder / "compare.json").write_text("[]", encoding="utf-8")
+    assert f"{folder / 'compare.json'}: an array, not an object" in _refused(folder, capsys)
+    folder = copy_of("compare")
+    (folder / "differences.csv").write_text("metric,a_mean\nx,1\n", encoding="utf-8")
+    assert "differences.csv: not the file the run of compare.json wrote" in _refused(folder, capsys)
+    folder = copy_of("sweep")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["sweep"]["vary"] = "security.end"
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert f"{folder / 'manifest.json'}: sweep.vary: Input should be a valid dictionary" in _refused(folder, capsys)
+    folder = copy_of("sweep")
+    (folder / "results.csv").write_text("not,a,sweep\n1,2,3\n", encoding="utf-8")
+    assert f"{folder / 'results.csv'}: not a table airlift wrote" in _refused(folder, capsys)
+
+
+def test_report_on_a_read_only_folder_is_bad_input(
+    copy_of: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = copy_of("single")
+    folder.chmod(0o555)
+    if os.geteuid() == 0:  # root may write anywhere: let the folder look as it would to any user
+        can = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode, **kw: not (Path(p) == folder and mode & os.W_OK) and can(p, mode, **kw))
+    try:
+        err = _refused(folder, capsys)
+    finally:
+        folder.chmod(0o755)
+    assert err.startswith(f"{folder}: read-only: report.html cannot be written here")
+
+
 # -- in a real browser ----------------------------------------------------------------------------
 
 

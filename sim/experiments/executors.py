@@ -73,16 +73,17 @@ def as_executor(executor: ExecutorLike | None) -> Executor | None:
 
 def dask_timeout(seconds: float | None = None) -> float:
     """``seconds``, else ``AIRLIFT_DASK_TIMEOUT`` from the environment, else 30; a positive number."""
+    given: object = seconds
     if seconds is None:
-        text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
-        if not text:
+        given = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+        if not given:
             return DEFAULT_TIMEOUT
         try:
-            seconds = float(text)
+            seconds = float(str(given))
         except ValueError:
             seconds = math.nan
     if not (math.isfinite(seconds) and seconds > 0):
-        raise ScenarioError(TIMEOUT_VARIABLE, [("", f"{seconds!r} is not a positive number of seconds (e.g. 30)")])
+        raise ScenarioError(TIMEOUT_VARIABLE, [("", f"{given!r} is not a positive number of seconds (e.g. 30)")])
     return seconds
 
 
@@ -284,9 +285,10 @@ class _WatchedExecutor(Executor):
 
 @contextlib.contextmanager
 def _quiet_dask() -> Iterator[None]:
-    """Dask's own log lines (tracebacks of lost connections) are not shown: failures are reported
-    once, as :class:`DaskUnavailable`."""
-    names = ["distributed", *(n for n in logging.root.manager.loggerDict if n.startswith("distributed."))]
+    """Dask's own log lines (tracebacks of lost connections, from Dask and the tornado loop under it)
+    are not shown: failures are reported once, as :class:`DaskUnavailable`."""
+    roots = ("distributed", "tornado")  # tornado runs Dask's connections and logs their failures too
+    names = [*roots, *(n for n in logging.root.manager.loggerDict if n.startswith(tuple(f"{r}." for r in roots)))]
     levels = {name: logging.getLogger(name).level for name in names}
     for name in names:
         logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -300,10 +302,13 @@ def _quiet_dask() -> Iterator[None]:
 @contextlib.contextmanager
 def _watched(client: Any, address: str, timeout: float) -> Iterator[Executor]:
     """Serve ``client`` through a watched Executor; a failure it detects ends the block as one
-    :class:`DaskUnavailable` (whatever the waiting code raised: a cancelled future, usually)."""
+    :class:`DaskUnavailable`, whether the waiting code raised (a cancelled future, usually) or
+    counted the cancelled tasks as failures and returned."""
     executor = _WatchedExecutor(client, address, timeout)
     try:
         yield executor
+        if executor.broken is not None:  # the caller counted the cancelled tasks as failed ones and went on
+            raise executor.broken
     except BaseException:
         if executor.broken is not None:
             raise executor.broken from None

@@ -6,14 +6,16 @@ A run or a comparison is built in a new folder that replaces its ``--out`` whole
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
+
+from sim.outputs.folders import claim_folder, current_umask, replacing, seal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,7 +28,7 @@ __all__ = [
     "write_table",
     "write_run",
     "save_png",
-    "current_umask",
+    "run_id",
     "TableFormat",
     "FORMATS",
     "read_metadata",
@@ -35,8 +37,6 @@ __all__ = [
 
 TableFormat = Literal["csv", "parquet"]
 FORMATS: tuple[TableFormat, ...] = ("csv", "parquet")
-
-_UMASK_LOCK = threading.Lock()
 
 
 def atomic_write(path: Path, write: Callable[[IO[Any]], None], binary: bool = False) -> None:
@@ -66,14 +66,6 @@ def _write_then_rename(fd: int, tmp: str, path: Path, write: Callable[[IO[Any]],
     os.replace(tmp, path)
 
 
-def current_umask() -> int:
-    """The process umask (read by setting it and putting it back: there is no getter)."""
-    with _UMASK_LOCK:
-        mask = os.umask(0o022)
-        os.umask(mask)
-    return mask
-
-
 def json_ready(obj: Any) -> Any:
     """``obj`` with every non-finite float as ``None`` (JSON has no NaN or infinity)."""
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -83,6 +75,12 @@ def json_ready(obj: Any) -> Any:
     if isinstance(obj, list | tuple):
         return [json_ready(v) for v in obj]
     return obj
+
+
+def run_id(summary: dict[str, Any]) -> str:
+    """The identity of a run: a digest of its summary (identical runs share it)."""
+    text = json.dumps(json_ready(summary), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -168,8 +166,6 @@ def write_run(
     folder that then replaces ``out`` whole (``extra``: more fields of the summary, e.g. the
     command line). The summary carries the run's identity (``run_id``) and the digest of every
     other file (``files``): ``airlift report`` refuses a folder whose files do not match."""
-    from sim.outputs.folders import claim_folder, replacing, run_id, seal
-
     out = Path(out)
     summary = result.summary()
     identity = run_id(summary)
@@ -190,7 +186,6 @@ def write_compare(
     of a paired comparison into a new folder that then replaces ``out`` whole; ``compare.json``
     carries the identity and file digests as ``summary.json`` does (:func:`write_run`)."""
     from sim._version import __version__
-    from sim.outputs.folders import claim_folder, replacing, run_id, seal
 
     out = Path(out)
     summary = result.summary()

@@ -12,14 +12,13 @@ import contextlib
 import ctypes
 import errno
 import hashlib
-import json
 import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from sim.description.errors import ScenarioError
 from sim.outputs.locks import hold
@@ -30,7 +29,7 @@ __all__ = [
     "claim_folder",
     "replacing",
     "remove_leftovers",
-    "run_id",
+    "current_umask",
     "seal",
     "check_seal",
     "RUN_ARTEFACTS",
@@ -42,10 +41,14 @@ _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 """What :func:`sim.outputs.files.atomic_write` names a file before renaming it into place."""
 _WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_UMASK_LOCK = threading.Lock()
 
 
 class OutputError(OSError):
     """A write that failed (a full disk, a lost permission): its text names the path and what to do."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
 
 
 def check_usable(out: Path, option: str = "--out") -> None:
@@ -162,10 +165,14 @@ def replacing(out: Path) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
     try:
-        os.chmod(stage, 0o777 & ~_umask())
+        os.chmod(stage, 0o777 & ~current_umask())
         yield stage
         _sync(stage)
         _swap_in(stage, out)
+    except OSError as e:  # name the file where it was going, not where it was built
+        if e.filename and str(e.filename).startswith(f"{stage}{os.sep}"):
+            raise OSError(e.errno, e.strerror, f"{out}{str(e.filename)[len(str(stage)) :]}") from e
+        raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)  # the new folder if the block failed, else the old one
 
@@ -210,18 +217,12 @@ def _sync(folder: Path) -> None:
             os.close(fd)
 
 
-def _umask() -> int:
-    from sim.outputs.files import current_umask
-
-    return current_umask()
-
-
-def run_id(summary: Mapping[str, Any]) -> str:
-    """The identity of a run: a digest of its summary (identical runs share it)."""
-    from sim.outputs.files import json_ready
-
-    text = json.dumps(json_ready(summary), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+def current_umask() -> int:
+    """The process umask (read by setting it and putting it back: there is no getter)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def _digest(path: Path) -> str:
@@ -252,5 +253,5 @@ def check_seal(folder: Path, summary_name: str, files: Mapping[str, str]) -> Non
         if path.name not in files and path.name not in (summary_name, "report.html") and RUN_ARTEFACTS.match(path.name):
             problems.append((path.name, f"not written by the run of {summary_name}"))
     if problems:
-        problems.append(("", "the folder mixes runs: run the command again into an empty --out"))
+        problems.append(("", "the folder mixes runs: run the command again to write it whole"))
         raise ScenarioError(str(folder), problems)

@@ -132,13 +132,20 @@ def read_checked(path: Path, model: type[Model]) -> tuple[dict[str, Any], Model]
     return data, checked
 
 
+_JSON_TYPES = {"dict": "an object", "list": "an array", "str": "a string", "int": "a number", "float": "a number"}
+
+
 def _message(err: Any) -> str:
+    """Pydantic's message, with what was found in JSON's words."""
     if err["type"] == "missing":
         return "missing"
     if err["type"] == "string_pattern_mismatch":
         return "not a file name of this folder"
     got = err.get("input")
-    return f"{err['msg']} (found {type(got).__name__ if got is not None else 'null'})"
+    found = "null" if got is None else "a boolean" if isinstance(got, bool) else _JSON_TYPES.get(type(got).__name__, "a value")
+    if err["type"] == "model_type":
+        return f"{found}, not an object"
+    return f"{err['msg']} (found {found})"
 
 
 def read_run(out: Path) -> dict[str, Any]:
