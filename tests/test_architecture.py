@@ -170,10 +170,6 @@ def test_cli_holds_no_model_logic():
         assert not any(m.startswith("sim.model") or m == "simpy" for m in imports_of(path)), path.name
 
 
-import pytest  # noqa: E402
-
-
-@pytest.mark.xfail(strict=True, reason="the long functions are being split in this round of work")
 def test_functions_fit_on_a_screen():
     """No function over 60 lines, unless its first docstring line or the line above it says why (``# long: ...``)."""
     long = []
