@@ -29,13 +29,29 @@ from typing import Any
 
 from sim.description.errors import ScenarioError
 
-__all__ = ["Lever", "Candidate", "Plan", "Evaluate", "parse_lever", "parse_cost", "plan", "binomial_bounds"]
+__all__ = [
+    "Lever",
+    "Candidate",
+    "Plan",
+    "Evaluate",
+    "parse_lever",
+    "parse_cost",
+    "plan",
+    "binomial_bounds",
+    "looks",
+    "DEFAULT_FIRST",
+    "DEFAULT_MOST",
+]
 
 Evaluate = Callable[[Sequence[tuple[Mapping[str, float], range]]], list[list[bool]]]
 """Runs, for each ``(lever values, replication indices)``, those replications and says for each
 whether every goal held."""
 
 MAX_CANDIDATES = 10_000
+DEFAULT_FIRST = 20
+"""Replications every candidate is screened with (``airlift plan -n``)."""
+DEFAULT_MOST = 320
+"""Most replications one candidate gets (``airlift plan --max-replications``): the screen doubled four times."""
 _LEVER = re.compile(r"^\s*([^=\s]+)\s*=\s*([^.:\s]+(?:\.\d+)?)\s*\.\.\s*([^:\s]+)\s*(?::\s*(\S+))?\s*$")
 
 
@@ -141,11 +157,27 @@ class Plan:
     levers: list[Lever]
     candidates: list[Candidate]
     choice: Candidate | None
+    first: int = 0
+    """Replications every candidate was screened with."""
+    most: int = 0
+    """Most replications any candidate could get (the budget per candidate)."""
+
+    @property
+    def looks(self) -> int:
+        """How many times a candidate can be judged: the screen, then each doubling up to :attr:`most`."""
+        return looks(self.first, self.most)
+
+    @property
+    def replications(self) -> int:
+        """Replications run in all, over every candidate."""
+        return sum(c.replications for c in self.candidates)
 
     @property
     def best(self) -> Candidate:
-        """The candidate with the highest lower bound (what an impossible goal reached at best)."""
-        return max(self.candidates, key=lambda c: (c.lower, c.probability, -c.cost))
+        """The candidate with the highest lower bound (what an impossible goal reached at best); among
+        equals the one with the higher estimate, then the one run more, then the dearer (when none
+        succeeded at all, the most generous lever values say the most: even they reach nothing)."""
+        return max(self.candidates, key=lambda c: (c.lower, c.probability, c.replications, c.cost))
 
     def front(self) -> list[Candidate]:
         """The cost–probability Pareto front: no other candidate is as cheap and more likely."""
@@ -190,8 +222,8 @@ def plan(
     probability: float,
     evaluate: Evaluate,
     *,
-    first: int = 20,
-    most: int = 320,
+    first: int = DEFAULT_FIRST,
+    most: int = DEFAULT_MOST,
     confidence: float = 0.95,
     block: int = 1,
 ) -> Plan:
@@ -203,8 +235,7 @@ def plan(
     if not 0 < probability < 1:
         raise ScenarioError("--probability", [("", f"{probability} is not strictly between 0 and 1")])
     first, most = _blocks(first, block), max(_blocks(most, block), _blocks(first, block))
-    looks = 1 + max(0, math.ceil(math.log2(most / first)))
-    alpha = (1 - confidence) / looks
+    alpha = (1 - confidence) / looks(first, most)
     candidates = _candidates(levers)
     _run(evaluate, [(c, first) for c in candidates])
     for c in candidates:
@@ -217,7 +248,12 @@ def plan(
         if c.verdict == "met":
             choice = c
             break
-    return Plan(probability, confidence, list(levers), candidates, choice)
+    return Plan(probability, confidence, list(levers), candidates, choice, first, most)
+
+
+def looks(first: int, most: int) -> int:
+    """Looks at one candidate: the screen of ``first`` replications, then one per doubling up to ``most``."""
+    return 1 + max(0, math.ceil(math.log2(most / first))) if first > 0 else 1
 
 
 def _blocks(count: int, block: int) -> int:
