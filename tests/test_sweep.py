@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import subprocess
 import sys
@@ -297,3 +298,39 @@ def test_two_resumes_of_one_folder_at_once_never_both_append(small_path, tmp_pat
     assert second.returncode == 2 and "in use by another airlift process" in second.stderr, second.stderr
     table = sorted_table(out)
     assert len(table) == 12 * 11 and not table.duplicated(["point", "replication"]).any()
+
+
+# -- what a captured sweep prints ------------------------------------------------------------------
+
+
+def test_captured_output_holds_no_progress_bar(small_path, tmp_path):
+    """stdout and stderr into one pipe (a log, a CI job): no bar, no carriage return, the summary
+    header starts its own line."""
+    argv = ["sweep", str(small_path), "--vary", "security.end=1,1.5", "-n", "1", "--no-plots", "--out", str(tmp_path / "o")]
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", *argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout
+    assert "\r" not in done.stdout and "%|" not in done.stdout, done.stdout
+    assert done.stdout.startswith("sweep over security.end: 2 points x 1 replications"), done.stdout
+
+
+class _Stream(io.StringIO):
+    def __init__(self, terminal: bool):
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_progress_bar_shows_only_on_a_terminal(monkeypatch, terminal):
+    from sim.cli.printing import Progress
+
+    stream = _Stream(terminal)
+    monkeypatch.setattr(sys, "stderr", stream)
+    with Progress("replications", "rep", leave=False) as bar:
+        bar.start(3)
+        bar.update(3)
+    assert ("replications" in stream.getvalue()) is terminal

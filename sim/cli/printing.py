@@ -48,7 +48,10 @@ def mean_and_interval(stats: dict[str, Any]) -> str:
 
 class Progress:
     """A progress bar on stderr, opened once the total is known (``start``), closed on leaving the ``with``
-    block. ``start`` again closes the bar before (one bar per wave). Options are tqdm's."""
+    block. ``start`` again closes the bar before (one bar per wave). Options are tqdm's.
+
+    Only a terminal shows it: when stderr goes to a file or a pipe (a log, a CI job, output captured
+    with stdout) nothing is written, so the bar's carriage returns never run into what is printed next."""
 
     def __init__(self, label: str, unit: str, **options: Any) -> None:
         self.label = label
@@ -60,7 +63,8 @@ class Progress:
         from tqdm import tqdm
 
         self.close()
-        self._bar = tqdm(total=total, desc=label or self.label, unit=self.unit, file=sys.stderr, **self.options)
+        options = {"disable": not _is_terminal(sys.stderr), **self.options}
+        self._bar = tqdm(total=total, desc=label or self.label, unit=self.unit, file=sys.stderr, **options)
 
     def update(self, n: int) -> None:
         if self._bar is not None:
@@ -69,9 +73,18 @@ class Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+            self._bar = None
 
     def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         self.close()
+
+
+def _is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (a closed or replaced stream without ``isatty`` is not)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
