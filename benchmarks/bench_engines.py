@@ -1,14 +1,19 @@
-"""Benchmark: this engine against an earlier one (default: commit e01af24), side by side.
+"""Benchmark: this engine against an earlier one (default: commit fdc83a6), side by side.
 
-    python benchmarks/bench_engines.py [--rev e01af24] [--pairs 5] [--repeat 2] [--scales 1,4,10]
+    python benchmarks/bench_engines.py [--rev fdc83a6] [--pairs 5] [--repeat 2] [--scales 1,4,10]
 
 The earlier engine is the source tree of ``--rev`` (extracted with ``git archive``), run with the
 same interpreter and libraries. Each measurement is a fresh process running ``--repeat``
 replications of the reference scenario scaled whole (people and every capacity) after one
 warm-up replication; the two engines alternate, in alternating order, ``--pairs`` times, so that
-the load of a shared machine falls on both alike. Reports the median seconds per replication of
-each (wall clock and CPU time of the process: on a shared machine CPU time is the steadier), the
-median of the per-pair ratios, the perimeter's events, and peak memory (max RSS).
+the load of a shared machine falls on both alike. Reports, per engine, the median seconds of a
+replication (wall clock, and CPU time of the process: on a shared machine CPU time is the
+steadier), and the CPU time of its run split in two: the people on the ground (the perimeter's
+compiled loop and the families' draws it asks for, i.e. the time inside
+``Perimeter.advance_to``) and the rest, the aircraft side (SimPy, the aircraft, the holding
+area's Python side, the hourly recorder); each with the median of the per-pair ratios. Then the
+events of a replication (SimPy's, counted in one more replication after the timed ones, and the
+perimeter's own) and peak memory (max RSS).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.append(sys.argv[3])
 import sim
+from sim.model.perimeter import Perimeter
 from sim.model.world import World
 from scaling import scaled
 try:  # as sim.experiments.replications.run_replication runs a world, where the engine has it
@@ -39,25 +45,48 @@ try:
     reuse_freed_memory()
 except ImportError:
     pass
+inside = [0.0]  # CPU seconds inside the perimeter (its compiled loop and the draws it asks for)
+advance_to = Perimeter.advance_to
+def timed_advance_to(self, t, clock=time.process_time):
+    c = clock()
+    advance_to(self, t)
+    inside[0] += clock() - c
+Perimeter.advance_to = timed_advance_to
 k, repeat = float(sys.argv[1]), int(sys.argv[2])
 s = sim.load_scenario()
 if k != 1:
     s = scaled(s, k)
-times, cpu = [], []
+times, cpu, perimeter, aircraft = [], [], [], []
 for r in range(repeat + 1):
     t, c = time.perf_counter(), time.process_time()
     with paused_collector():
         w = World(s, 1, r)
+        inside[0], c_run = 0.0, time.process_time()
         w.run()
+        run = time.process_time() - c_run
         w.summary()
         events, people = w.perimeter.events, w.population.people()
         del w
     if r:  # the first replication warms up (imports, compiled code loaded from its cache)
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
-print(json.dumps({"times": times, "cpu": cpu, "events": events, "people": people,
+        perimeter.append(inside[0])
+        aircraft.append(run - inside[0])
+with paused_collector():  # one more, untimed: SimPy's events, counted as they are processed
+    w = World(s, 1, repeat + 1)
+    steps, step = [0], w.env.step
+    def counted():
+        steps[0] += 1
+        step()
+    w.env.step = counted
+    w.run()
+    del w
+print(json.dumps({"times": times, "cpu": cpu, "perimeter": perimeter, "aircraft": aircraft, "events": events,
+                  "simpy_events": steps[0], "people": people,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
+
+MEASURES = (("times", "wall s"), ("cpu", "CPU s"), ("perimeter", "perimeter s"), ("aircraft", "aircraft side s"))
 
 
 def measure(src: Path, scale: float, repeat: int) -> dict:
@@ -79,9 +108,25 @@ def extract(rev: str, into: Path) -> Path:
     return into
 
 
+def report(scale: float, base: list[dict], new: list[dict]) -> None:
+    """One block per scale: each measure's medians and the median of its per-pair ratios."""
+
+    def med(ms: list[dict], key: str) -> float:
+        return statistics.median(t for m in ms for t in m[key])
+
+    print(f"\n{scale:g}x ({new[0]['people']:,} people)")
+    print(f"  {'':<16} {'base':>9} {'new':>9} {'base/new':>9}")
+    for key, label in MEASURES:
+        ratio = statistics.median(statistics.median(b[key]) / statistics.median(n[key]) for b, n in zip(base, new, strict=True))
+        print(f"  {label:<16} {med(base, key):>9.3f} {med(new, key):>9.3f} {ratio:>8.2f}x")
+    for key, label in (("simpy_events", "SimPy events"), ("events", "perimeter events")):
+        print(f"  {label:<16} {base[0][key]:>9,} {new[0][key]:>9,} {base[0][key] / new[0][key]:>8.2f}x")
+    print(f"  {'peak MB':<16} {max(m['maxrss_mb'] for m in base):>9.0f} {max(m['maxrss_mb'] for m in new):>9.0f}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rev", default="e01af24", help="the earlier engine (a git revision)")
+    ap.add_argument("--rev", default="fdc83a6", help="the earlier engine (a git revision)")
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--scales", default="1,4", help="comma-separated population scales (whole airlift)")
@@ -89,33 +134,15 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base_src = args.base_src or extract(args.rev, Path(tmp))
-        print(f"engine {args.rev} vs this tree; {args.pairs} interleaved pairs of {args.repeat} replications each")
-        print(
-            f"{'scale':>6} {'people':>10} {'wall base':>10} {'wall new':>9} {'ratio':>6} {'cpu base':>9} {'cpu new':>8} "
-            f"{'ratio':>6} {'events base':>12} {'events new':>11} {'MB base':>8} {'MB new':>7}"
-        )
+        print(f"engine {args.rev} (base) vs this tree (new); {args.pairs} interleaved pairs of {args.repeat} replications each")
         for scale in (float(x) for x in args.scales.split(",")):
             base: list[dict] = []
             new: list[dict] = []
-            wall_ratios, cpu_ratios = [], []
             for i in range(args.pairs):
                 order = [(base_src, base), (ROOT, new)]
                 for src, acc in order if i % 2 == 0 else order[::-1]:
                     acc.append(measure(src, scale, args.repeat))
-                wall_ratios.append(statistics.median(base[-1]["times"]) / statistics.median(new[-1]["times"]))
-                cpu_ratios.append(statistics.median(base[-1]["cpu"]) / statistics.median(new[-1]["cpu"]))
-
-            def med(ms: list[dict], key: str) -> float:
-                return statistics.median(t for m in ms for t in m[key])
-
-            print(
-                f"{scale:>5g}x {new[0]['people']:>10,} {med(base, 'times'):>10.3f} {med(new, 'times'):>9.3f} "
-                f"{statistics.median(wall_ratios):>5.2f}x {med(base, 'cpu'):>9.3f} {med(new, 'cpu'):>8.3f} "
-                f"{statistics.median(cpu_ratios):>5.2f}x {base[0]['events']:>12,} {new[0]['events']:>11,} "
-                f"{max(m['maxrss_mb'] for m in base):>8.0f} {max(m['maxrss_mb'] for m in new):>7.0f}",
-                flush=True,
-            )
-        sys.stdout.flush()
+            report(scale, base, new)
 
 
 if __name__ == "__main__":

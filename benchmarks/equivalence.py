@@ -45,7 +45,10 @@ import sim
 from sim.experiments.replications import run_replication
 seed, n = int(sys.argv[1]), int(sys.argv[2])
 s = sim.load_scenario()
-rows = [run_replication(s, seed, r).metrics for r in range(n)]
+rows = []
+for r in range(n):
+    out = run_replication(s, seed, r)
+    rows.append(out["metrics"] if isinstance(out, dict) else out.metrics)  # engines before 0e26356 return a dict
 print(json.dumps(rows))
 """
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.description.disruptions import LaneChange, StagingCapacity, StagingOutflow
 from sim.description.scenario import Scenario
+
+_SCALED = ("staging_capacity", "staging_outflow", "lanes")
+
+
+def _scaled_value(d: Any, k: float) -> dict[str, float]:
+    """A disruption's value k times as large (lanes and capacities whole numbers, outflows rates);
+    read by name, so that the earlier engines' disruption models work too."""
+    v = getattr(d, "value", None)
+    if d.kind not in _SCALED or not v:
+        return {}
+    return {"value": v * k if d.kind == "staging_outflow" else round(v * k)}
 
 
 def scaled(s: Scenario, k: float, whole: bool = True) -> Scenario:
@@ -30,17 +40,5 @@ def scaled(s: Scenario, k: float, whole: bool = True) -> Scenario:
         o["runway.separation_night_min"] = s.runway.separation_night_min / k
         o["retrograde.troops"] = int(s.retrograde.troops * k)
 
-        # lanes and capacities are whole numbers; outflows are rates
-        def value(kind: str, v: float) -> float:
-            return v * k if kind == "staging_outflow" else round(v * k)
-
-        o["disruptions"] = [
-            d.model_dump(mode="json")
-            | (
-                {"value": value(d.kind, d.value)}
-                if isinstance(d, LaneChange | StagingCapacity | StagingOutflow) and d.value
-                else {}
-            )
-            for d in s.disruptions
-        ]
+        o["disruptions"] = [d.model_dump(mode="json") | _scaled_value(d, k) for d in s.disruptions]
     return s.with_overrides(o)

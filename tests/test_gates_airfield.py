@@ -87,7 +87,7 @@ def test_full_holding_blocks_gates_and_boarding_reopens_them(small):
     per.advance_to(5.0)
     assert len(rec.screened) == 2  # 2 families of 2 fill the area; the gate waits
     assert hold.people_inside == 4 and per.blocked_gates() == 1
-    taken, _ = hold.board(5.0, cohorts=[0, 1], seats=2)
+    taken, _, _ = hold.board(5.0, cohorts=[0, 1], seats=2)
     assert [pop.cohort[g] for g in taken] == [0]  # priority first
     assert len(rec.screened) == 3  # the freed room restarted the gate at once, inside boarding
     per.advance_to(5.0)
@@ -102,9 +102,9 @@ def test_the_holding_area_records_the_stops_of_the_gates_it_filled_as_they_happe
     per.advance_to(5.0)
     full = 0.95 + 2 * H  # the second family entered the area; the third may not start
     assert rec.gate_stops == [] and per.blocked_gates() == 1
-    assert hold.board(4.5, cohorts=[0, 1], seats=1) == ([], 0)  # families of 2: nobody boards, the stop goes on
+    assert hold.board(4.5, cohorts=[0, 1], seats=1) == ([], 0, True)  # families of 2: nobody boards, the stop goes on
     assert rec.gate_stops == [] and per.blocked_gates() == 1
-    taken, people = hold.board(5.0, cohorts=[0, 1], seats=2)
+    taken, people, _ = hold.board(5.0, cohorts=[0, 1], seats=2)
     assert people == 2 and len(rec.gate_stops) == 1
     (stop,) = rec.gate_stops
     assert stop.gate == 0 and stop.start == pytest.approx(full) and stop.end == 5.0
@@ -120,11 +120,11 @@ def test_boarding_respects_priority_and_eligibility(small):
     per, pop, hold, rec = one_gate(small)
     per.advance_to(10.0)
     # an operator allowed to carry only Afghans (cohort 1) takes none of the US citizens
-    taken, _ = hold.board(10.0, cohorts=[1], seats=100)
-    assert sorted(taken) == [3, 4, 5]
+    taken, _, more = hold.board(10.0, cohorts=[1], seats=100)
+    assert sorted(taken) == [3, 4, 5] and not more and hold.ready(10.0, hold.cohort_set([0]))
     # whole families only: 3 seats take one family of 2
-    taken, _ = hold.board(10.0, cohorts=[0], seats=3)
-    assert len(taken) == 1 and pop.size[taken[0]] == 2
+    taken, _, more = hold.board(10.0, cohorts=[0], seats=3)
+    assert len(taken) == 1 and pop.size[taken[0]] == 2 and more
     assert hold.people_inside == 4
 
 
@@ -140,11 +140,11 @@ def test_boarding_takes_whole_families_in_order_and_looks_at_most_eight_past_one
         core._append(st.fam_i, st.q_head, st.q_tail, st.hold_q + 1, g)
     st.counters[core.INSIDE_PEOPLE] = sum(sizes.values())
     # the family of 1 is the ninth past the head: not seen, so nobody boards
-    assert hold.board(0.0, cohorts=[1], seats=3) == ([], 0)
+    assert hold.board(0.0, cohorts=[1], seats=3) == ([], 0, True)
     st.fam_i[11, core.SIZE] = 3  # the eighth past the head now fits
-    assert hold.board(0.0, cohorts=[1], seats=3) == ([11], 3)
+    assert hold.board(0.0, cohorts=[1], seats=3) == ([11], 3, True)
     # in order: the head (5), the next (4), then past a 4 the family of 1
-    assert hold.board(0.0, cohorts=[0, 1], seats=10) == ([3, 4, 12], 10)
+    assert hold.board(0.0, cohorts=[0, 1], seats=10) == ([3, 4, 12], 10, True)
     assert [int(pop.status[g]) for g in (3, 4, 11, 12, 5)] == [Status.BOARDED] * 4 + [Status.HOLDING]
     assert hold.people_inside == sum(sizes.values()) - 3 - 10
     with pytest.raises(ValueError, match="2 cohorts"):

@@ -25,6 +25,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import simpy
 
 from sim.description.airport import Departure as DepartureRule
@@ -42,11 +43,11 @@ over 3 h) is far from the bound."""
 
 
 class Spots(Protocol):
-    """The ramp: a parking spot from clearance to take-off."""
+    """The ramp: a parking spot from clearance to take-off (``None``: one was free at once)."""
 
-    def request(self, size_class: str) -> simpy.Event: ...
+    def request(self, size_class: str) -> simpy.Event | None: ...
 
-    def release(self, size_class: str, req: simpy.Event) -> None: ...
+    def release(self, size_class: str, held: simpy.Event | None) -> None: ...
 
     def landed(self) -> None: ...
 
@@ -66,15 +67,16 @@ class Slots(Protocol):
 
 
 class Passengers(Protocol):
-    """The holding area: families and troops ready to board."""
+    """The holding area: families and troops ready to board. An aircraft names the cohorts it
+    may carry once (:meth:`cohort_set`), then boards from them."""
 
-    def sync(self, t: float) -> None: ...
+    def cohort_set(self, cohorts: list[int]) -> np.ndarray: ...
+
+    def ready(self, t: float, cohorts: np.ndarray) -> bool: ...
 
     def fill_fraction(self) -> float: ...
 
-    def has_eligible(self, cohorts: list[int]) -> bool: ...
-
-    def board(self, t: float, cohorts: list[int], seats: int) -> tuple[list[int], int]: ...
+    def board(self, t: float, cohorts: np.ndarray, seats: int) -> tuple[list[int], int, bool]: ...
 
     def has_troops(self) -> bool: ...
 
@@ -135,16 +137,13 @@ class FleetContext:
 
 @dataclass
 class Load:
-    """What an aircraft on the ground has taken aboard so far."""
+    """What an aircraft on the ground has taken aboard so far (``people``: evacuees and troops)."""
 
     groups: list[int] = field(default_factory=list)
     evacuees: int = 0
     troops: int = 0
+    people: int = 0
     dest: Destination | None = None
-
-    @property
-    def people(self) -> int:
-        return self.evacuees + self.troops
 
 
 class Crews:
@@ -178,10 +177,21 @@ def _pick_base(ac: Aircraft, t: float, wanted: int) -> Destination | None:
     return best if room > 0 else None
 
 
+def _after_this_instant(env: simpy.Environment, steps: int) -> Generator[simpy.Event, Any, None]:
+    """Go on now, in the order that ``steps`` events due now, each scheduled when the one before
+    is processed, would give among what else is due at this instant (SimPy's order): without an
+    event when nothing else is due now. (A granted spot request goes on after two such steps, the
+    request's and the condition's; a zero-length timeout after one.)"""
+    if env.peek() <= env.now:
+        for _ in range(steps):
+            yield env.timeout(0)
+
+
 def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any, None]:
     """The life of one aircraft. Yields timeouts, spot requests and slot waits; emits records."""
     env, rec, spec = ctx.env, ctx.records, ac.spec
     fixed = spec.ground_fixed_min / 60.0
+    chalks = _Chalks(ac, ctx, ctx.holding.cohort_set(ac.cohorts))
     if ac.available_from > env.now:
         yield env.timeout(ac.available_from - env.now)
     crews = Crews(env.now, spec)
@@ -204,7 +214,7 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
         yield env.timeout(land - env.now)  # waits at the base, then flies in on its slot
         ctx.ramp.landed()
         yield env.timeout(fixed)
-        load = yield from _board(ac, ctx, land)
+        load = yield from _board(ac, ctx, land, chalks)
         yield from _take_off(ac, ctx, spot, land, load)
         target = load.dest or ac.location
         yield env.timeout(target.flight_hours)
@@ -214,21 +224,27 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
         yield env.timeout(spec.turnaround_hours)
 
 
-def _clearance(ac: Aircraft, ctx: FleetContext, flight: float) -> Generator[simpy.Event, Any, tuple[simpy.Event, float] | None]:
-    """A spot on the ramp, then a landing slot: returns the spot and the landing time, or None
-    when the aircraft can no longer land in time (it then leaves service).
+def _clearance(
+    ac: Aircraft, ctx: FleetContext, flight: float
+) -> Generator[simpy.Event, Any, tuple[simpy.Event | None, float] | None]:
+    """A spot on the ramp (at once if one is free, else waiting for one at the base), then a
+    landing slot: returns the spot and the landing time, or None when the aircraft can no
+    longer land in time (it then leaves service).
 
     A landing must leave the runway, and the aircraft finish its fixed ground time, by the
     boarding deadline: after it the runway is kept for the take-offs of those on the ground."""
     env, tl, rec, spec = ctx.env, ctx.timeline, ctx.records, ac.spec
     asked = env.now
     spot = ctx.ramp.request(spec.size_class)
-    give_up = env.timeout(max(0.0, ac.last_landing - flight - env.now))
-    got = yield spot | give_up
-    if spot not in got:
-        ctx.ramp.release(spec.size_class, spot)
-        return None
-    rec.wait(asked, "ramp", env.now - asked, ac.ident)
+    if spot is None:
+        yield from _after_this_instant(env, steps=2)  # a free spot: go on as a granted request would
+    else:
+        give_up = env.timeout(max(0.0, ac.last_landing - flight - env.now))
+        got = yield spot | give_up
+        if spot not in got:
+            ctx.ramp.release(spec.size_class, spot)
+            return None
+        rec.wait(asked, "ramp", env.now - asked, ac.ident)
     land = ctx.runway.book(env.now + flight, "landing", ac.ident)
     busy = max(spec.ground_fixed_min / 60.0, ctx.runway.separation(land))
     if land > ac.last_landing or land + busy > tl.boarding_deadline:
@@ -239,13 +255,18 @@ def _clearance(ac: Aircraft, ctx: FleetContext, flight: float) -> Generator[simp
     return spot, land
 
 
-def _take_off(ac: Aircraft, ctx: FleetContext, spot: simpy.Event, land: float, load: Load) -> Generator[simpy.Event, Any, None]:
+def _take_off(
+    ac: Aircraft, ctx: FleetContext, spot: simpy.Event | None, land: float, load: Load
+) -> Generator[simpy.Event, Any, None]:
     """Book the next take-off slot, leave on it and give the spot back; records the departure."""
     env, spec = ctx.env, ac.spec
     ctx.runway.forget_before(env.now)
     takeoff = ctx.runway.book(env.now, "takeoff", ac.ident)
     ctx.records.wait(env.now, "runway", takeoff - env.now, ac.ident)
-    yield env.timeout(takeoff - env.now)
+    if takeoff > env.now:
+        yield env.timeout(takeoff - env.now)
+    else:
+        yield from _after_this_instant(env, steps=1)
     ctx.ramp.took_off()
     ctx.ramp.release(spec.size_class, spot)
     evacuees = ctx.families.fly(load.groups)
@@ -266,65 +287,75 @@ def _take_off(ac: Aircraft, ctx: FleetContext, spot: simpy.Event, land: float, l
     )
 
 
-def _seats_now(ac: Aircraft, ctx: FleetContext, load: Load, now: float) -> int:
-    """Seats usable now: surge seats while holding is crowded, and no more people than can
-    board before the boarding deadline."""
-    spec = ac.spec
-    seats = spec.seats
-    if spec.surge_seats and ctx.holding.fill_fraction() > ctx.surge_when_holding_over:
-        seats = spec.surge_seats
-    per_person = spec.boarding_min_per_person / 60.0
-    if per_person > 0:
-        room_in_time = (ctx.timeline.boarding_deadline - now) / per_person
-        if room_in_time < seats - load.people:
-            seats = load.people + max(0, int(room_in_time))
-    return seats
+class _Chalks:
+    """One aircraft's boarding, chalk by chalk: what every chalk reads, looked up once."""
+
+    def __init__(self, ac: Aircraft, ctx: FleetContext, cohorts: np.ndarray):
+        spec, tl = ac.spec, ctx.timeline
+        self.ac, self.holding, self.cohorts, self.boardings = ac, ctx.holding, cohorts, ctx.records.boardings
+        self.full_seats, self.surge_seats, self.surge_over = spec.seats, spec.surge_seats, ctx.surge_when_holding_over
+        self.per_person = spec.boarding_min_per_person / 60.0
+        self.deadline = tl.boarding_deadline
+        self.troops_from = tl.retrograde_start if ac.carries_troops else math.inf
+
+    def seats(self, load: Load, now: float) -> int:
+        """Seats usable now: surge seats while holding is crowded, and no more people than can
+        board before the boarding deadline."""
+        seats = self.full_seats
+        if self.surge_seats and self.holding.fill_fraction() > self.surge_over:
+            seats = self.surge_seats
+        if self.per_person > 0:
+            room_in_time = (self.deadline - now) / self.per_person
+            if room_in_time < seats - load.people:
+                seats = load.people + max(0, int(room_in_time))
+        return seats
+
+    def take(self, load: Load, now: float) -> tuple[int, bool, int]:
+        """Take one chalk aboard: troops first (once the retrograde has started), then families.
+
+        Returns the people taken, whether room at the staging base, not a lack of passengers,
+        kept the aircraft from filling up, and the seats it had."""
+        holding = self.holding
+        eligible = holding.ready(now, self.cohorts)  # the holding area as it is now
+        seats = self.seats(load, now)
+        troops = 0
+        if now >= self.troops_from and holding.has_troops():
+            troops = holding.board_troops(seats - load.people)
+            load.troops += troops
+            load.people += troops
+        if load.people >= seats or not eligible:
+            boarded, blocked = 0, False
+        else:
+            dest = load.dest
+            if dest is None:
+                dest = load.dest = _pick_base(self.ac, now, seats - load.people)
+            room = dest.room(now) if dest is not None else 0
+            boarded, more = 0, True
+            if dest is not None and room > 0:
+                taken, boarded, more = holding.board(now, self.cohorts, min(seats - load.people, room))
+                dest.commit(boarded)
+                load.groups.extend(taken)
+                load.evacuees += boarded
+                load.people += boarded
+            blocked = load.people < seats and room - boarded <= 0 and more
+        if troops or boarded:
+            base = load.dest.name if load.dest is not None else ""
+            self.boardings.append(Boarding(now, self.ac.ident, boarded, troops, base))
+        return troops + boarded, blocked, seats
 
 
-def _board_chalk(ac: Aircraft, ctx: FleetContext, load: Load, seats: int, now: float) -> tuple[int, bool]:
-    """Take one chalk aboard: troops first (once the retrograde has started), then families.
-
-    Returns the people taken and whether room at the staging base, not a lack of passengers,
-    kept the aircraft from filling up."""
-    holding = ctx.holding
-    troops = 0
-    if ac.carries_troops and now >= ctx.timeline.retrograde_start and holding.has_troops():
-        troops = holding.board_troops(seats - load.people)
-        load.troops += troops
-    if load.people >= seats or not holding.has_eligible(ac.cohorts):
-        boarded, blocked = 0, False
-    else:
-        if load.dest is None:
-            load.dest = _pick_base(ac, now, seats - load.people)
-        room = load.dest.room(now) if load.dest is not None else 0
-        boarded = 0
-        if load.dest is not None and room > 0:
-            taken, boarded = holding.board(now, ac.cohorts, min(seats - load.people, room))
-            load.dest.commit(boarded)
-            load.groups.extend(taken)
-            load.evacuees += boarded
-        blocked = load.people < seats and room - boarded <= 0 and holding.has_eligible(ac.cohorts)
-    if troops or boarded:
-        base = load.dest.name if load.dest is not None else ""
-        ctx.records.boardings.append(Boarding(now, ac.ident, boarded, troops, base))
-    return troops + boarded, blocked
-
-
-def _board(ac: Aircraft, ctx: FleetContext, land: float) -> Generator[simpy.Event, Any, Load]:
+def _board(ac: Aircraft, ctx: FleetContext, land: float, chalks: _Chalks) -> Generator[simpy.Event, Any, Load]:
     """Board chalks until the departure rule releases the aircraft; returns what is aboard."""
-    env, rule = ctx.env, ctx.rule
-    spec = ac.spec
-    per_person = spec.boarding_min_per_person / 60.0
+    env, rule, wait_row, ident = ctx.env, ctx.rule, ctx.records.wait, ac.ident
+    per_person = chalks.per_person
     # the latest the aircraft may board; a take-off slot before the last take-off time is then certain
-    deadline = ctx.timeline.boarding_deadline
+    deadline = chalks.deadline
     max_ground = rule.max_ground_hours
     interval = max(ctx.chalk_interval_hours, max_ground / CHALKS_PER_STAY)
-    full_at = math.ceil(rule.min_load_fraction * spec.seats)
+    full_at = math.ceil(rule.min_load_fraction * ac.spec.seats)
     load = Load()
     while True:
-        ctx.holding.sync(env.now)
-        seats = _seats_now(ac, ctx, load, env.now)
-        took, blocked_by_base = _board_chalk(ac, ctx, load, seats, env.now)
+        took, blocked_by_base, seats = chalks.take(load, env.now)
         if took and per_person > 0:
             yield env.timeout(took * per_person)
         now = env.now
@@ -338,6 +369,6 @@ def _board(ac: Aircraft, ctx: FleetContext, land: float) -> Generator[simpy.Even
             wait = min(wait, land + max_ground - now)
         if wait <= 0:
             break
-        ctx.records.wait(now, "staging" if blocked_by_base else "evacuees", wait, ac.ident)
+        wait_row(now, "staging" if blocked_by_base else "evacuees", wait, ident)
         yield env.timeout(wait)
     return load

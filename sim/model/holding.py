@@ -50,11 +50,14 @@ class Holding:
         self.capacity = int(state.counters[core.CAPACITY])
         self.troops_waiting = 0
         self._cohorts: dict[tuple[int, ...], np.ndarray] = {}
+        self._made: set[int] = set()
         self._board = core.direct(core.board, state, 0.0, np.zeros(1, dtype=np.int64), 0)
-        self._has_eligible = core.direct(core.has_eligible, state, np.zeros(1, dtype=np.int64))
+        self._heads = state.q_head[state.hold_q :]  # the holding queues' first families (-1: empty)
+        self._queued = core.direct(core.queued, self._heads, np.zeros(1, dtype=np.int64))
 
-    def _cohort_array(self, cohorts: Sequence[int]) -> np.ndarray:
-        """The cohorts as the compiled code takes them (checked once: it does not check bounds)."""
+    def cohort_set(self, cohorts: Sequence[int]) -> np.ndarray:
+        """The cohorts as the compiled code takes them, checked once (it does not check bounds):
+        name the cohorts an aircraft may carry with it, then board from them."""
         key = tuple(cohorts)
         arr = self._cohorts.get(key)
         if arr is None:
@@ -62,7 +65,14 @@ class Holding:
             if any(not 0 <= c < n_cohorts for c in key):
                 raise ValueError(f"cohorts {key}: there are {n_cohorts} cohorts")
             arr = self._cohorts[key] = np.array(key, dtype=np.int64)
+            self._made.add(id(arr))  # kept alive in _cohorts: its id stays its own
         return arr
+
+    def _cohort_array(self, cohorts: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The cohorts as given by :meth:`cohort_set`, or made so."""
+        if isinstance(cohorts, np.ndarray) and id(cohorts) in self._made:
+            return cohorts
+        return self.cohort_set([int(c) for c in cohorts])
 
     # -- levels ---------------------------------------------------------------------------
     @property
@@ -81,25 +91,26 @@ class Holding:
         return int(self._counters[core.PEAK])
 
     # -- the aircraft side ---------------------------------------------------------------
-    def sync(self, t: float) -> None:
+    def ready(self, t: float, cohorts: Sequence[int] | np.ndarray) -> bool:
+        """The holding area as it is at ``t`` (the perimeter advanced to it): anyone of these cohorts in it?"""
         self.upstream.advance_to(t)
+        return self._queued(self._heads, cohorts if id(cohorts) in self._made else self._cohort_array(cohorts))
 
     def fill_fraction(self) -> float:
         return self.people_inside / self.capacity
 
-    def has_eligible(self, cohorts: Sequence[int]) -> bool:
-        return bool(self._has_eligible(self._state, self._cohort_array(cohorts)))
-
-    def board(self, t: float, cohorts: Sequence[int], seats: int) -> tuple[list[int], int]:
+    def board(self, t: float, cohorts: Sequence[int] | np.ndarray, seats: int) -> tuple[list[int], int, bool]:
         """Take whole families for up to ``seats`` people from ``cohorts`` (in priority order).
 
-        Returns the families taken and the people in them."""
+        Returns the families taken, the people in them, and whether any of these cohorts are left."""
+        arr = cohorts if id(cohorts) in self._made else self._cohort_array(cohorts)
         if seats <= 0:
-            return [], 0
-        k = self._board(self._state, float(t), self._cohort_array(cohorts), int(seats))
-        if self._counters[core.RESTARTS]:
+            return [], 0, self._queued(self._heads, arr)
+        k = self._board(self._state, float(t), arr, int(seats))
+        counters = self._counters
+        if counters[core.RESTARTS]:
             self._restarted(float(t))
-        return self._state.taken[:k].tolist(), int(self._counters[core.BOARDED_PEOPLE])
+        return self._state.taken[:k].tolist(), int(counters[core.BOARDED_PEOPLE]), bool(counters[core.LEFT_ELIGIBLE])
 
     def _restarted(self, t: float) -> None:
         """Record the stops the last boarding ended."""

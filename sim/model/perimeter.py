@@ -134,8 +134,10 @@ class Perimeter:
         )
         records.screened.follow(self.state.screened_f, self.state.screened_i, _Screenings(self.state.counters))
         self._settled = False
+        self._end = timeline.end
         self._advance = core.direct(core.advance, self.state, 0.0)
         self._crowd_people = core.direct(core.crowd_people, self.state)
+        self._blocked = self.state.gate_i[:, core.BLOCKED]
 
     # -- the clock ------------------------------------------------------------------------
     @property
@@ -149,9 +151,14 @@ class Perimeter:
 
     def advance_to(self, t: float) -> None:
         """Process every perimeter event up to and including time ``t``."""
+        t = float(t)
+        if self._advance(self.state, t) != core.DONE_OK or t >= self._end:
+            self._advance_further(t)
+
+    def _advance_further(self, t: float) -> None:
+        """:meth:`advance_to` when the families need more draws first, or at the end."""
         s = self.state
         cnt = s.counters
-        t = float(t)
         while self._advance(s, t) == core.NEED_DRAWS:
             # the rows a family joining now needs: its visit's, and its way back's
             visits = min(int(cnt[core.MAX_VISITS]) + 2, int(s.max_visits.max()) + 1)
@@ -183,4 +190,4 @@ class Perimeter:
         return self.state.fam_i[:, core.VISITS].tolist()
 
     def blocked_gates(self) -> int:
-        return sum(self.state.gate_i[:, core.BLOCKED].tolist())  # a few gates: no numpy call
+        return sum(self._blocked.tolist())  # a few gates: no numpy call

@@ -38,7 +38,7 @@ __all__ = [
     "build",
     "advance",
     "board",
-    "has_eligible",
+    "queued",
     "crowd_people",
     "NEED_DRAWS",
     "compiled",
@@ -129,6 +129,7 @@ COUNTERS = (
     "n_draws",  # visit rows of the families' draws made so far
     "max_visits",  # the most visits of any family so far
     "restarts",  # gates the last call of board let start again (their stops are in ``restarted``)
+    "left_eligible",  # 1 if the last call of board left families of its cohorts in the holding area
 )
 (
     HEAP_N,
@@ -146,6 +147,7 @@ COUNTERS = (
     N_DRAWS,
     MAX_VISITS,
     RESTARTS,
+    LEFT_ELIGIBLE,
 ) = range(len(COUNTERS))
 FIT_SCAN = 8
 """How far past an oversized family at the head of a holding queue boarding looks for one
@@ -658,8 +660,9 @@ def board(s: Core, t: float, cohorts: np.ndarray, seats: int) -> int:
     """Take whole families for up to ``seats`` people from the holding queues of ``cohorts`` (in
     that order: priority), first come first served; past a family too big for the seats left,
     look up to FIT_SCAN further for one that fits. The families go to ``taken``, their people to
-    the BOARDED_PEOPLE counter; returns how many families. Freed room restarts stopped gates
-    (RESTARTS says how many stops ended, ``restarted`` when they began)."""
+    the BOARDED_PEOPLE counter, whether any of these cohorts are left to LEFT_ELIGIBLE; returns
+    how many families. Freed room restarts stopped gates (RESTARTS says how many stops ended,
+    ``restarted`` when they began)."""
     fi, cnt, q_head = s.fam_i, s.counters, s.q_head
     k, left = 0, seats
     for j in range(len(cohorts)):
@@ -685,6 +688,7 @@ def board(s: Core, t: float, cohorts: np.ndarray, seats: int) -> int:
             break
     n = seats - left
     cnt[BOARDED_PEOPLE] = n
+    cnt[LEFT_ELIGIBLE] = _any_queued(s, cohorts)
     cnt[RESTARTS] = 0
     if n:
         cnt[INSIDE_PEOPLE] -= n
@@ -692,11 +696,20 @@ def board(s: Core, t: float, cohorts: np.ndarray, seats: int) -> int:
     return k
 
 
-@compiled
-def has_eligible(s: Core, cohorts: np.ndarray) -> bool:
-    """Anyone in the holding queues of these cohorts?"""
+@inlined
+def _any_queued(s: Core, cohorts: np.ndarray) -> bool:
     for j in range(len(cohorts)):
         if s.q_head[s.hold_q + cohorts[j]] >= 0:
+            return True
+    return False
+
+
+@compiled
+def queued(heads: np.ndarray, cohorts: np.ndarray) -> bool:
+    """Anyone in the holding queues of these cohorts? ``heads``: the holding queues' heads
+    (``q_head[hold_q:]``): a call with a few arrays, not the whole state, costs a sixth."""
+    for j in range(len(cohorts)):
+        if heads[cohorts[j]] >= 0:
             return True
     return False
 

@@ -153,8 +153,9 @@ class Population:
         """Families on an aircraft that took off; returns the people aboard."""
         if not groups:
             return 0
-        self.status[list(groups)] = _FLOWN
-        return sum(map(self.size.__getitem__, groups))
+        flown = np.array(groups, dtype=np.int64)
+        self.status[flown] = _FLOWN
+        return int(self.size_arr[flown].sum())
 
     def outside_at_end(self, in_crowd: np.ndarray, gave_up: np.ndarray, screening: np.ndarray) -> None:
         """Where the families still outside the airfield are when the airport closes (the

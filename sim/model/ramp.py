@@ -6,11 +6,17 @@ until it takes off, so no aircraft ever holds over the city waiting for parking.
 inbound. This is conservative: real slot planning can re-use a spot whose occupant will leave
 before the inbound aircraft lands (see the README's assumptions). A class with no spots admits
 no aircraft: they wait at their base until they give up.
+
+Spots are counted: a free spot is taken at once and given back at take-off without an event;
+an aircraft that finds none waits on an event, and a take-off passes its spot to the first
+waiting, in as many steps as SimPy's resource takes (so the order of what happens at one
+instant is SimPy's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 
 import simpy
 
@@ -18,35 +24,50 @@ __all__ = ["Ramp"]
 
 
 class Ramp:
-    """One FIFO ``simpy.Resource`` of spots per size class (none for a class without spots),
-    and the number of aircraft on the ground."""
+    """Spots in use and a FIFO line of waiting aircraft per size class, as SimPy's ``Resource``
+    keeps them, and the aircraft on the ground."""
 
     def __init__(self, env: simpy.Environment, spots: Mapping[str, int]):
         self.env = env
-        self._spots = {cls: simpy.Resource(env, capacity=n) for cls, n in spots.items() if n > 0}
-        self._never: dict[str, list[simpy.Event]] = {cls: [] for cls, n in spots.items() if n <= 0}
+        self._spots = {cls: max(n, 0) for cls, n in spots.items()}
+        self._in_use = dict.fromkeys(spots, 0)
+        self._line: dict[str, deque[simpy.Event]] = {cls: deque() for cls in spots}
         self.on_ground = 0
 
-    def request(self, size_class: str) -> simpy.Event:
-        """A request for a spot of this class; ``yield`` it, and ``release`` it at take-off.
+    def request(self, size_class: str) -> simpy.Event | None:
+        """A spot of this class: ``None`` if one was free for the aircraft at once (it holds it
+        now), else an event that fires when it gets one. ``release`` it at take-off, or to give up."""
+        line = self._line[size_class]
+        if not line and self._in_use[size_class] < self._spots[size_class]:
+            self._in_use[size_class] += 1
+            return None
+        wait = self.env.event()
+        line.append(wait)
+        self._give_out(size_class)  # a spot given back this instant goes to those waiting first
+        return wait
 
-        With no spots of the class, an event that never fires (the caller gives up)."""
-        if size_class in self._never:
-            ev = self.env.event()
-            self._never[size_class].append(ev)
-            return ev
-        return self._spots[size_class].request()
-
-    def release(self, size_class: str, req: simpy.Event) -> None:
-        """Give the spot back, or withdraw a request not yet granted."""
-        if size_class in self._never:
-            self._never[size_class].remove(req)
+    def release(self, size_class: str, held: simpy.Event | None) -> None:
+        """Give the spot back, or withdraw a wait not yet answered. A spot given back goes to the
+        first aircraft waiting one step later, as SimPy's release event would give it, so that
+        what else happens at this instant happens in SimPy's order."""
+        if held is not None and not held.triggered:
+            self._line[size_class].remove(held)
             return
-        assert isinstance(req, simpy.resources.resource.Request)
-        if req.triggered:
-            self._spots[size_class].release(req)
-        else:
-            req.cancel()
+        self._in_use[size_class] -= 1
+        if self._line[size_class]:
+            handover = self.env.event()
+            handover.callbacks.append(self._handover(size_class))
+            handover.succeed()
+
+    def _handover(self, size_class: str) -> Callable[[simpy.Event], None]:
+        return lambda _: self._give_out(size_class)
+
+    def _give_out(self, size_class: str) -> None:
+        """Free spots go to the aircraft waiting, first come first served."""
+        line = self._line[size_class]
+        while line and self._in_use[size_class] < self._spots[size_class]:
+            self._in_use[size_class] += 1
+            line.popleft().succeed()
 
     def landed(self) -> None:
         self.on_ground += 1
@@ -56,4 +77,4 @@ class Ramp:
 
     def waiting(self) -> int:
         """Aircraft waiting at their staging bases for a spot."""
-        return sum(len(r.queue) for r in self._spots.values()) + sum(len(w) for w in self._never.values())
+        return sum(len(line) for line in self._line.values())

@@ -36,12 +36,12 @@ class Runway:
         self.records = records
         self._starts: list[float] = []
         self._ends: list[float] = []
+        self._night = (spec.night_start_hour, spec.night_end_hour)
+        self._hours = (spec.separation_day_min / 60.0, spec.separation_night_min / 60.0)
 
     def separation(self, t: float) -> float:
         """Hours a movement starting at ``t`` occupies the runway."""
-        s = self.spec
-        night = in_hours_window(self.tl.hour_of_day(t), s.night_start_hour, s.night_end_hour)
-        return (s.separation_night_min if night else s.separation_day_min) / 60.0
+        return self._hours[in_hours_window(self.tl.hour_of_day(t), *self._night)]
 
     def earliest(self, t: float) -> float:
         """The earliest start at or after ``t`` that the runway can take."""

@@ -17,6 +17,7 @@ for every load landed at the base.
 
 from __future__ import annotations
 
+import bisect
 import math
 
 from sim.description.fleets import Base
@@ -41,10 +42,21 @@ class StagingBase:
         self.committed = 0  # people aboard aircraft bound here, or boarding for here
         self.received = 0
         self._t = 0.0
+        self._rate, self._rate_until = self._outflow_from(0.0)
+
+    def _outflow_from(self, t: float) -> tuple[float, float]:
+        """The outflow in force at ``t`` and when it next changes."""
+        i = bisect.bisect_right(self.outflow.times, t)
+        return self.outflow.values[i], self.outflow.times[i] if i < len(self.outflow.times) else math.inf
 
     def _update(self, t: float) -> None:
         if t > self._t:
-            self.people = max(0.0, self.people - self.outflow.integral(self._t, t))
+            if t <= self._rate_until:  # one outflow over the whole time: Steps.integral's sum, without its loop
+                drained = 0.0 + self._rate * (t - self._t)
+            else:
+                drained = self.outflow.integral(self._t, t)
+                self._rate, self._rate_until = self._outflow_from(t)
+            self.people = max(0.0, self.people - drained)
             self._t = t
 
     def level(self, t: float) -> float:

@@ -172,38 +172,37 @@ class World:
 
     def _record_hourly(self) -> Generator[simpy.Event, Any, None]:
         """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``."""
-        rec = self.records
-        evac = deps = seen_deps = seen_waits = 0
+        env, perimeter, holding, ramp, rec = self.env, self.perimeter, self.holding, self.ramp, self.records
+        bases, departures, waits, end = list(self.bases.values()), rec.departures, rec.waits, self.timeline.end
+        evac = deps = seen_waits = 0
         waited = dict.fromkeys(AIRCRAFT_CAUSES, 0.0)
         while True:
-            now = self.env.now
-            self.perimeter.advance_to(now)
-            for d in rec.departures[seen_deps:]:
+            now = env.now
+            perimeter.advance_to(now)
+            for d in departures[deps:]:
                 evac += d.evacuees
-                deps += 1
-            seen_deps = len(rec.departures)
-            blocked = self.perimeter.blocked_gates()
-            for w in rec.waits[seen_waits:]:
+            deps = len(departures)
+            for w in waits[seen_waits:]:
                 waited[w.cause] += w.hours
-            seen_waits = len(rec.waits)
+            seen_waits = len(waits)
             rec.hourly.append(
                 Hourly(
-                    hours=now,
-                    evacuated_cumulative=evac,
-                    departures_cumulative=deps,
-                    gate_queue_people=self.perimeter.crowd_people(),
-                    screening_people=self.holding.reserved,
-                    airfield_people=self.holding.people_inside,
-                    aircraft_on_ground=self.ramp.on_ground,
-                    aircraft_waiting_for_spot=self.ramp.waiting(),
-                    staging_people=round(sum(b.level(now) for b in self.bases.values())),
-                    gates_blocked=blocked,
-                    aircraft_waits=tuple(waited.values()),
+                    now,
+                    evac,
+                    deps,
+                    perimeter.crowd_people(),
+                    holding.reserved,
+                    holding.people_inside,
+                    ramp.on_ground,
+                    ramp.waiting(),
+                    round(sum([b.level(now) for b in bases])),
+                    perimeter.blocked_gates(),
+                    tuple(waited.values()),
                 )
             )
-            if now + 1.0 > self.timeline.end + 1e-9:
+            if now + 1.0 > end + 1e-9:
                 return
-            yield self.env.timeout(1.0)
+            yield env.timeout(1.0)
 
     def run(self) -> None:
         """Run until the airport stops being secured, then settle the perimeter's and the holding area's books."""
