@@ -15,6 +15,7 @@ The public API, the same functions the ``airlift`` command uses::
     sim.uncertain_parameters(s)                    # the [uncertain] table as typed parameters
     a = sim.run_sensitivity(s, "morris", "out/m")  # Morris (or "sobol") indices; a.table, a.ranked(metric)
     sim.sensitivity_figures(a.table)               # mu*-sigma scatters or S1/ST bars, by file stem
+    p = sim.plan(s, "cohort.siv.evacuated >= 50000", 0.9, "security.end=17..21")   # PlanResult: .choice, .sentence(), .table()
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import TYPE_CHECKING
 
 from sim._version import __version__
 from sim.analysis.capacity import CapacityCurve, capacity_curve
+from sim.analysis.plan_runs import PlanResult
+from sim.analysis.plan_runs import run_plan as plan
 from sim.analysis.sensitivity import SensitivityResult, run_sensitivity
 from sim.description.errors import ScenarioError
 from sim.description.loading import load_scenario
@@ -58,6 +61,8 @@ __all__ = [
     "run_sensitivity",
     "SensitivityResult",
     "sensitivity_figures",
+    "plan",
+    "PlanResult",
     "__version__",
 ]
 

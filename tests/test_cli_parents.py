@@ -24,16 +24,16 @@ def _actions(option: str) -> dict[str, argparse.Action]:
 
 
 SHARED = {
-    "--workers": {"run", "sweep", "sensitivity", "compare", "calibrate"},
-    "--dask": {"run", "sweep", "sensitivity", "compare", "calibrate"},
-    "--out": {"run", "sweep", "sensitivity", "compare", "calibrate"},
-    "--no-plots": {"run", "sweep", "sensitivity", "compare"},
+    "--workers": {"run", "sweep", "sensitivity", "compare", "plan", "calibrate"},
+    "--dask": {"run", "sweep", "sensitivity", "compare", "plan", "calibrate"},
+    "--out": {"run", "sweep", "sensitivity", "compare", "plan", "calibrate"},
+    "--no-plots": {"run", "sweep", "sensitivity", "compare", "plan"},
     "--format": {"run", "sweep", "compare"},
-    "--ensemble": {"run", "sweep", "compare"},
-    "--report": {"run", "sweep", "compare"},
+    "--ensemble": {"run", "sweep", "compare", "plan"},
+    "--report": {"run", "sweep", "compare", "plan"},
     "--resume": {"sweep", "sensitivity", "calibrate"},
     "--metric": {"sweep", "sensitivity"},
-    "--set": {"run", "sweep", "calibrate"},
+    "--set": {"run", "sweep", "plan", "calibrate"},
 }
 
 
@@ -46,8 +46,8 @@ def test_a_shared_option_is_one_action_in_every_command_that_takes_it(option, co
 
 def test_seed_and_replications_are_shared_by_the_commands_with_the_same_default():
     seeds = _actions("--seed")
-    assert set(seeds) == {"run", "sweep", "sensitivity", "compare", "calibrate"}
-    assert seeds["run"] is seeds["compare"] is seeds["sensitivity"] is seeds["calibrate"]
+    assert set(seeds) == {"run", "sweep", "sensitivity", "compare", "plan", "calibrate"}
+    assert seeds["run"] is seeds["compare"] is seeds["sensitivity"] is seeds["calibrate"] is seeds["plan"]
     assert seeds["run"].default == 0 and seeds["sweep"].default is None  # a sweep file's seed applies
     assert {a.type for a in seeds.values()} == {arguments.seed}
     replications = _actions("-n")

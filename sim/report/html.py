@@ -31,7 +31,7 @@ from sim.report.inputs import Manifest, read_checked, read_compare, read_json, r
 
 __all__ = ["write_report", "detect", "Kind", "CAPTIONS"]
 
-Kind = Literal["run", "compare", "sweep", "sensitivity", "calibration"]
+Kind = Literal["run", "compare", "sweep", "plan", "sensitivity", "calibration"]
 REPORT = "report.html"
 
 HEADLINE = (*RUN_HEADLINE, "peak_day_evacuated")
@@ -76,14 +76,20 @@ def detect(out: Path) -> Kind:
         return "run"
     if (out / "compare.json").is_file():
         return "compare"
+    if (out / "plan.json").is_file():
+        return "plan"
     if (out / "manifest.json").is_file():
         return "sweep"
-    raise ScenarioError(str(out), [("", "not an airlift output folder (no summary.json, compare.json or manifest.json)")])
+    raise ScenarioError(
+        str(out), [("", "not an airlift output folder (no summary.json, compare.json, plan.json or manifest.json)")]
+    )
 
 
 def caption(stem: str, key: str = "") -> str:
-    if stem in CAPTIONS:
-        return CAPTIONS[stem]
+    from sim.report.plan_section import PLAN_CAPTIONS
+
+    if stem in CAPTIONS or stem in PLAN_CAPTIONS:
+        return {**CAPTIONS, **PLAN_CAPTIONS}[stem]
     for part, text in _PATTERN_CAPTIONS:
         if part in stem:
             return text.format(k=key or "the swept key")
@@ -324,6 +330,23 @@ def _sweep(out: Path) -> dict[str, Any]:
     }
 
 
+def _plan(out: Path) -> dict[str, Any]:
+    from sim.report.plan_section import plan_section, read_plan
+
+    data = read_plan(out)
+    raw = data["scenario"]
+    s = _scenario(raw, str(out / "plan.json"))
+    what = _what(s, raw, data)
+    if any(lever["key"] == "security.end" for lever in data["levers"]):
+        what["window"] += " in the base scenario; the plan moves its end"
+    return {
+        "what": what,
+        "plan": plan_section(data),
+        "assumptions": _assumptions(s, raw, data.get("scenario_file")),
+        "figures": _figures(out, {}, ["plan_probability", "plan_front"]),
+    }
+
+
 def _curve_rows(curve: Any) -> dict[str, Any]:
     """A capacity curve for the page: its description in words (what ``sweep`` prints) and the
     marginal gains between consecutive points with their paired intervals, as a table."""
@@ -391,7 +414,7 @@ def _render(out: Path) -> Path:
     from sim.outputs.files import atomic_write
 
     kind = detect(out)
-    builders = {"run": _run, "compare": _compare, "sweep": _sweep}
+    builders = {"run": _run, "compare": _compare, "sweep": _sweep, "plan": _plan}
     context = builders[kind](out) if kind in builders else _other(out, kind)
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = fmt
