@@ -16,6 +16,7 @@ import sim
 from sim.cli.main import main
 from sim.description.errors import ScenarioError
 from sim.experiments import sweeps
+from sim.experiments import tasks as sim_tasks
 from sim.experiments.replications import ReplicationResult
 
 from .conftest import ROOT
@@ -334,3 +335,31 @@ def test_a_progress_bar_shows_only_on_a_terminal(monkeypatch, terminal):
         bar.start(3)
         bar.update(3)
     assert ("replications" in stream.getvalue()) is terminal
+
+
+# -- tasks that never ran --------------------------------------------------------------------------
+
+
+def test_cancelled_sweep_tasks_are_not_run_not_failed_and_a_resume_runs_them(small_path, tmp_path, monkeypatch, capsys):
+    import contextlib
+
+    from sim.experiments import executors
+    from tests.test_tasks import CancellingExecutor
+
+    cancelling = CancellingExecutor(lambda args: args[3] == 1)  # replication 1 of every point: (base, point, seed, r)
+    monkeypatch.setattr(executors, "make_executor", lambda workers, dask: contextlib.nullcontext(cancelling))
+    argv = ["sweep", str(small_path), "--vary", "gates.abbey.lanes=2,4", "-n", "2", "--no-plots", "--out", str(tmp_path)]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert "task failed" not in captured.err
+    assert "2 tasks run, 0 already done, 0 failed, 2 not run (cancelled: run the same command with --resume" in captured.out
+    assert sorted_table(tmp_path)["replication"].tolist() == [0, 0]
+    monkeypatch.undo()
+    result = sweeps.run_sweep(
+        sweeps.SweepSpec(str(small_path), {"gates.abbey.lanes": [2, 4]}, replications=2), tmp_path, resume=True
+    )
+    assert (result.ran, result.skipped, result.not_run, result.failures) == (2, 2, 0, [])
+    assert sorted_table(tmp_path)[["point", "replication"]].values.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    half = sweeps.run_sweep(sweeps.SweepSpec(str(small_path), {"gates.abbey.lanes": [2]}), tmp_path / "api", executor=cancelling)
+    with pytest.raises(sim_tasks.TasksNotRun, match=r"1 of 5 sweep task\(s\) did not run"):
+        half.raise_failures()

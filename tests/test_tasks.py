@@ -17,7 +17,7 @@ from sim.description.errors import ScenarioError
 from sim.experiments import replications
 from sim.experiments.executors import make_executor
 from sim.experiments.replications import DayTotals, ReplicationResult, run_replication
-from sim.experiments.tasks import ResultsCsv, TaskFailure, TasksFailed, collect, run_tasks
+from sim.experiments.tasks import ResultsCsv, TaskFailure, TasksFailed, TasksNotRun, collect, run_tasks
 
 
 def square_or_fail(x: int) -> int:
@@ -52,6 +52,32 @@ class CountingExecutor(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class CancellingExecutor(Executor):
+    """Runs each task at once, except those ``cancel(argument)`` picks: their futures come back
+    cancelled, as when an executor shuts down under them (Dask losing its scheduler, Ctrl-C)."""
+
+    def __init__(self, cancel: Any):
+        self.cancel = cancel
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        if self.cancel(args[0]):
+            future.cancel()
+            future.set_running_or_notify_cancel()
+            return future
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as e:  # a task interrupted in its worker comes back as KeyboardInterrupt
+            future.set_exception(e)
+        return future
+
+
+def interrupted_at_seven(x: int) -> int:
+    if x == 7:
+        raise KeyboardInterrupt
+    return square_or_fail(x)
 
 
 def test_serial_tasks_run_in_order_and_a_failure_is_named_while_the_rest_goes_on():
@@ -95,6 +121,54 @@ def test_stop_after_failure_starts_no_new_task():
             stop_after_failure=True,
         )
     assert ex.submitted < 10  # the queue was not drained into new submissions after the failure
+
+
+def test_a_cancelled_or_interrupted_task_is_not_run_not_failed():
+    values: dict[int, int] = {}
+    never_ran: list[int] = []
+    ticks: list[int] = []
+    failures = run_tasks(
+        interrupted_at_seven,
+        [(k, k) for k in range(12)],
+        on_result=values.__setitem__,
+        executor=CancellingExecutor(lambda x: x in (2, 9)),
+        progress=ticks.append,
+        on_not_run=never_ran.append,
+    )
+    assert sorted(never_ran) == [2, 7, 9]
+    assert sorted(f.task for f in failures) == [3, 8]  # only the tasks that raised themselves
+    assert values == {k: k * k for k in range(12) if k not in (2, 3, 7, 8, 9)}
+    assert len(ticks) == 12 - 3  # what never ran does not move the bar
+
+
+def test_tasks_left_after_a_stop_are_not_run():
+    never_ran: list[int] = []
+    failures = run_tasks(
+        square_or_fail,
+        [(k, k) for k in range(10)],
+        on_result=lambda k, v: None,
+        stop_after_failure=True,
+        on_not_run=never_ran.append,
+    )
+    assert [f.task for f in failures] == [3] and never_ran == [4, 5, 6, 7, 8, 9]
+    never_ran.clear()
+    with CountingExecutor(workers=1) as ex:
+        failures = run_tasks(
+            square_or_fail,
+            [(k, k) for k in range(100)],
+            on_result=lambda k, v: None,
+            executor=ex,
+            max_in_flight=4,
+            stop_after_failure=True,
+            on_not_run=never_ran.append,
+        )
+    ran = ex.submitted - sum(1 for k in never_ran if k < ex.submitted)
+    assert [f.task for f in failures] == [3] and len(never_ran) == 100 - ran and 3 not in never_ran
+
+
+def test_collect_with_cancelled_tasks_says_they_did_not_run():
+    with pytest.raises(TasksNotRun, match=r"2 of 6 task\(s\) did not run \(cancelled"):
+        collect(square_or_fail, [(k, k) for k in (0, 1, 2, 4, 5, 6)], executor=CancellingExecutor(lambda x: x in (1, 5)))
 
 
 def test_collect_raises_one_clear_error_naming_the_first_failed_task():

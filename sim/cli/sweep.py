@@ -114,9 +114,12 @@ def cmd(args: argparse.Namespace) -> int:
                 f"task failed: point {f['point']} {f['parameters']} replication {f['replication']}: {f['error']}", file=sys.stderr
             )
         table, keys = result.table, list(spec.vary)
+        not_run = (
+            f", {result.not_run} not run (cancelled: run the same command with --resume to run them)" if result.not_run else ""
+        )
         print(
             f"sweep over {', '.join(keys)}: {len(spec.points())} points x {spec.replications} replications, seed {spec.seed}; "
-            f"{result.ran} tasks run, {result.skipped} already done, {len(result.failures)} failed"
+            f"{result.ran} tasks run, {result.skipped} already done, {len(result.failures)} failed{not_run}"
         )
         written = ["results.csv", "manifest.json"]
         metrics = [m for m in spec.metrics if m in table.columns]
@@ -132,7 +135,7 @@ def cmd(args: argparse.Namespace) -> int:
         _record_command(out / sweeps.MANIFEST, args.command_line)
         print(f"written to {out}/ ({', '.join(written)})")
         write_report_if_asked(args, out)
-        return 1 if result.failures else 0
+        return 1 if result.failures or result.not_run else 0
 
 
 def _points(args: argparse.Namespace, spec: SweepSpec, table: pd.DataFrame, metrics: list[str], out: Path) -> str:

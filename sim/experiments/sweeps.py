@@ -31,7 +31,7 @@ from sim.experiments.ensemble import Ensemble
 from sim.experiments.identity import scenario_hash
 from sim.experiments.replications import as_executor, make_executor, run_replication
 from sim.experiments.sweep_file import DEFAULT_METRICS, read_sweep_file
-from sim.experiments.tasks import MAX_IN_FLIGHT, Progress, ResultsCsv, TaskFailure, TasksFailed, cell, run_tasks
+from sim.experiments.tasks import MAX_IN_FLIGHT, Progress, ResultsCsv, TaskFailure, TasksFailed, TasksNotRun, cell, run_tasks
 from sim.statistics import point_summary
 
 __all__ = [
@@ -244,26 +244,32 @@ def _task_of_row(spec: SweepSpec, points: list[dict[str, Any]], row: list[str], 
 @dataclass
 class SweepResult:
     """Where a sweep wrote its rows; ``table`` reads them as a DataFrame. ``failures``: one
-    ``{"point", "replication", "parameters", "error"}`` per task that raised."""
+    ``{"point", "replication", "parameters", "error"}`` per task that raised; ``ran``: the tasks
+    that ran (rows or failures); ``skipped``: those an earlier run completed; ``not_run``: those
+    cancelled or interrupted before they ended (no row: a resumed sweep runs them)."""
 
     out: Path
     spec: SweepSpec
     failures: list[dict[str, Any]]
     ran: int
     skipped: int
+    not_run: int = 0
 
     @property
     def table(self):  # -> pandas.DataFrame
         return read_results(self.out)
 
     def raise_failures(self, what: str = "sweep task(s)") -> None:
-        """:class:`~sim.experiments.tasks.TasksFailed` naming the first task that raised, if any did."""
+        """:class:`~sim.experiments.tasks.TasksFailed` naming the first task that raised, if any did;
+        else :class:`~sim.experiments.tasks.TasksNotRun` if some never ran."""
         if self.failures:
             named = [
                 TaskFailure(f"point {f['point']} {f['parameters']} replication {f['replication']}", f["error"])
                 for f in self.failures
             ]
             raise TasksFailed(named, total=self.ran, what=what)
+        if self.not_run:
+            raise TasksNotRun(self.not_run, self.ran + self.not_run, what)
 
 
 def read_manifest_start(out: str | Path) -> datetime | None:
@@ -337,10 +343,11 @@ def run_sweep(
         todo = [(i, r) for i in range(len(points)) for r in range(spec.replications) if (i, r) not in done]
         if on_total:
             on_total(len(todo))
+        never_ran: list[tuple[int, int]] = []
         with results:
-            failed = _run_tasks(spec, base, points, todo, results, executor, progress, max_in_flight)
+            failed = _run_tasks(spec, base, points, todo, results, executor, progress, max_in_flight, never_ran.append)
     failures = [{"point": f.task[0], "replication": f.task[1], "parameters": points[f.task[0]], "error": f.error} for f in failed]
-    return SweepResult(out, spec, failures, ran=len(todo), skipped=len(done))
+    return SweepResult(out, spec, failures, ran=len(todo) - len(never_ran), skipped=len(done), not_run=len(never_ran))
 
 
 def _run_tasks(
@@ -352,8 +359,10 @@ def _run_tasks(
     executor: Executor | None,
     progress: Progress | None,
     max_in_flight: int,
+    not_run: Callable[[tuple[int, int]], None],
 ) -> list[TaskFailure[tuple[int, int]]]:
-    """The ``todo`` tasks on the task engine, each finished one a row of ``results``."""
+    """The ``todo`` tasks on the task engine, each finished one a row of ``results`` (those that
+    never ran are handed to ``not_run``)."""
     keys = spec.keys()
     tasks = (((i, r), (base, spec.task_point(points[i], r), spec.seed, r)) for i, r in todo)  # built as they are submitted
 
@@ -361,7 +370,9 @@ def _run_tasks(
         i, r = task
         results.write([i, *(points[i].get(k, "") for k in keys), r, spec.seed], metrics)
 
-    return run_tasks(_point_task, tasks, on_result=write, executor=executor, progress=progress, max_in_flight=max_in_flight)
+    return run_tasks(
+        _point_task, tasks, on_result=write, executor=executor, progress=progress, max_in_flight=max_in_flight, on_not_run=not_run
+    )
 
 
 def sweep(

@@ -5,7 +5,8 @@ A task is ``(key, argument)``; the engine calls ``function(argument)`` serially 
 :class:`concurrent.futures.Executor`, with at most ``max_in_flight`` tasks submitted at a time (memory
 stays flat however many tasks there are). A task that raises is captured with its key and the
 error (:class:`TaskFailure`) instead of ending the others; callers that need every result raise
-:class:`TasksFailed` naming the first. :class:`ResultsCsv` is the resumable sink: one CSV row per
+:class:`TasksFailed` naming the first. A task cancelled or interrupted before it ended is no failure
+of its own: it is reported as not run (a resumed sweep runs it). :class:`ResultsCsv` is the resumable sink: one CSV row per
 finished task, flushed at once, so a killed run keeps its rows and a resumed one runs only the rest.
 """
 
@@ -22,7 +23,17 @@ from typing import IO, Any, Generic, TypeVar
 
 from sim.description.errors import ScenarioError
 
-__all__ = ["MAX_IN_FLIGHT", "Progress", "TaskFailure", "TasksFailed", "run_tasks", "collect", "ResultsCsv", "cell"]
+__all__ = [
+    "MAX_IN_FLIGHT",
+    "Progress",
+    "TaskFailure",
+    "TasksFailed",
+    "TasksNotRun",
+    "run_tasks",
+    "collect",
+    "ResultsCsv",
+    "cell",
+]
 
 K = TypeVar("K", bound=Hashable)
 A = TypeVar("A")
@@ -30,6 +41,9 @@ R = TypeVar("R")
 
 Progress = Callable[[int], None]
 """Called with 1 as each task finishes (a progress bar's ``update``)."""
+
+_INTERRUPTED = (CancelledError, KeyboardInterrupt)
+"""What a future that never ran to its end holds: cancelled, or interrupted by Ctrl-C in a worker."""
 
 MAX_IN_FLIGHT = 64
 """Most tasks submitted to an executor at once: enough to keep a cluster busy, few enough that
@@ -49,6 +63,16 @@ class TaskFailure(Generic[K]):
         return cls(task, f"{type(exception).__name__}: {exception}", exception)
 
 
+class TasksNotRun(RuntimeError):
+    """Some tasks never ran (cancelled, or interrupted in a worker) though none failed: the work is incomplete."""
+
+    def __init__(self, not_run: int, total: int, what: str = "task(s)"):
+        self.not_run = not_run
+        super().__init__(
+            f"{not_run} of {total} {what} did not run (cancelled: the executor stopped, or the work was interrupted)"
+        )
+
+
 class TasksFailed(RuntimeError):
     """Some tasks raised; the message names how many and the first (which task, and why)."""
 
@@ -65,26 +89,39 @@ class TasksFailed(RuntimeError):
         super().__init__(f"{len(self.failures)}{of} {what} failed, first: {describe(first.task)}: {first.error}")
 
 
-def _outcome(future: Future[Any]) -> tuple[Any, BaseException | None]:
+def _never_ran(future: Future[Any]) -> bool:
+    """Whether a finished future was cancelled before it ran (after a failure, or by an executor
+    shutting down under it) or interrupted (Ctrl-C reaching a worker): not a failure of its task."""
+    if future.cancelled():
+        return True
     try:
-        error = future.exception()
-    except CancelledError as e:  # a worker lost, or the executor shut down under it
-        error = e
+        return isinstance(future.exception(), _INTERRUPTED)
+    except CancelledError:
+        return True
+
+
+def _outcome(future: Future[Any]) -> tuple[Any, BaseException | None]:
+    error = future.exception()
     return (None, error) if error is not None else (future.result(), None)
 
 
 def _run_serially(
-    function: Callable[[A], R], tasks: Iterator[tuple[K, A]], finished: Callable[[K, R | None, BaseException | None], bool]
+    function: Callable[[A], R],
+    tasks: Iterator[tuple[K, A]],
+    finished: Callable[[K, R | None, BaseException | None], bool],
+    not_run: Callable[[K], None],
 ) -> None:
     for key, argument in tasks:
         try:
             value = function(argument)
         except Exception as e:  # captured with its task; the caller decides whether the rest goes on
-            if not finished(key, None, e):
-                return
+            go_on = finished(key, None, e)
         else:
-            if not finished(key, value, None):
-                return
+            go_on = finished(key, value, None)
+        if not go_on:
+            break
+    for key, _ in tasks:  # those left after a stop
+        not_run(key)
 
 
 def _run_on(
@@ -92,6 +129,7 @@ def _run_on(
     function: Callable[[A], R],
     tasks: Iterator[tuple[K, A]],
     finished: Callable[[K, R | None, BaseException | None], bool],
+    not_run: Callable[[K], None],
     max_in_flight: int,
 ) -> None:
     pending: dict[Future[R], K] = {}
@@ -100,21 +138,27 @@ def _run_on(
         for key, argument in itertools.islice(tasks, n):
             pending[executor.submit(function, argument)] = key
 
-    submit(max(1, max_in_flight))
     stopping = False
-    while pending:
-        ready, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in ready:
-            key = pending.pop(future)
-            if stopping and future.cancelled():
-                continue  # never started: dropped, not failed
-            value, error = _outcome(future)
-            if not finished(key, value, error) and not stopping:
-                stopping = True
-                for queued in pending:
-                    queued.cancel()  # those already running finish and are reported
-            if not stopping:
-                submit(1)
+    try:
+        submit(max(1, max_in_flight))
+        while pending:
+            ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in ready:
+                key = pending.pop(future)
+                if _never_ran(future):
+                    not_run(key)
+                elif not finished(key, *_outcome(future)) and not stopping:
+                    stopping = True
+                    for queued in pending:
+                        queued.cancel()  # those already running finish and are reported
+                if not stopping:
+                    submit(1)
+    except BaseException:  # an interruption, or on_result failing: nothing queued starts any more
+        for queued in pending:
+            queued.cancel()
+        raise
+    for key, _ in tasks:  # those never submitted after a stop
+        not_run(key)
 
 
 def run_tasks(
@@ -126,13 +170,16 @@ def run_tasks(
     progress: Progress | None = None,
     max_in_flight: int = MAX_IN_FLIGHT,
     stop_after_failure: bool = False,
+    on_not_run: Callable[[K], None] | None = None,
 ) -> list[TaskFailure[K]]:
     """Run ``function(argument)`` for every ``(key, argument)`` and hand each value to
     ``on_result(key, value)`` as it finishes (serially: in order; on an executor: as they complete).
 
     Returns the tasks that raised. The others go on, unless ``stop_after_failure``: then no new
-    task starts after the first failure (those already running finish and are reported). An
-    error of ``on_result`` itself (e.g. a full disk), or an interruption, ends the run at once.
+    task starts after the first failure (those already running finish and are reported). A task
+    that never ran (left after such a stop, cancelled by the executor, or interrupted in a worker)
+    is not a failure: ``on_not_run(key)`` hears of it, and it does not move ``progress``. An error
+    of ``on_result`` itself (e.g. a full disk), or an interruption here, ends the run at once.
     """
     failures: list[TaskFailure[K]] = []
 
@@ -145,10 +192,11 @@ def run_tasks(
             progress(1)
         return not (stop_after_failure and failures)
 
+    not_run = on_not_run or (lambda key: None)
     if executor is None:
-        _run_serially(function, iter(tasks), finished)
+        _run_serially(function, iter(tasks), finished, not_run)
     else:
-        _run_on(executor, function, iter(tasks), finished, max_in_flight)
+        _run_on(executor, function, iter(tasks), finished, not_run, max_in_flight)
     return failures
 
 
@@ -161,13 +209,23 @@ def collect(
     describe: Callable[[K], str] = str,
 ) -> dict[K, R]:
     """Every task's value by key, or :class:`TasksFailed` naming the first task that raised
-    (no new task starts after a failure: a run needs all its replications)."""
+    (no new task starts after a failure: a run needs all its replications), or :class:`TasksNotRun`
+    if some were cancelled without any failing."""
     values: dict[K, R] = {}
+    never_ran: list[K] = []
     failures = run_tasks(
-        function, tasks, on_result=values.__setitem__, executor=executor, progress=progress, stop_after_failure=True
+        function,
+        tasks,
+        on_result=values.__setitem__,
+        executor=executor,
+        progress=progress,
+        stop_after_failure=True,
+        on_not_run=never_ran.append,
     )
     if failures:
         raise TasksFailed(failures, describe, len(tasks)) from failures[0].exception
+    if never_ran:
+        raise TasksNotRun(len(never_ran), len(tasks))
     return values
 
 
