@@ -54,6 +54,8 @@ print(json.dumps(rows))
 
 
 def extract(rev: str, into: Path) -> Path:
+    """The source tree of ``rev`` in ``into`` (from the git repository this file is in)."""
+    into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into

@@ -78,12 +78,12 @@ class Holding:
     @property
     def people_inside(self) -> int:
         """People in the holding area now."""
-        return int(self._counters[core.INSIDE_PEOPLE])
+        return self._counters.item(core.INSIDE_PEOPLE)
 
     @property
     def reserved(self) -> int:
         """People in screening lanes, for whom room is kept."""
-        return int(self._counters[core.RESERVED])
+        return self._counters.item(core.RESERVED)
 
     @property
     def peak_people(self) -> int:
@@ -108,9 +108,9 @@ class Holding:
             return [], 0, self._queued(self._heads, arr)
         k = self._board(self._state, float(t), arr, int(seats))
         counters = self._counters
-        if counters[core.RESTARTS]:
+        if counters.item(core.RESTARTS):
             self._restarted(float(t))
-        return self._state.taken[:k].tolist(), int(counters[core.BOARDED_PEOPLE]), bool(counters[core.LEFT_ELIGIBLE])
+        return self._state.taken[:k].tolist(), counters.item(core.BOARDED_PEOPLE), counters.item(core.LEFT_ELIGIBLE) > 0
 
     def _restarted(self, t: float) -> None:
         """Record the stops the last boarding ended."""

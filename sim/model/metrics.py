@@ -20,9 +20,11 @@ __all__ = ["Departure", "Records", "HOURLY_COLUMNS", "LIMIT_CAUSES", "STATUS_NAM
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``values`` weighted by whole-number ``weights`` (people). The order
+    of equal values does not change it (their weights' sums are exact), so any sort will do."""
     if len(values) == 0:
         return 0.0
-    order = np.argsort(values, kind="stable")
+    order = np.argsort(values)
     v, w = values[order], weights[order].astype(float)
     cum = np.cumsum(w)
     return float(v[np.searchsorted(cum, q * cum[-1], side="left")])

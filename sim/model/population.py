@@ -153,7 +153,7 @@ class Population:
         """Families on an aircraft that took off; returns the people aboard."""
         if not groups:
             return 0
-        flown = np.array(groups, dtype=np.int64)
+        flown = np.fromiter(groups, np.int64, len(groups))
         self.status[flown] = _FLOWN
         return int(self.size_arr[flown].sum())
 
