@@ -23,6 +23,16 @@ SMALL: dict[str, dict[str, object]] = {
         "security_ends": [15, 17, 19],
         "variants": {"twice the screening lanes": "kabul_2021_more_lanes.toml"},
     },
+    "planning": {
+        "replications": 2,
+        "max_replications": 32,
+        "check_replications": 10,
+        "scenario_file": str(ROOT / "tests" / "data" / "small.toml"),
+        "metric": "cohort.afghans.evacuated",
+        "threshold": 2300,
+        "probability": 0.8,
+        "lever_values": "1.5..2.5:0.5",
+    },
     "sensitivity": {
         "replications": 2,
         "trajectories": 2,
