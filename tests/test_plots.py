@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 import sim
+from sim.experiments.replications import DayTotals, ReplicationResult
 from sim.outputs import run_figures as plots
 from sim.outputs import sweep_figures as sweep_plots
 from sim.outputs.files import save_png
@@ -94,7 +95,7 @@ class FakeRun:
     """A run result with eleven operators, made by hand."""
 
     scenario: sim.Scenario
-    replications: list[dict[str, Any]] = field(default_factory=list)
+    replications: list[ReplicationResult] = field(default_factory=list)
     table: pd.DataFrame | None = None
 
     @property
@@ -115,8 +116,8 @@ def _fake(small: sim.Scenario) -> FakeRun:
         daily = []
         for d in ("2021-08-14", "2021-08-15"):
             by_op = {op: int(gen.integers(10, 100) * (11 - i)) for i, op in enumerate(OPERATORS)}
-            daily.append({"date": d, "evacuated": sum(by_op.values()), "departures": 3, "by_operator": by_op})
-        reps.append({"daily": daily})
+            daily.append(DayTotals(d, sum(by_op.values()), 3, by_op))
+        reps.append(ReplicationResult({}, tuple(daily), {}))
     return FakeRun(small, reps)
 
 
