@@ -129,9 +129,11 @@ class CapacityCurve:
 
 def capacity_curve(df: pd.DataFrame, key: str = "security.end", metric: str = "evacuated_total") -> CapacityCurve | None:
     """The capacity curve of a sweep table (one row per point and replication), or ``None`` when
-    ``key`` takes fewer than two values. With other keys swept too, each replication's values
-    are averaged over them; replications missing a point (failed tasks) are left out."""
-    if key not in df.columns or metric not in df.columns or df[key].nunique() < 2:
+    ``key`` takes fewer than two values or its values are not numbers (names, or times as ISO text:
+    :func:`sim.experiments.sweeps.times_in_days` gives those as days after start). With other keys
+    swept too, each replication's values are averaged over them; replications missing a point
+    (failed tasks) are left out."""
+    if key not in df.columns or metric not in df.columns or df[key].nunique() < 2 or df[key].dtype.kind not in "biuf":
         return None
     wide = df.pivot_table(index="replication", columns=key, values=metric, aggfunc="mean").sort_index(axis=1).dropna()
     if wide.empty:

@@ -113,29 +113,39 @@ def cmd(args: argparse.Namespace) -> int:
             print(
                 f"task failed: point {f['point']} {f['parameters']} replication {f['replication']}: {f['error']}", file=sys.stderr
             )
-        table, keys = result.table, list(spec.vary)
         not_run = (
             f", {result.not_run} not run (cancelled: run the same command with --resume to run them)" if result.not_run else ""
         )
         print(
-            f"sweep over {', '.join(keys)}: {len(spec.points())} points x {spec.replications} replications, seed {spec.seed}; "
-            f"{result.ran} tasks run, {result.skipped} already done, {len(result.failures)} failed{not_run}"
+            f"sweep over {', '.join(spec.keys())}: {len(spec.points())} points x {spec.replications} replications, "
+            f"seed {spec.seed}; {result.ran} tasks run, {result.skipped} already done, {len(result.failures)} failed{not_run}"
         )
-        written = ["results.csv", "manifest.json"]
-        metrics = [m for m in spec.metrics if m in table.columns]
-        if metrics:
-            written.append(_points(args, spec, table, metrics, out))
-        curves = _capacity_curves(table, keys, out)
-        if curves:
-            written.append("capacity_curve.json")
-        if not args.no_plots and len(table):
-            plots = _write_plots(out, table, keys, metrics, curves)
-            if plots:
-                written.append(f"{plots} plots")
-        _record_command(out / sweeps.MANIFEST, args.command_line)
-        print(f"written to {out}/ ({', '.join(written)})")
+        derived = _derive(args, spec, out, result.table)
+        sweeps.seal_sweep(out, spec.keys(), derived, command=args.command_line)
+        plots = sum(name.endswith(".png") for name in derived)
+        written = ["results.csv", "manifest.json", *(n for n in derived if not n.endswith(".png"))]
+        print(f"written to {out}/ ({', '.join(written + ([f'{plots} plots'] if plots else []))})")
         write_report_if_asked(args, out)
         return 1 if result.failures or result.not_run else 0
+
+
+def _derive(args: argparse.Namespace, spec: SweepSpec, out: Path, table: pd.DataFrame) -> list[str]:
+    """Everything a sweep derives from its whole ``results.csv``, written anew: each point's summary
+    (``points.csv``), the capacity curves, the figures. Times swept (ISO text) count as days after
+    the start in curves and figures. Returns the names of the files written."""
+    from sim.experiments import sweeps
+
+    keys = spec.keys()
+    metrics = [m for m in spec.metrics if m in table.columns]
+    derived = [_points(args, spec, table, metrics, out)] if metrics and len(table) else []
+    start = sweeps.read_manifest_start(out)
+    in_days, time_keys = sweeps.times_in_days(table, keys, start)
+    curves = _capacity_curves(in_days, keys, time_keys, out)
+    if curves:
+        derived.append("capacity_curve.json")
+    if not args.no_plots and len(table):
+        derived += _write_plots(out, in_days, keys, metrics, curves, time_keys)
+    return derived
 
 
 def _points(args: argparse.Namespace, spec: SweepSpec, table: pd.DataFrame, metrics: list[str], out: Path) -> str:
@@ -191,42 +201,44 @@ def _with_ensemble_intervals(
     return both_intervals
 
 
-def _capacity_curves(table: pd.DataFrame, keys: list[str], out: Path) -> list[Any]:
+def _capacity_curves(table: pd.DataFrame, keys: list[str], time_keys: list[str], out: Path) -> list[Any]:
     """Print the capacity curve of ``evacuated_total`` along each swept key and write them all
-    to ``capacity_curve.json`` (marginal gains, where it flattens, a slope only if straight)."""
+    to ``capacity_curve.json`` (marginal gains, where it flattens, a slope only if straight); a key
+    whose values are neither numbers nor times has none, and a line says so."""
     from sim.analysis.capacity import CRITERIA, capacity_curve
     from sim.outputs.files import write_json
 
-    curves = [c for c in (capacity_curve(table, key, "evacuated_total") for key in keys) if c is not None]
+    curves = []
+    for key in keys:
+        curve = capacity_curve(table, key, "evacuated_total")
+        if curve is not None:
+            curves.append(curve)
+        elif key in table.columns and table[key].nunique() > 1 and table[key].dtype.kind not in "biuf":
+            print(f"no capacity curve along {key}: its values are neither numbers nor times")
     for curve in curves:
-        print("\n".join(curve.describe("extra day of security" if curve.key == "security.end" else None)))
+        unit = "extra day of security" if curve.key == "security.end" else "day" if curve.key in time_keys else None
+        print("\n".join(curve.describe(unit)))
     if curves:
         print(f"  ({CRITERIA})")
         write_json(out / "capacity_curve.json", {c.key: c.summary() for c in curves})
     return curves
 
 
-def _write_plots(out: Path, table: pd.DataFrame, keys: list[str], metrics: list[str], curves: list[Any]) -> int:
-    """The sweep's figures and one capacity curve figure per swept key: how many were written."""
+def _write_plots(
+    out: Path, table: pd.DataFrame, keys: list[str], metrics: list[str], curves: list[Any], time_keys: list[str]
+) -> list[str]:
+    """The sweep's figures and one capacity curve figure per swept key: the names written."""
     from sim.experiments import sweeps
     from sim.outputs.compare_figures import capacity_curve_figure
     from sim.outputs.files import save_png
-    from sim.outputs.sweep_figures import sweep_figures
+    from sim.outputs.sweep_figures import capacity_curve_name, sweep_figures
 
     start = sweeps.read_manifest_start(out)
-    plots = 0
-    for stem, figure in sweep_figures(table, keys, metrics, start).items():
+    names = []
+    for stem, figure in sweep_figures(table, keys, metrics, start, time_keys).items():
         save_png(out / f"{stem}.png", figure)
-        plots += 1
+        names.append(f"{stem}.png")
     for curve in curves:
-        save_png(out / f"capacity_curve_{curve.key}.png", capacity_curve_figure(curve, start))
-        plots += 1
-    return plots
-
-
-def _record_command(manifest: Path, command: str) -> None:
-    """Add the command line to a sweep's manifest (the last command that completed it)."""
-    from sim.outputs.files import write_json
-
-    if manifest.is_file():
-        write_json(manifest, json.loads(manifest.read_text(encoding="utf-8")) | {"command": command})
+        save_png(out / capacity_curve_name(curve.key), capacity_curve_figure(curve, start))
+        names.append(capacity_curve_name(curve.key))
+    return names

@@ -4,6 +4,7 @@ the points to run is :mod:`sim.experiments.sweeps`."""
 
 from __future__ import annotations
 
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from sim.description.errors import ScenarioError
 from sim.description.loading import read_toml
 
-__all__ = ["SweepFile", "read_sweep_file", "LIMITS", "DEFAULT_METRICS"]
+__all__ = ["SweepFile", "read_sweep_file", "iso_times", "LIMITS", "DEFAULT_METRICS"]
 
 LIMITS = {"replications": (1, 100_000), "seed": (0, 2**63 - 1), "samples": (1, 100_000)}
 """Bounds of a sweep's ``replications``, ``seed`` and ``samples``."""
@@ -79,3 +80,15 @@ def read_sweep_file(path: Path) -> SweepFile:
             if problem not in problems:
                 problems.append(problem)
         raise ScenarioError(str(path), problems) from None
+
+
+def iso_times(value: Any) -> Any:
+    """``value`` with every datetime, date and time (at any depth) as its ISO text: a sweep holds
+    times as ``--set`` does (plain data, saved as JSON), and the scenario reads the text as a time."""
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [iso_times(v) for v in value]
+    if isinstance(value, dict):
+        return {k: iso_times(v) for k, v in value.items()}
+    return value

@@ -9,6 +9,7 @@ whatever runs them (serial, a local process pool, a Dask cluster).
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import math
@@ -24,13 +25,13 @@ import numpy as np
 
 from sim.description.errors import ScenarioError
 from sim.description.loading import load_scenario, resolve_path
-from sim.description.metric_catalog import check_metrics
+from sim.description.metric_catalog import check_metrics, metric_names
 from sim.description.overrides import parse_override
 from sim.description.scenario import Scenario
 from sim.experiments.ensemble import Ensemble
 from sim.experiments.identity import scenario_hash
 from sim.experiments.replications import as_executor, make_executor, run_replication
-from sim.experiments.sweep_file import DEFAULT_METRICS, read_sweep_file
+from sim.experiments.sweep_file import DEFAULT_METRICS, iso_times, read_sweep_file
 from sim.experiments.tasks import MAX_IN_FLIGHT, Progress, ResultsCsv, TaskFailure, TasksFailed, TasksNotRun, cell, run_tasks
 from sim.statistics import point_summary
 
@@ -45,6 +46,10 @@ __all__ = [
     "point_summary",
     "make_executor",
     "validate_sweep",
+    "times_in_days",
+    "derived_files",
+    "seal_sweep",
+    "DERIVED_TABLES",
 ]
 
 MAX_VALUES = 10_000
@@ -53,6 +58,9 @@ MAX_POINTS = 1_000_000
 """Most points of one sweep (grid or Latin hypercube)."""
 RESULTS = "results.csv"
 MANIFEST = "manifest.json"
+DERIVED_TABLES = ("points.csv", "points.parquet", "capacity_curve.json")
+"""The tables airlift derives from a sweep's ``results.csv`` (its figures: :func:`sim.outputs.sweep_figures.figure_names`)."""
+REPORT = "report.html"
 
 
 def _number(text: str) -> float | int:
@@ -137,6 +145,13 @@ class SweepSpec:
 
     ensemble: Ensemble | None = None
     """Plausible settings: replication ``r`` of every point runs setting ``r mod K`` (a swept key wins)."""
+
+    def __post_init__(self) -> None:
+        # times (TOML datetimes of a sweep file, datetimes from Python) as ISO text, as --set keeps them
+        self.vary = {k: iso_times(list(v)) for k, v in self.vary.items()}
+        self.set = iso_times(dict(self.set))
+        if self.explicit is not None:
+            self.explicit = [iso_times(dict(p)) for p in self.explicit]
 
     def task_point(self, point: dict[str, Any], replication: int) -> dict[str, Any]:
         """The overrides of one task: the ensemble's setting for the replication, then the point's."""
@@ -280,6 +295,41 @@ def read_manifest_start(out: str | Path) -> datetime | None:
         return None
 
 
+def _days_after(value: Any, start: datetime | None) -> float | None:
+    """A swept time as days after ``start``: a number already is; ISO text is read as the scenario
+    reads it (without an offset, the offset of ``start``); anything else is ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        at = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if start is None:
+        return None
+    return (at.replace(tzinfo=at.tzinfo or start.tzinfo) - start).total_seconds() / 86_400
+
+
+def times_in_days(table: Any, keys: Sequence[str], start: datetime | None) -> tuple[Any, list[str]]:
+    """``table`` with every swept key given as times (ISO text, perhaps among days after start) as
+    days after ``start``, for curves and plots; and those keys. Other columns are left as they are."""
+    converted: dict[str, list[float]] = {}
+    for key in keys:
+        if key not in table.columns or table[key].dtype.kind in "biuf":
+            continue
+        days = [_days_after(v, start) for v in table[key]]
+        if all(d is not None for d in days):
+            converted[key] = [float(d) for d in days if d is not None]
+    return (table.assign(**converted) if converted else table), list(converted)
+
+
 def read_results(out: str | Path):  # -> pandas.DataFrame
     """``results.csv`` as a DataFrame sorted by point and replication."""
     import pandas as pd
@@ -313,6 +363,48 @@ def _start(out: Path, manifest: dict[str, Any], resume: bool) -> None:
     write_json(out / MANIFEST, manifest)
 
 
+def derived_files(out: Path, keys: Sequence[str], metrics: Sequence[str]) -> list[str]:
+    """The files of ``out`` that airlift derives from the results of a sweep over ``keys`` reporting
+    ``metrics`` (its tables and figures), found by the names airlift gives them: a user's other
+    files are never among them."""
+    from sim.outputs.sweep_figures import figure_names
+
+    names = {*DERIVED_TABLES, *figure_names(keys, metrics)}
+    return sorted(p.name for p in out.iterdir() if p.name in names and p.is_file()) if out.is_dir() else []
+
+
+def _result_columns(out: Path) -> list[str]:
+    """The header of ``results.csv`` (``[]`` if there is none yet)."""
+    try:
+        with open(out / RESULTS, encoding="utf-8", newline="") as fh:
+            return next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _clear_derived(out: Path, keys: Sequence[str], metrics: Sequence[str]) -> None:
+    """Remove what an earlier run derived from results about to change (tables, figures, report):
+    stale from now on, they never survive into the new run."""
+    for name in [*derived_files(out, keys, [*metrics, *_result_columns(out)]), REPORT]:
+        (out / name).unlink(missing_ok=True)
+
+
+def seal_sweep(out: Path, keys: Sequence[str], derived: Sequence[str] = (), **extra: Any) -> None:
+    """Close a sweep folder: remove the derived files that are not among ``derived`` (an earlier
+    run's), then write in ``manifest.json`` the digest of ``results.csv`` and of each of
+    ``derived`` (``files``), with ``extra`` (e.g. the command line). ``airlift report`` refuses a
+    sweep folder whose files do not match its manifest."""
+    from sim.outputs.files import write_json
+    from sim.outputs.folders import seal
+
+    for name in derived_files(out, keys, _result_columns(out)):
+        if name not in derived:
+            (out / name).unlink(missing_ok=True)
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    files = seal(out, [RESULTS, *derived])
+    write_json(out / MANIFEST, {k: v for k, v in manifest.items() if k != "files"} | extra | {"files": files})
+
+
 def run_sweep(
     spec: SweepSpec,
     out: str | Path,
@@ -326,7 +418,9 @@ def run_sweep(
     """Run every missing (point, replication) task, appending one row per task to ``results.csv``.
 
     A task that raises is reported (in ``SweepResult.failures``, with its point and replication)
-    and the others go on; ``resume=True`` runs only the tasks without a row. The folder is held
+    and the others go on; ``resume=True`` runs only the tasks without a row. What an earlier run
+    derived from the results (tables, figures, report) is removed first; once the tasks ended,
+    the manifest lists the digest of ``results.csv`` (:func:`seal_sweep`). The folder is held
     (:func:`sim.outputs.folders.claim_folder`) from the manifest to the last row: a second sweep
     or resume of the same folder, in another process, is refused at once (``FolderBusy``, exit 2)
     instead of appending the same tasks again.
@@ -338,6 +432,7 @@ def run_sweep(
     base = validate_sweep(spec)
     with claim_folder(out, "airlift sweep (Python API: run_sweep)", resumable=True):
         _start(out, _manifest(spec, points, base), resume)
+        _clear_derived(out, spec.keys(), metric_names(base))
         results = ResultsCsv(out / RESULTS, ["point", *spec.keys(), "replication", "seed"], partial(_task_of_row, spec, points))
         done = results.completed()
         todo = [(i, r) for i in range(len(points)) for r in range(spec.replications) if (i, r) not in done]
@@ -346,6 +441,7 @@ def run_sweep(
         never_ran: list[tuple[int, int]] = []
         with results:
             failed = _run_tasks(spec, base, points, todo, results, executor, progress, max_in_flight, never_ran.append)
+        seal_sweep(out, spec.keys())
     failures = [{"point": f.task[0], "replication": f.task[1], "parameters": points[f.task[0]], "error": f.error} for f in failed]
     return SweepResult(out, spec, failures, ran=len(todo) - len(never_ran), skipped=len(done), not_run=len(never_ran))
 

@@ -33,6 +33,8 @@ __all__ = [
     "stranded_by_cohort_vs",
     "sweep_figures",
     "is_grid",
+    "figure_names",
+    "capacity_curve_name",
 ]
 
 _WORDS = {
@@ -77,10 +79,13 @@ def metric_label(metric: str) -> str:
     return metric
 
 
-def key_label(key: str) -> str:
-    """A swept key on an axis: its dotted name, with the unit where it is not in the name."""
+def key_label(key: str, is_time: bool = False) -> str:
+    """A swept key on an axis: its dotted name, with the unit where it is not in the name (a time:
+    days after start)."""
     if key == "security.end":
         return "security end (days after start, and the date)"
+    if is_time:
+        return f"{key} (days after start, and the date)"
     if key.startswith("ramp.spots."):
         return f"{key} (parking spots)"
     if key.endswith(".lanes") or ".lane_schedule." in key:
@@ -88,9 +93,9 @@ def key_label(key: str) -> str:
     return key
 
 
-def _day_axis(ax: Any, key: str, start: datetime | None) -> None:
-    """With a start, label days of ``security.end`` with their dates too ("17 / 31 Aug")."""
-    if key != "security.end" or start is None:
+def _day_axis(ax: Any, key: str, start: datetime | None, is_time: bool = False) -> None:
+    """With a start, label days of ``security.end`` (or of another time key) with their dates too ("17 / 31 Aug")."""
+    if not (is_time or key == "security.end") or start is None:
         return
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}\n{start + timedelta(days=float(x)):%d %b}"))
@@ -100,8 +105,9 @@ def _title(text: str, width: int = 60) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def sweep_metric(df: Any, key: str, metric: str, start: datetime | None = None) -> Figure:
-    """A metric against one swept key: mean over replications with its 95% interval."""
+def sweep_metric(df: Any, key: str, metric: str, start: datetime | None = None, is_time: bool = False) -> Figure:
+    """A metric against one swept key (``is_time``: in days after ``start``): mean over replications
+    with its 95% interval."""
     ps = point_summary(df, [key], metric).sort_values(key)
     n = int(ps["n"].max())
     fig = Figure(figsize=(7, 4.2), layout="constrained")
@@ -109,13 +115,13 @@ def sweep_metric(df: Any, key: str, metric: str, start: datetime | None = None) 
     ax.plot(ps[key], ps["mean"], marker="o", color="#0072B2", label=f"mean of {n} replications")
     if n > 1:
         ax.fill_between(ps[key], ps["ci95_low"], ps["ci95_high"], color="#0072B2", alpha=0.2, lw=0, label="95% interval")
-    ax.set_xlabel(key_label(key))
+    ax.set_xlabel(key_label(key, is_time))
     ax.set_ylabel(metric_label(metric))
     thousands(ax.yaxis)
     ax.set_title(_title(f"{metric_label(metric).capitalize()} against {key}"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    _day_axis(ax, key, start)
+    _day_axis(ax, key, start, is_time)
     return fig
 
 
@@ -172,7 +178,7 @@ def sweep_scatter(df: Any, x: str, y: str, metric: str) -> Figure:
     return fig
 
 
-def stranded_by_cohort_vs(df: Any, key: str, start: datetime | None = None) -> Figure:
+def stranded_by_cohort_vs(df: Any, key: str, start: datetime | None = None, is_time: bool = False) -> Figure:
     """The headline plot: people stranded against a swept key, one panel per cohort, each on its
     own scale (on one axis the largest cohort hides the others), with 95% bands."""
     cohorts = [c[len("cohort.") : -len(".stranded")] for c in df.columns if c.startswith("cohort.") and c.endswith(".stranded")]
@@ -189,25 +195,29 @@ def stranded_by_cohort_vs(df: Any, key: str, start: datetime | None = None) -> F
         ax.set_ylim(bottom=0)
         thousands(ax.yaxis)
         ax.grid(alpha=0.3)
-        _day_axis(ax, key, start)
+        _day_axis(ax, key, start, is_time)
     for ax in axes[len(cohorts) :]:
         ax.set_visible(False)
-    fig.supxlabel(key_label(key), fontsize=9)
+    fig.supxlabel(key_label(key, is_time), fontsize=9)
     fig.supylabel("people stranded (each panel its own scale)", fontsize=9)
     n = int(df.groupby(key).size().max()) if len(df) else 0
     fig.suptitle(f"People stranded by cohort against {key} (mean of {n}; band: 95% interval)", fontsize=11)
     return fig
 
 
-def sweep_figures(df: Any, keys: list[str], metrics: list[str], start: datetime | None = None) -> dict[str, Figure]:
-    """The standard figures of a sweep, by file stem (``start``: the scenario start, for dates)."""
+def sweep_figures(
+    df: Any, keys: list[str], metrics: list[str], start: datetime | None = None, time_keys: Sequence[str] = ()
+) -> dict[str, Figure]:
+    """The standard figures of a sweep, by file stem (``start``: the scenario start, for dates;
+    ``time_keys``: keys swept as times, given in ``df`` as days after start). Keys whose values are
+    not numbers have no figure. Every stem is one of :func:`figure_names`."""
     figs: dict[str, Figure] = {}
     numeric = [k for k in keys if np.issubdtype(df[k].dtype, np.number)]
     if len(numeric) >= 1:
-        figs[f"stranded_by_cohort_vs_{numeric[0]}"] = stranded_by_cohort_vs(df, numeric[0], start)
+        figs[f"stranded_by_cohort_vs_{numeric[0]}"] = stranded_by_cohort_vs(df, numeric[0], start, numeric[0] in time_keys)
     if len(numeric) == 1:
         for m in metrics:
-            figs[f"{m}_vs_{numeric[0]}"] = sweep_metric(df, numeric[0], m, start)
+            figs[f"{m}_vs_{numeric[0]}"] = sweep_metric(df, numeric[0], m, start, numeric[0] in time_keys)
     elif len(numeric) >= 2:
         grid = is_grid(df, numeric[:2])
         for m in metrics:
@@ -216,3 +226,17 @@ def sweep_figures(df: Any, keys: list[str], metrics: list[str], start: datetime 
             else:
                 figs[f"{m}_scatter"] = sweep_scatter(df, numeric[0], numeric[1], m)
     return figs
+
+
+def capacity_curve_name(key: str) -> str:
+    """The file a sweep saves the capacity curve along ``key`` as."""
+    return f"capacity_curve_{key}.png"
+
+
+def figure_names(keys: Sequence[str], metrics: Sequence[str]) -> set[str]:
+    """Every file name a figure of a sweep over ``keys`` reporting ``metrics`` may have: what
+    :func:`sweep_figures` and the capacity curves are saved as (and nothing a user would name a file)."""
+    names = {f"{m}_{kind}.png" for m in metrics for kind in ("heatmap", "scatter")}
+    for key in keys:
+        names |= {f"stranded_by_cohort_vs_{key}.png", capacity_curve_name(key), *(f"{m}_vs_{key}.png" for m in metrics)}
+    return names

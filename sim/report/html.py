@@ -27,7 +27,7 @@ from sim.description.loading import scenarios_dir
 from sim.description.scenario import Scenario, validate
 from sim.experiments.identity import flat_keys, scenario_hash
 from sim.experiments.replications import HEADLINE as RUN_HEADLINE
-from sim.report.inputs import Manifest, read_checked, read_compare, read_json, read_run
+from sim.report.inputs import Manifest, check_sweep, read_checked, read_compare, read_json, read_run
 
 __all__ = ["write_report", "detect", "Kind", "CAPTIONS"]
 
@@ -313,6 +313,7 @@ def _sweep(out: Path) -> dict[str, Any]:
                     "interval": interval(r, int(r.get("n", 2))),
                 }
             )
+    check_sweep(out, checked)  # the tables and figures are those of these results
     curves = []
     if len(df) and "evacuated_total" in df.columns:
         from sim.analysis.capacity import capacity_curve

@@ -1,6 +1,6 @@
 """What ``airlift report`` reads from a folder, checked before use: ``summary.json``,
-``compare.json`` and ``manifest.json`` against pydantic schemas, and the files of a run or a
-comparison against the digests its summary lists. Anything else is refused with a
+``compare.json`` and ``manifest.json`` against pydantic schemas, and the files of a run, a
+comparison or a sweep against the digests its summary or manifest lists. Anything else is refused with a
 ``ScenarioError`` naming the file and the problem (exit 2), never a traceback.
 """
 
@@ -15,7 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sim.description.errors import ScenarioError
 from sim.outputs.folders import check_seal
 
-__all__ = ["RunSummary", "CompareSummary", "Manifest", "read_json", "read_checked", "read_run", "read_compare", "MAX_BYTES"]
+__all__ = [
+    "RunSummary",
+    "CompareSummary",
+    "Manifest",
+    "read_json",
+    "read_checked",
+    "read_run",
+    "read_compare",
+    "check_sweep",
+    "MAX_BYTES",
+]
 
 MAX_BYTES = 512 * 2**20
 """Larger than any summary or manifest airlift writes (the Kabul run's summary is ~1 MB)."""
@@ -90,6 +100,8 @@ class Manifest(_Checked):
     version: str | None = None
     command: str | None = None
     scenario_hash: str | None = None
+    files: dict[FileName, str] | None = None
+    """A sweep's ``results.csv`` and what was derived from it, with their digests (absent until the sweep ends)."""
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -160,3 +172,22 @@ def read_compare(out: Path) -> dict[str, Any]:
     data, checked = read_checked(out / "compare.json", CompareSummary)
     check_seal(out, "compare.json", checked.files)
     return data
+
+
+def check_sweep(out: Path, manifest: Manifest) -> None:
+    """Refuse (``ScenarioError``) a sweep folder whose results, tables or figures are not those its
+    manifest lists: a sweep that never ended (no ``files``), a file changed since or left by an
+    earlier sweep, or one missing."""
+    from sim.experiments.sweeps import DERIVED_TABLES, MANIFEST, RESULTS
+
+    if manifest.files is None or RESULTS not in manifest.files:
+        why = "lists no files: the sweep did not end (or an older airlift wrote it); run the same airlift sweep with --resume"
+        raise ScenarioError(str(out / MANIFEST), [("files", why)])
+    unlisted = [(name, f"not written by the sweep of {MANIFEST}") for name in DERIVED_TABLES if (out / name).is_file()]
+    unlisted = [(name, why) for name, why in unlisted if name not in manifest.files]
+    try:
+        check_seal(out, MANIFEST, manifest.files)
+    except ScenarioError as e:
+        raise ScenarioError(e.source, [*unlisted, *e.problems]) from None
+    if unlisted:
+        raise ScenarioError(str(out), [*unlisted, ("", "the folder mixes runs: run the command again to write it whole")])
