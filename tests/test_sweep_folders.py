@@ -172,3 +172,17 @@ def test_a_key_of_names_gets_a_note_instead_of_a_curve(tmp_path: Path, capsys: p
     assert _capacity_curves(table, ["fleet"], [], tmp_path) == []
     assert capsys.readouterr().out == "no capacity curve along fleet: its values are neither numbers nor times\n"
     assert not (tmp_path / "capacity_curve.json").exists()
+
+
+def test_a_sweep_whose_every_task_failed_ends_with_its_failures_not_a_crash(
+    small_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def boom(args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sweeps, "_point_task", boom)
+    assert _sweep(small_path, tmp_path / "out") == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("task failed: point") == 4 and "airlift: error" not in captured.err
+    assert "4 failed" in captured.out and f"written to {tmp_path / 'out'}/ (results.csv, manifest.json)" in captured.out
+    assert set(_files(tmp_path / "out")) == {"results.csv"}

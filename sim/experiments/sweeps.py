@@ -331,10 +331,13 @@ def times_in_days(table: Any, keys: Sequence[str], start: datetime | None) -> tu
 
 
 def read_results(out: str | Path):  # -> pandas.DataFrame
-    """``results.csv`` as a DataFrame sorted by point and replication."""
+    """``results.csv`` as a DataFrame sorted by point and replication (no rows, if no task ended)."""
     import pandas as pd
 
-    df = pd.read_csv(Path(out) / RESULTS)
+    try:
+        df = pd.read_csv(Path(out) / RESULTS)
+    except pd.errors.EmptyDataError:  # not even a header: every task failed or never ran
+        return pd.DataFrame(columns=["point", "replication"])
     return df.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
 
 
