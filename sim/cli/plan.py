@@ -24,7 +24,7 @@ __all__ = ["add_parser", "cmd", "plan_folder"]
 
 EPILOG = f"""\
 Every candidate (one value of each lever) is screened with -n replications; then, cheapest first, an
-undecided candidate has its replications doubled until its one-sided 95%% bounds settle it (met, or
+undecided candidate has its replications doubled until its one-sided 95% bounds settle it (met, or
 shown not to meet the target) or it reaches --max-replications (default {DEFAULT_MOST}). The first
 candidate met is the choice; no candidate met is an answer too ("choice": null, exit 0). Every
 candidate runs the same replication indices (common random numbers). With --ensemble, replication r
