@@ -363,3 +363,36 @@ def test_cancelled_sweep_tasks_are_not_run_not_failed_and_a_resume_runs_them(sma
     half = sweeps.run_sweep(sweeps.SweepSpec(str(small_path), {"gates.abbey.lanes": [2]}), tmp_path / "api", executor=cancelling)
     with pytest.raises(sim_tasks.TasksNotRun, match=r"1 of 5 sweep task\(s\) did not run"):
         half.raise_failures()
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_pool_ends_at_once_and_a_resume_runs_every_task_left_once(small_path, tmp_path):
+    """Ctrl-C at a terminal reaches the sweep and its worker processes: the tasks cut short are not
+    failures and leave no row; --resume runs each of them, and only them."""
+    import os
+
+    out = tmp_path / "interrupted"
+    argv = ["sweep", str(small_path), "--vary", "security.end=0.5:2.5:0.25", "--vary", "gates.abbey.lanes=1,2,3", "-n", "30"]
+    argv += ["--no-plots", "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if (out / "results.csv").exists() and (out / "results.csv").read_text().count("\n") > 20:
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    printed, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "task failed" not in printed, printed
+    assert printed.strip().endswith("interrupted: run the same command with --resume to finish"), printed
+    partial = sorted_table(out)
+    assert 0 < len(partial) < 27 * 30
+    assert main([*argv, "--resume"]) == 0
+    table = sorted_table(out)
+    assert len(table) == 27 * 30 and not table.duplicated(["point", "replication"]).any()
