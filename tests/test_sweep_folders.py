@@ -186,3 +186,10 @@ def test_a_sweep_whose_every_task_failed_ends_with_its_failures_not_a_crash(
     assert captured.err.count("task failed: point") == 4 and "airlift: error" not in captured.err
     assert "4 failed" in captured.out and f"written to {tmp_path / 'out'}/ (results.csv, manifest.json)" in captured.out
     assert set(_files(tmp_path / "out")) == {"results.csv"}
+
+
+def test_one_iso_time_is_a_value_not_a_range() -> None:
+    assert sweeps.parse_values("security.end", "2021-08-16T00:00:00+04:30") == ["2021-08-16T00:00:00+04:30"]
+    assert sweeps.parse_values("security.end", "2021-08-15") == ["2021-08-15"]
+    assert sweeps.parse_values("security.end", "14:30:2") == list(range(14, 31, 2))
+    assert sweeps.parse_values("security.end", "1:3") == [1, 3]  # a range for --samples

@@ -68,11 +68,20 @@ def _number(text: str) -> float | int:
     return int(v) if v.is_integer() and "." not in text and "e" not in text.lower() else v
 
 
+def _is_time(text: str) -> bool:
+    """Whether ``text`` is an ISO datetime (its colons make no range)."""
+    try:
+        datetime.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def parse_values(key: str, text: str | Sequence[Any]) -> list[Any]:
     """``"1,2,3"`` (each read as a TOML value), ``"14:30:2"`` (inclusive range) or a list."""
     if not isinstance(text, str):
         return list(text)
-    if ":" in text and "," not in text and not text.strip().startswith(('"', "'")):
+    if ":" in text and "," not in text and not text.strip().startswith(('"', "'")) and not _is_time(text):
         parts = text.split(":")
         try:
             nums = [_number(p) for p in parts]
