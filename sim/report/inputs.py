@@ -35,19 +35,21 @@ FileName = Annotated[str, StringConstraints(pattern=r"^[^./\\\x00][^/\\\x00]*$")
 """A file name in the folder itself: no path, no hidden file."""
 
 
-class _Checked(BaseModel):
+class Checked(BaseModel):
     """Types as JSON has them (no coercion: ``"3"`` is not a number); fields not named here pass."""
 
     model_config = ConfigDict(extra="allow", strict=True)
 
 
-class Stats(_Checked):
+class Stats(Checked):
     mean: float | None
     ci95_low: float | None = None
     ci95_high: float | None = None
 
 
-class _Sealed(_Checked):
+class Sealed(Checked):
+    """What every sealed summary carries: how it was run, its identity and the digests of its files."""
+
     seed: int
     replications: int = Field(ge=1)
     version: str
@@ -57,7 +59,7 @@ class _Sealed(_Checked):
     files: dict[FileName, str]
 
 
-class RunSummary(_Sealed):
+class RunSummary(Sealed):
     """``summary.json`` of ``airlift run``."""
 
     scenario: dict[str, Any]
@@ -65,11 +67,11 @@ class RunSummary(_Sealed):
     overrides: dict[str, Any] = Field(default_factory=dict)
 
 
-class Side(_Checked):
+class Side(Checked):
     scenario: dict[str, Any]
 
 
-class Difference(_Checked):
+class Difference(Checked):
     a_mean: float | None
     b_mean: float | None
     difference_mean: float | None
@@ -77,7 +79,7 @@ class Difference(_Checked):
     ci95_high: float | None = None
 
 
-class CompareSummary(_Sealed):
+class CompareSummary(Sealed):
     """``compare.json`` of ``airlift compare``."""
 
     a: Side
@@ -85,14 +87,14 @@ class CompareSummary(_Sealed):
     differences: dict[str, Difference]
 
 
-class SweepDefinition(_Checked):
+class SweepDefinition(Checked):
     scenario: str | None = None
     vary: dict[str, list[Any]] = Field(default_factory=dict)
     points: list[dict[str, Any]] = Field(default_factory=list)
     set: dict[str, Any] | None = None
 
 
-class Manifest(_Checked):
+class Manifest(Checked):
     """``manifest.json`` of a sweep or a sensitivity analysis (a calibration's has no scenario)."""
 
     scenario: dict[str, Any] | None = None

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from sim.outputs.folders import check_seal
-from sim.report.inputs import FileName, read_checked
+from sim.report.inputs import Checked, Sealed, read_checked
 
 __all__ = ["PlanSummary", "read_plan", "plan_section", "PLAN_CAPTIONS"]
 
@@ -21,19 +21,13 @@ PLAN_CAPTIONS = {
 }
 
 
-class _Checked(BaseModel):
-    """Types as JSON has them (no coercion); fields not named here pass."""
-
-    model_config = ConfigDict(extra="allow", strict=True)
-
-
-class Lever(_Checked):
+class Lever(Checked):
     key: str
     values: list[float]
     cost_per_unit: float
 
 
-class Candidate(_Checked):
+class Candidate(Checked):
     levers: dict[str, float]
     cost: float
     probability: float | None
@@ -44,7 +38,7 @@ class Candidate(_Checked):
     chosen: bool = False
 
 
-class PlanSummary(_Checked):
+class PlanSummary(Sealed):
     """``plan.json`` of ``airlift plan``."""
 
     goal: str
@@ -57,13 +51,6 @@ class PlanSummary(_Checked):
     sentence: str
     candidates: list[Candidate] = Field(min_length=1)
     scenario: dict[str, Any]
-    seed: int
-    replications: int = Field(ge=1)
-    version: str
-    command: str | None = None
-    scenario_file: str | None = None
-    run_id: str
-    files: dict[FileName, str]
 
 
 def read_plan(out: Path) -> dict[str, Any]:
