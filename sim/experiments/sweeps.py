@@ -4,7 +4,8 @@ Each (point, replication) is one task of the task engine (:mod:`sim.experiments.
 replication ``r`` of every point draws from the same random streams (common random numbers), so
 differences between points are paired. Rows are appended to ``results.csv`` as tasks finish, so
 memory stays flat and an interrupted sweep resumes where it stopped. Results are identical
-whatever runs them (serial, a local process pool, a Dask cluster).
+whatever runs them (serial, a local process pool, a Dask cluster). What was derived from the rows
+(tables, figures) goes before they change; the manifest lists the digest of every file at the end.
 """
 
 from __future__ import annotations
