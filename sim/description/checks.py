@@ -129,16 +129,16 @@ def _retrograde_problems(s: Described) -> Iterator[Problem]:
 
 def _target_names(s: Described, table: TargetTable) -> list[str]:
     """The names a disruption's target may take from ``table``."""
-    if table == "runway":
-        return ["runway"]
-    return list({"gates": s.gates, "cohorts": s.cohorts, "bases": s.bases}[table])
+    if table in ("runway", "holding"):
+        return [table]
+    return list({"gates": s.gates, "cohorts": s.cohorts, "bases": s.bases, "fleets": s.fleets, "spots": s.ramp.spots}[table])
 
 
 def _disruption_problems(s: Described) -> Iterator[Problem]:
     for i, d in enumerate(s.disruptions):
         if d.end is not None and s.hours(d.end) < s.hours(d.start):
             yield f"disruptions.{i}.end", "before its start"
-        valid = _target_names(s, d.targets_in) + (["*"] if d.every_target else [])
+        valid = _target_names(s, d.target_table()) + (["*"] if d.every_target else [])
         if d.target not in valid:
             yield f"disruptions.{i}.target", f"{d.target!r} is not a valid target for {d.kind} (valid: {', '.join(valid)})"
 

@@ -23,14 +23,33 @@ __all__ = [
     "Disruption",
     "GateClosure",
     "LaneChange",
+    "RELIEF_TABLES",
+    "Relief",
+    "ReliefResource",
     "RunwayClosure",
     "StagingCapacity",
     "StagingOutflow",
     "TargetTable",
 ]
 
-TargetTable = Literal["gates", "cohorts", "bases", "runway"]
-"""What a disruption's ``target`` names: a gate, a cohort, a staging base, or the runway."""
+TargetTable = Literal["gates", "cohorts", "bases", "runway", "fleets", "spots", "holding"]
+"""What a disruption's ``target`` names: a gate, a cohort, a staging base, the runway, a fleet, a
+ramp size class, or the holding area."""
+
+ReliefResource = Literal["lanes", "aircraft", "crews", "holding", "staging", "runway", "spots"]
+"""A resource class a ``relief`` can add to: screening lanes of a gate, aircraft or crews per aircraft
+of a fleet, holding room, room and outflow of a staging base, runway separation, ramp spots of a size class."""
+
+RELIEF_TABLES: dict[str, TargetTable] = {
+    "lanes": "gates",
+    "aircraft": "fleets",
+    "crews": "fleets",
+    "holding": "holding",
+    "staging": "bases",
+    "runway": "runway",
+    "spots": "spots",
+}
+"""What a relief's ``target`` names, by its resource."""
 
 
 def _whole(v: float) -> float:
@@ -55,6 +74,10 @@ class _Dated(StrictModel):
     """When it ends; absent: until the security end."""
     target: str = "*"
     """A gate, ``runway``, a cohort, a base, or ``*`` for all (see the kind)."""
+
+    def target_table(self) -> TargetTable:
+        """The table whose names are valid targets of this event."""
+        return self.targets_in
 
 
 class _Closure(_Dated):
@@ -135,8 +158,31 @@ class StagingOutflow(_Change):
     """People a day flown onward from the base."""
 
 
+class Relief(_Dated):
+    """More of one resource for a period: what a planner could add, to measure what it is worth.
+
+    By ``fraction`` r: lanes, aircraft, holding room, staging room and outflow, and ramp spots
+    times 1 + r (whole units rounded up, at least one more where there is at least one); crews
+    per aircraft plus ceil(r x crews) (at least one more); runway separation divided by 1 + r."""
+
+    targets_in: ClassVar[TargetTable] = "gates"
+    every_target: ClassVar[bool] = True
+    kind: Literal["relief"]
+    """``relief``: more of ``resource`` on ``target`` (or ``*``, every one) during the period."""
+    resource: ReliefResource
+    """``lanes`` (target a gate), ``aircraft`` or ``crews`` (a fleet), ``holding`` (the holding area),
+    ``staging`` (a base: room and outflow), ``runway`` (its separation), ``spots`` (a ramp size class)."""
+    fraction: Annotated[Number, Field(gt=0, le=100)]
+    """How much more, as a fraction of what there is (0.5: half as much again)."""
+    description: str = ""
+    """Why (for example the question it answers)."""
+
+    def target_table(self) -> TargetTable:
+        return RELIEF_TABLES[self.resource]
+
+
 Disruption = Annotated[
-    GateClosure | RunwayClosure | ArrivalFactor | LaneChange | StagingCapacity | StagingOutflow,
+    GateClosure | RunwayClosure | ArrivalFactor | LaneChange | StagingCapacity | StagingOutflow | Relief,
     Field(discriminator="kind"),
 ]
 """A dated event of any kind; ``kind`` says which."""

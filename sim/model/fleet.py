@@ -31,7 +31,7 @@ import simpy
 from sim.description.airport import Departure as DepartureRule
 from sim.description.fleets import Fleet
 from sim.model.records import Boarding, Departure, MovementKind, Records
-from sim.model.timeline import Timeline
+from sim.model.timeline import Steps, Timeline
 
 __all__ = ["Aircraft", "FleetContext", "sortie_cycle", "CHALKS_PER_STAY"]
 
@@ -149,16 +149,29 @@ class Load:
 class Crews:
     """The crews of one aircraft: the one flying and its duty start, and when the others are rested."""
 
-    def __init__(self, now: float, spec: Fleet):
+    def __init__(self, now: float, spec: Fleet, staged: Steps | None = None):
         self.spec = spec
         self.duty_start = now
         self.rested_at = [now] * (spec.crews_per_aircraft - 1)
+        self.staged = staged if staged is not None and staged.times else None
+        """Crews per aircraft over time (a relief), or None: always ``spec.crews_per_aircraft``."""
+
+    def _restage(self, now: float) -> None:
+        """Crews added by a relief arrive rested; when it ends, the last to be rested leave."""
+        assert self.staged is not None
+        others = int(self.staged(now)) - 1
+        while len(self.rested_at) < others:
+            self.rested_at.append(now)
+        if len(self.rested_at) > others:
+            self.rested_at = sorted(self.rested_at)[:others]
 
     def wait_for_rested(self, now: float, sortie_hours: float) -> float | None:
         """Hours to wait before the next sortie of ``sortie_hours``, or None if the crew on duty
         can fly it. A tired crew goes to rest and the first rested crew (or itself) takes over."""
         if not (now + sortie_hours - self.duty_start > self.spec.crew_duty_hours and now > self.duty_start):
             return None
+        if self.staged is not None:
+            self._restage(now)
         if not self.rested_at:
             return self.spec.crew_rest_hours
         i = min(range(len(self.rested_at)), key=self.rested_at.__getitem__)
@@ -194,7 +207,7 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
     chalks = _Chalks(ac, ctx, ctx.holding.cohort_set(ac.cohorts))
     if ac.available_from > env.now:
         yield env.timeout(ac.available_from - env.now)
-    crews = Crews(env.now, spec)
+    crews = Crews(env.now, spec, ctx.timeline.crews.get(ac.fleet))
     while True:
         flight = ac.location.flight_hours
         if env.now + flight > ac.last_landing:

@@ -47,7 +47,6 @@ class Holding:
         self.records = records
         self._state = state = upstream.state
         self._counters = state.counters
-        self.capacity = int(state.counters[core.CAPACITY])
         self.troops_waiting = 0
         self._cohorts: dict[tuple[int, ...], np.ndarray] = {}
         self._made: set[int] = set()
@@ -96,8 +95,13 @@ class Holding:
         self.upstream.advance_to(t)
         return self._queued(self._heads, cohorts if id(cohorts) in self._made else self._cohort_array(cohorts))
 
+    @property
+    def capacity(self) -> int:
+        """People the holding area can hold now (a relief may change it)."""
+        return self._counters.item(core.CAPACITY)
+
     def fill_fraction(self) -> float:
-        return self.people_inside / self.capacity
+        return self.people_inside / self._counters.item(core.CAPACITY)
 
     def board(self, t: float, cohorts: Sequence[int] | np.ndarray, seats: int) -> tuple[list[int], int, bool]:
         """Take whole families for up to ``seats`` people from ``cohorts`` (in priority order).

@@ -3,7 +3,8 @@
 The perimeter is an event calendar of its own, advanced lazily to the SimPy clock by whoever
 needs its state (boarding aircraft, the hourly recorder). That keeps people as data, never as
 processes, and is exact: the perimeter's only input from the rest of the airfield is room
-freed in the holding area, which happens at boarding, when it is advanced first. See the README
+freed in the holding area, which happens at boarding, when it is advanced first (or room added
+by a dated relief, at its time). See the README
 for how a family picks a gate.
 
 This class tells the compiled core (:mod:`sim.model.perimeter_core`, which lays the arrays out)
@@ -30,7 +31,7 @@ import numpy as np
 from sim.description.scenario import Scenario
 from sim.model import perimeter_core as core
 from sim.model.population import Population
-from sim.model.records import Records, Status
+from sim.model.records import GateStop, Records, Status
 from sim.model.timeline import Timeline
 
 __all__ = ["Perimeter"]
@@ -139,6 +140,9 @@ class Perimeter:
         records.screened.follow(self.state.screened_f, self.state.screened_i, _Screenings(self.state.counters))
         self._settled = False
         self._end = timeline.end
+        self._records = records
+        room = timeline.holding_capacity  # changes by a relief, latest first
+        self._resizes = [(t, int(n)) for t, n in zip(room.times, room.values[1:], strict=True)][::-1]
         self._advance = core.direct(core.advance, self.state, 0.0)
         self._crowd_people = core.direct(core.crowd_people, self.state)
         self._blocked = self.state.gate_i[:, core.BLOCKED]
@@ -156,8 +160,21 @@ class Perimeter:
     def advance_to(self, t: float) -> None:
         """Process every perimeter event up to and including time ``t``."""
         t = float(t)
+        while self._resizes and self._resizes[-1][0] <= t:
+            self._resize(*self._resizes.pop())
         if self._advance(self.state, t) != core.DONE_OK or t >= self._end:
             self._advance_further(t)
+
+    def _resize(self, t: float, capacity: int) -> None:
+        """The holding area's capacity changes at ``t`` (a relief): the calendar advanced to ``t``
+        first, then gates that the full holding area stopped try again (their ended stops recorded)."""
+        if self._advance(self.state, t) != core.DONE_OK or t >= self._end:
+            self._advance_further(t)
+        core.resize(self.state, t, capacity)
+        if self.state.counters[core.RESTARTS]:
+            for gate, began in enumerate(self.state.restarted.tolist()):
+                if began <= t:  # NaN: this gate's stop, if any, goes on
+                    self._records.gate_stops.append(GateStop(began, t, gate))
 
     def _advance_further(self, t: float) -> None:
         """:meth:`advance_to` when the families need more draws first, or at the end."""

@@ -38,6 +38,7 @@ __all__ = [
     "build",
     "advance",
     "board",
+    "resize",
     "queued",
     "crowd_people",
     "NEED_DRAWS",
@@ -653,6 +654,14 @@ def _room_freed(s: Core, t: float) -> None:
                 s.restarted[g] = began
                 ended += 1
     s.counters[RESTARTS] = ended
+
+
+@compiled
+def resize(s: Core, t: float, capacity: int) -> None:
+    """The holding area's capacity changes at ``t`` (a relief; the core advanced to ``t`` first):
+    stopped gates try again (RESTARTS and ``restarted`` say which stops ended, as for :func:`board`)."""
+    s.counters[CAPACITY] = capacity
+    _room_freed(s, t)
 
 
 @compiled

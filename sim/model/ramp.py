@@ -5,7 +5,8 @@ until it takes off, so no aircraft ever holds over the city waiting for parking.
 "maximum on ground" is therefore the number of spots, less those held by aircraft still
 inbound. This is conservative: real slot planning can re-use a spot whose occupant will leave
 before the inbound aircraft lands (see the README's assumptions). A class with no spots admits
-no aircraft: they wait at their base until they give up.
+no aircraft: they wait at their base until they give up. A ``relief`` of spots changes their
+number at dated times.
 
 Spots are counted: a free spot is taken at once and given back at take-off without an event;
 an aircraft that finds none waits on an event, and a take-off passes its spot to the first
@@ -20,6 +21,8 @@ from collections.abc import Callable, Mapping
 
 import simpy
 
+from sim.model.timeline import Steps
+
 __all__ = ["Ramp"]
 
 
@@ -27,12 +30,26 @@ class Ramp:
     """Spots in use and a FIFO line of waiting aircraft per size class, as SimPy's ``Resource``
     keeps them, and the aircraft on the ground."""
 
-    def __init__(self, env: simpy.Environment, spots: Mapping[str, int]):
+    def __init__(self, env: simpy.Environment, spots: Mapping[str, int], changes: Mapping[str, Steps] | None = None):
         self.env = env
         self._spots = {cls: max(n, 0) for cls, n in spots.items()}
         self._in_use = dict.fromkeys(spots, 0)
         self._line: dict[str, deque[simpy.Event]] = {cls: deque() for cls in spots}
         self.on_ground = 0
+        for cls, steps in (changes or {}).items():
+            for t, n in zip(steps.times, steps.values[1:], strict=True):
+                change = env.timeout(t)
+                change.callbacks.append(self._resize(cls, max(int(n), 0)))
+
+    def _resize(self, size_class: str, spots: int) -> Callable[[simpy.Event], None]:
+        """Spots of a class change (a relief): more are given out at once; with fewer, spots
+        given back are kept until those in use fit."""
+
+        def resize(_: simpy.Event) -> None:
+            self._spots[size_class] = spots
+            self._give_out(size_class)
+
+        return resize
 
     def request(self, size_class: str) -> simpy.Event | None:
         """A spot of this class: ``None`` if one was free for the aircraft at once (it holds it

@@ -2,7 +2,8 @@
 
 A movement (landing or take-off) is booked at the earliest start at or after the time asked
 for such that its occupancy ``[start, start + separation)`` overlaps no other movement and no
-closure. Separation depends on whether the start is by day or by night. Bookings are made at
+closure. Separation depends on whether the start is by day or by night (and is shorter while a
+``relief`` of the runway is in force). Bookings are made at
 or after the current time, so landings can be booked ahead when an aircraft is cleared at its
 staging base (it then leaves the base at the time that makes it arrive on its slot).
 
@@ -39,9 +40,16 @@ class Runway:
         self._night = (spec.night_start_hour, spec.night_end_hour)
         self._hours = (spec.separation_day_min / 60.0, spec.separation_night_min / 60.0)
 
+        speedup = timeline.runway_speedup
+        if speedup.times:  # a relief: separation divided by 1 + its fraction while in force
+            self.separation = self._relieved_separation  # type: ignore[method-assign]
+
     def separation(self, t: float) -> float:
         """Hours a movement starting at ``t`` occupies the runway."""
         return self._hours[in_hours_window(self.tl.hour_of_day(t), *self._night)]
+
+    def _relieved_separation(self, t: float) -> float:
+        return self._hours[in_hours_window(self.tl.hour_of_day(t), *self._night)] / self.tl.runway_speedup(t)
 
     def earliest(self, t: float) -> float:
         """The earliest start at or after ``t`` that the runway can take."""

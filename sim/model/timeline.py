@@ -18,6 +18,7 @@ from sim.description.disruptions import (
     Disruption,
     GateClosure,
     LaneChange,
+    Relief,
     RunwayClosure,
     StagingCapacity,
     StagingOutflow,
@@ -25,7 +26,7 @@ from sim.description.disruptions import (
 from sim.description.scenario import Scenario
 from sim.description.times import StepValue, Window
 
-__all__ = ["SCHEDULE_BUILDERS", "Steps", "Timeline", "in_hours_window", "windowed"]
+__all__ = ["SCHEDULE_BUILDERS", "Steps", "Timeline", "in_hours_window", "more_crews", "more_units", "relieved", "windowed"]
 
 INF = math.inf
 PER_HOUR = 1 / 24.0
@@ -100,6 +101,34 @@ def windowed(initial: float, schedule: list[tuple[float, float]], windows: list[
     return Steps(initial, [(t, at(t)) for t in times])
 
 
+def more_units(base: float, fraction: float) -> float:
+    """Whole units of a capacity ``base`` relieved by ``fraction``: times 1 + fraction, rounded up,
+    at least one more where there is at least one."""
+    if fraction <= 0 or base < 1:
+        return base
+    return float(max(math.ceil(base * (1 + fraction) - 1e-9), base + 1))
+
+
+def more_crews(base: float, fraction: float) -> float:
+    """Crews per aircraft relieved by ``fraction``: ``ceil(fraction x crews)`` more, at least one."""
+    if fraction <= 0:
+        return base
+    return base + max(1, math.ceil(fraction * base - 1e-9))
+
+
+def relieved(base: Steps, reliefs: list[tuple[float, float, float]], rule: Callable[[float, float], float]) -> Steps:
+    """A schedule under reliefs ``(start, end, fraction)``: ``rule(value, fraction)`` where
+    ``fraction`` sums the reliefs in force (``start <= t < end``). No relief: ``base`` itself."""
+    if not reliefs:
+        return base
+    times = sorted(set(base.times) | {x for a, z, _ in reliefs for x in (a, z)})
+
+    def at(t: float) -> float:
+        return rule(base(t), sum(f for a, z, f in reliefs if a <= t < z))
+
+    return Steps(base.values[0], [(t, at(t)) for t in times])
+
+
 def in_intervals(t: float, spans: list[tuple[float, float]]) -> bool:
     return any(a <= t < b for a, b in spans)
 
@@ -119,6 +148,16 @@ class Timeline:
     arrival_factors: dict[str, list[tuple[float, float, float]]]
     base_capacity: dict[str, Steps]
     base_outflow: dict[str, Steps]
+    fleet_count: dict[str, Steps] = field(default_factory=dict)
+    """Per fleet, aircraft in service (its count and count schedule, and reliefs of aircraft)."""
+    crews: dict[str, Steps] = field(default_factory=dict)
+    """Per fleet, crews staged for each aircraft."""
+    spots: dict[str, Steps] = field(default_factory=dict)
+    """Per ramp size class, parking spots."""
+    holding_capacity: Steps = field(default_factory=lambda: Steps(0.0))
+    """People the holding area can hold."""
+    runway_speedup: Steps = field(default_factory=lambda: Steps(1.0))
+    """Runway separation is divided by this (1 + a relief's fraction; 1 without relief)."""
     boarding_deadline: float = INF
     """Aircraft stop boarding and leave by then, so that even with every spot occupied all of
     them get a take-off slot before ``last_takeoff``."""
@@ -140,7 +179,8 @@ class Timeline:
         closures = _intervals(effects.runway_closed)
         gate_closures, gate_lanes, change_times = _gate_schedules(s, effects)
         base_capacity, base_outflow = _base_schedules(s, effects)
-        last_takeoff, deadline = _deadlines(s, closures)
+        fleet_count, crews, spots = _aircraft_schedules(s, effects)
+        last_takeoff, deadline = _deadlines(s, closures, fleet_count, spots)
         retro = s.retrograde
         if retro.troops == 0:
             retrograde_start = INF
@@ -161,6 +201,13 @@ class Timeline:
             arrival_factors=effects.arrival_factors,
             base_capacity=base_capacity,
             base_outflow=base_outflow,
+            fleet_count=fleet_count,
+            crews=crews,
+            spots=spots,
+            holding_capacity=relieved(
+                Steps(float(s.airfield.holding_capacity_people)), effects.relief("holding", "holding"), more_units
+            ),
+            runway_speedup=relieved(Steps(1.0), effects.relief("runway", "runway"), lambda one, r: one + r),
             retrograde_start=retrograde_start,
             change_times=change_times,
         )
@@ -193,6 +240,12 @@ class _Effects:
     base_capacity: dict[str, list[Change]]
     base_outflow: dict[str, list[Change]]
     """People per hour."""
+    reliefs: dict[tuple[str, str], list[Change]] = field(default_factory=dict)
+    """Fractions in force over periods within the window, by (resource, target)."""
+
+    def relief(self, resource: str, target: str) -> list[Change]:
+        """The reliefs of ``resource`` on ``target``: ``(start, end, fraction)``."""
+        return self.reliefs.get((resource, target), [])
 
     @classmethod
     def of(cls, s: Scenario) -> _Effects:
@@ -236,6 +289,18 @@ def _change_outflow(effects: _Effects, s: Scenario, d: StagingOutflow) -> None:
     effects.base_outflow[d.target].append((*_span(s, d), d.value * PER_HOUR))
 
 
+def _relieve(effects: _Effects, s: Scenario, d: Relief) -> None:
+    """A relief in force within the window (clipped to it; none outside it), on every target named."""
+    a, z = _span(s, d)
+    a, z = max(a, 0.0), min(z, s.end_hours)
+    if z <= a:
+        return
+    table = d.target_table()
+    names = {"gates": s.gates, "fleets": s.fleets, "bases": s.bases, "spots": s.ramp.spots}.get(table, {table: None})
+    for name in names if d.target == "*" else [d.target]:
+        effects.reliefs.setdefault((d.resource, name), []).append((a, z, float(d.fraction)))
+
+
 SCHEDULE_BUILDERS: dict[str, Callable[[_Effects, Scenario, Any], None]] = {
     "gate_closure": _close_gates,
     "runway_closure": _close_runway,
@@ -243,6 +308,7 @@ SCHEDULE_BUILDERS: dict[str, Callable[[_Effects, Scenario, Any], None]] = {
     "lanes": _change_lanes,
     "staging_capacity": _change_capacity,
     "staging_outflow": _change_outflow,
+    "relief": _relieve,
 }
 """The one registry from a disruption's kind to what it changes (every kind of
 :data:`~sim.description.disruptions.DISRUPTION_KINDS` has its entry)."""
@@ -253,7 +319,8 @@ def _gate_schedules(s: Scenario, effects: _Effects) -> tuple[dict[str, list[Span
     closures, lanes, change_times = {}, {}, {}
     for g, gate in s.gates.items():
         closures[g] = _intervals([_span(s, w) for w in gate.closed] + effects.gates_closed[g])
-        lanes[g] = windowed(float(gate.lanes), _schedule(s, gate.lane_schedule), effects.lanes[g])
+        in_force = windowed(float(gate.lanes), _schedule(s, gate.lane_schedule), effects.lanes[g])
+        lanes[g] = relieved(in_force, effects.relief("lanes", g), more_units)
         ts = set(lanes[g].times) | {x for iv in closures[g] for x in iv}
         change_times[g] = sorted(t for t in ts if 0 <= t <= s.end_hours)
     return closures, lanes, change_times
@@ -264,28 +331,51 @@ def _base_schedules(s: Scenario, effects: _Effects) -> tuple[dict[str, Steps], d
     capacity, outflow = {}, {}
     for b, base in s.bases.items():
         # a base has no capacity schedule: only disruptions change it
-        capacity[b] = windowed(float(base.capacity_people), [], effects.base_capacity[b])
-        outflow[b] = windowed(
-            base.outflow_per_day * PER_HOUR, _schedule(s, base.outflow_schedule, PER_HOUR), effects.base_outflow[b]
+        more = effects.relief("staging", b)
+        capacity[b] = relieved(windowed(float(base.capacity_people), [], effects.base_capacity[b]), more, more_units)
+        outflow[b] = relieved(
+            windowed(base.outflow_per_day * PER_HOUR, _schedule(s, base.outflow_schedule, PER_HOUR), effects.base_outflow[b]),
+            more,
+            lambda rate, r: rate * (1 + r),
         )
     return capacity, outflow
 
 
-def _deadlines(s: Scenario, closures: list[tuple[float, float]]) -> tuple[float, float]:
+def _aircraft_schedules(s: Scenario, effects: _Effects) -> tuple[dict[str, Steps], dict[str, Steps], dict[str, Steps]]:
+    """Per fleet: aircraft in service and crews per aircraft; per ramp size class: spots."""
+    counts = {
+        f: relieved(Steps(float(fleet.count), _schedule(s, fleet.count_schedule)), effects.relief("aircraft", f), more_units)
+        for f, fleet in s.fleets.items()
+    }
+    crews = {
+        f: relieved(Steps(float(fleet.crews_per_aircraft)), effects.relief("crews", f), more_crews)
+        for f, fleet in s.fleets.items()
+    }
+    spots = {c: relieved(Steps(float(n)), effects.relief("spots", c), more_units) for c, n in s.ramp.spots.items()}
+    return counts, crews, spots
+
+
+def _deadlines(
+    s: Scenario, closures: list[tuple[float, float]], fleet_count: dict[str, Steps], spots: dict[str, Steps]
+) -> tuple[float, float]:
     """The last take-off time and the boarding deadline before it.
 
     After the boarding deadline nothing lands and nothing boards; every aircraft then on the
     ground needs one take-off, each occupying the runway at most the longer separation. At
     most ``min(spots, aircraft)`` aircraft of a class can be on the ground at once, so the
     deadline leaves that many take-offs before the last take-off time, which itself must not
-    fall in (or be squeezed by) a runway closure.
+    fall in (or be squeezed by) a runway closure. Aircraft and spots count at their most under
+    the scenario's schedules, or as a relief has them at the last take-off time if more (a relief
+    that ends before then leaves the deadline where it was).
     """
-    most = {cls: 0 for cls in s.ramp.spots}
-    for f in s.fleets.values():
-        most[f.size_class] = most.get(f.size_class, 0) + int(max([f.count, *(x.value for x in f.count_schedule)]))
-    on_ground = sum(min(n, most.get(cls, 0)) for cls, n in s.ramp.spots.items())
-    queue = on_ground * max(s.runway.separation_day_min, s.runway.separation_night_min) / 60
     last_takeoff = s.end_hours - s.security.last_takeoff_lead_hours
+    at_end = last_takeoff - 1e-9
+    most = {cls: 0 for cls in s.ramp.spots}
+    for name, f in s.fleets.items():
+        scheduled = max([f.count, *(x.value for x in f.count_schedule)])
+        most[f.size_class] = most.get(f.size_class, 0) + int(max(scheduled, fleet_count[name](at_end)))
+    on_ground = sum(min(int(max(n, spots[cls](at_end))), most.get(cls, 0)) for cls, n in s.ramp.spots.items())
+    queue = on_ground * max(s.runway.separation_day_min, s.runway.separation_night_min) / 60
     while True:
         deadline = last_takeoff - queue
         hit = [a for a, z in closures if a < last_takeoff and z > deadline]

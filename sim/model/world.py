@@ -112,7 +112,7 @@ class World:
         self.perimeter = Perimeter(s, tl, pop, self.records)
         self.holding = Holding(self.perimeter, self.records)
         self.runway = Runway(s.runway, tl, self.records)
-        self.ramp = Ramp(self.env, s.ramp.spots)
+        self.ramp = Ramp(self.env, s.ramp.spots, tl.spots)
         self.bases = {
             n: StagingBase(n, b, tl, s.hours(b.opens) if b.opens is not None else -math.inf, self.records)
             for n, b in s.bases.items()
@@ -147,7 +147,8 @@ class World:
             if f.available_until is not None:
                 last = min(last, s.hours(f.available_until))
             first = s.hours(f.available_from) if f.available_from is not None else 0.0
-            periods = _service_periods(f.count, [(s.hours(x.from_), x.value) for x in f.count_schedule])
+            count = tl.fleet_count[name]  # the count schedule, and any relief of aircraft
+            periods = _service_periods(int(count.values[0]), list(zip(count.times, count.values[1:], strict=True)))
             for k, (joins, leaves) in enumerate(periods):
                 # aircraft joining at the same time arrive stagger_hours apart
                 rank = sum(1 for j, _ in periods[:k] if j == joins)
