@@ -73,7 +73,8 @@ class _Dated(StrictModel):
     end: TimeSpec | None = None
     """When it ends; absent: until the security end."""
     target: str = "*"
-    """A gate, ``runway``, a cohort, a base, or ``*`` for all (see the kind)."""
+    """A gate, ``runway``, a cohort, a base (for a relief: a fleet, a ramp size class, ``holding``), or ``*``
+    for all (see the kind)."""
 
     def target_table(self) -> TargetTable:
         """The table whose names are valid targets of this event."""
@@ -175,7 +176,7 @@ class Relief(_Dated):
     fraction: Annotated[Number, Field(gt=0, le=100)]
     """How much more, as a fraction of what there is (0.5: half as much again)."""
     description: str = ""
-    """Why (for example the question it answers)."""
+    """What happened, and the source."""
 
     def target_table(self) -> TargetTable:
         return RELIEF_TABLES[self.resource]
