@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from sim.cli import calibrate, compare, keys, metrics, plan, report, run, sensitivity, sweep, validate
+from sim.cli import calibrate, compare, explain, keys, metrics, plan, report, run, sensitivity, sweep, validate
 from sim.cli.parents import Parents
 from sim.description.errors import ScenarioError
 
 __all__ = ["build_parser", "entry", "main"]
 
-COMMANDS = (run, validate, sweep, metrics, sensitivity, keys, compare, plan, calibrate, report)
+COMMANDS = (run, validate, sweep, metrics, sensitivity, keys, compare, plan, explain, calibrate, report)
 """The command modules, in the order ``airlift --help`` lists them: each has ``add_parser`` and ``cmd``."""
 
 

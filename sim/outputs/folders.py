@@ -36,9 +36,9 @@ __all__ = [
 ]
 
 RUN_ARTEFACTS = re.compile(
-    r"^(summary\.json|compare\.json|plan\.json|(timeseries|differences|candidates)\.(csv|parquet)|[^/]+\.png|report\.html)$"
+    r"^(summary\.json|compare\.json|plan\.json|explain\.json|(timeseries|differences|candidates|explain|explain_cohorts)\.(csv|parquet)|[^/]+\.png|report\.html)$"
 )
-"""Names a ``run``, ``compare`` or ``plan`` folder may hold: a new run replaces such a folder whole."""
+"""Names a ``run``, ``compare``, ``plan`` or ``explain`` folder may hold: a new run replaces such a folder whole."""
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 """What :func:`sim.outputs.files.atomic_write` names a file before renaming it into place."""
 _WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
