@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -128,6 +130,15 @@ def test_resume_refuses_a_different_sweep(small_path, tmp_path):
         sweeps.run_sweep(other, tmp_path, resume=True)
     with pytest.raises(ScenarioError, match="--resume"):
         sweeps.run_sweep(spec(small_path), tmp_path)
+
+
+def test_resume_knows_the_same_sweep_by_a_relative_or_an_absolute_path(small_path, tmp_path):
+    sweeps.run_sweep(spec(small_path.resolve()), tmp_path / "s")
+    relative = spec(Path(os.path.relpath(small_path.resolve())))
+    assert not Path(relative.scenario_path).is_absolute()
+    sweeps.run_sweep(relative, tmp_path / "s", resume=True)  # the same sweep: nothing to refuse
+    with pytest.raises(ScenarioError, match="different sweep"):
+        sweeps.run_sweep(sweeps.SweepSpec(str(small_path), relative.vary, replications=2, seed=5), tmp_path / "s", resume=True)
 
 
 def test_a_failing_task_is_reported_and_the_rest_goes_on(small_path, tmp_path, monkeypatch, capsys):

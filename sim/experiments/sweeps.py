@@ -362,6 +362,13 @@ def _manifest(spec: SweepSpec, points: list[dict[str, Any]], base: Scenario) -> 
     }
 
 
+def _identity(sweep: Any) -> Any:
+    """What makes two sweeps the same: everything but how the scenario file was named (a relative or an
+    absolute path to the same file; the scenario itself is compared by its hash)."""
+    plain = json.loads(json.dumps(sweep))
+    return {k: v for k, v in plain.items() if k != "scenario"} if isinstance(plain, dict) else plain
+
+
 def _start(out: Path, manifest: dict[str, Any], resume: bool) -> None:
     """Write ``manifest.json`` into ``out``: a new sweep needs a folder without ``results.csv``; a
     resumed one, a folder holding the same sweep."""
@@ -371,7 +378,7 @@ def _start(out: Path, manifest: dict[str, Any], resume: bool) -> None:
         raise ScenarioError(str(out), [("", f"{RESULTS} exists: use --resume to complete it, or another --out")])
     if resume and (out / MANIFEST).exists():
         old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        if old.get("sweep") != json.loads(json.dumps(manifest["sweep"])) or old.get("scenario_hash") != manifest["scenario_hash"]:
+        if _identity(old.get("sweep")) != _identity(manifest["sweep"]) or old.get("scenario_hash") != manifest["scenario_hash"]:
             raise ScenarioError(str(out / MANIFEST), [("", "--resume: this folder holds a different sweep")])
     write_json(out / MANIFEST, manifest)
 
