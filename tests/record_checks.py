@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pytest
 
+from sim.description.metric_catalog import LIMIT_CAUSES
 from sim.model.records import Movement, Status
 from sim.model.runway import EPS
 from sim.model.world import World
@@ -158,12 +160,31 @@ def check_gate_stops(w: World) -> None:
         inside = sum(1 for s in rec.gate_stops if s.start < h < s.end)
         touching = sum(1 for s in rec.gate_stops if s.start <= h <= s.end)
         assert inside <= row.gates_blocked <= touching, (h, row.gates_blocked, inside, touching)
-    m = w.summary()
     total = sum(s.end - s.start for s in rec.gate_stops)
-    assert m["metrics"]["limit.holding_hours"] == pytest.approx(total, abs=TOL)
-    hours = m["hourly"]["hours"]
+    assert rec.wait_hours()["holding"] == pytest.approx(total, abs=TOL)
+    hours = np.array([row.hours for row in rec.hourly])
     want = [sum(max(0.0, min(s.end, h) - s.start) for s in rec.gate_stops) for h in hours]
-    assert m["hourly"]["limit_holding_hours"] == pytest.approx(want, abs=TOL)
+    assert rec.gate_hours_stopped(hours) == pytest.approx(want, abs=TOL)
+    check_held_back(w)
+
+
+def check_held_back(w: World) -> None:
+    """Each hour, the people held back (all causes) are at most the people waiting at the gates
+    and inside at the hour's start; nobody is held back by a full holding area while no gate is
+    stopped; the metrics are the hourly columns' last values."""
+    m = w.summary()
+    hourly = m["hourly"]
+    held = np.array([hourly[f"limit_{c}_hours"] for c in LIMIT_CAUSES])
+    if held.shape[1]:
+        assert held[:, 0] == pytest.approx(0.0)
+        step = np.diff(held, axis=1)
+        assert (step >= -TOL).all()
+        waiting = hourly["gate_queue_people"][:-1] + hourly["airfield_people"][:-1]
+        assert (step.sum(axis=0) <= waiting + TOL).all()
+        stopped = np.diff(hourly["limit_holding_hours"])
+        assert (stopped[hourly["gates_blocked"][:-1] == 0] <= TOL).all()
+    for c, series in zip(LIMIT_CAUSES, held):
+        assert m["metrics"][f"limit.{c}_hours"] == pytest.approx(series[-1] if len(series) else 0.0)
 
 
 def check_all(w: World) -> None:

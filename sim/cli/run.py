@@ -164,19 +164,18 @@ def _print_cohorts_and_operators(result: RunResult) -> None:
 def _print_limits(result: RunResult) -> None:
     from sim.description.metric_catalog import LIMIT_CAUSES
 
-    waits = {cause: result.metrics[f"limit.{cause}_hours"]["mean"] for cause in LIMIT_CAUSES}
-    total = sum(hours for cause, hours in waits.items() if cause != "holding")
-    print("  what limited throughput (aircraft-hours spent waiting, mean per replication)")
-    for cause, hours in sorted(waits.items(), key=lambda kv: -kv[1]):
-        unit = "gate-hours" if cause == "holding" else "aircraft-hours"
-        share = f"{hours / total:6.0%}" if total and cause != "holding" else "      "
-        print(f"    {share} {hours:>9,.0f} {unit:<15}{LIMIT_CAUSES[cause]}")
+    held = {cause: result.metrics[f"limit.{cause}_hours"]["mean"] for cause in LIMIT_CAUSES}
+    total = sum(held.values())
+    print("  what limited throughput (people-hours held back, mean per replication)")
+    for cause, hours in sorted(held.items(), key=lambda kv: -kv[1]):
+        share = f"{hours / total:6.0%}" if total else "      "
+        print(f"    {share} {hours:>11,.0f}  {cause:<9}{LIMIT_CAUSES[cause]}")
     spans, named = _binding_spans(result)
     if spans:
         print("  binding constraint by day: " + "; ".join(spans))
-        print("    (each day, the cause with the most waiting hours, the tallest bar in limits_by_day.png)")
+        print("    (each day, the cause that held back the most people-hours, the tallest bar in limits_by_day.png)")
         for cause in named:
-            print(f"    {cause}: {LIMIT_CAUSES.get(cause, 'no cause reached an hour of waiting')}")
+            print(f"    {cause}: {LIMIT_CAUSES.get(cause, 'no cause held anyone back')}")
 
 
 def _binding_spans(result: RunResult) -> tuple[list[str], list[str]]:

@@ -17,15 +17,17 @@ from sim.description.scenario import Scenario
 __all__ = ["LIMIT_CAUSES", "METRICS", "metric_names", "check_metrics", "metrics_markdown", "limit_causes"]
 
 LIMIT_CAUSES: dict[str, str] = {
-    "evacuees": "aircraft waiting for passengers they may carry (too few through the gates, or not theirs)",
-    "staging": "aircraft waiting for room at a staging base",
-    "ramp": "aircraft waiting at their base for a parking spot",
-    "runway": "aircraft waiting for a runway slot, or for a closed runway to reopen",
-    "holding": "gates stopped because the holding area was full",
-    "crew": "aircraft waiting at their base for a rested crew",
+    "gates": "people in gate crowds while every screening lane is busy (or the gate closed)",
+    "holding": "people in gate crowds at gates stopped because the holding area was full",
+    "fleet": "people inside with no aircraft on the ground able to seat them: all flying or turning round",
+    "crew": "people inside waiting for aircraft that wait at their base for a rested crew",
+    "ramp": "people inside waiting for aircraft that wait at their base for a parking spot",
+    "runway": "people inside waiting for aircraft that wait for a runway slot (or a closed runway)",
+    "staging": "people inside held back by staging room (aircraft waiting for it, or flying with seats it had no room for)",
 }
-"""Why throughput was limited. Every cause but ``holding`` is aircraft-hours spent waiting;
-``holding`` is gate-hours stopped. Metric ``limit.<cause>_hours``, hourly column ``limit_<cause>_hours``."""
+"""Why throughput was limited: people-hours held back by each cause (a wait that holds back no one
+waiting counts for nothing; see :mod:`sim.model.held_back`). Metric ``limit.<cause>_hours``,
+hourly column ``limit_<cause>_hours``."""
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("population_total", "people in the scenario (all cohorts)"),
@@ -66,8 +68,8 @@ METRICS: tuple[tuple[str, str], ...] = (
     ),
     (
         "limit.<cause>_hours",
-        "what limited throughput: aircraft-hours spent waiting, by cause (`airlift metrics` lists the causes); "
-        "`holding` counts gate-hours with screening stopped because the holding area was full",
+        "what limited throughput: people-hours held back, by cause (`airlift metrics` lists the causes): "
+        "people waiting at the gates or inside, each hour, by what kept them waiting",
     ),
 )
 """``(name pattern, meaning)`` of every metric, in report order."""
@@ -107,7 +109,7 @@ def metrics_markdown() -> str:
     out = ["| metric | meaning |", "|---|---|"]
     for pattern, meaning in METRICS:
         out.append(f"| `{pattern}` | {meaning} |")
-    out += ["", "| `<cause>` | aircraft (or gates) waiting... |", "|---|---|"]
+    out += ["", "| `<cause>` | people-hours held back by... |", "|---|---|"]
     out += [f"| `{c}` | {m} |" for c, m in limit_causes().items()]
     return "\n".join(out) + "\n"
 

@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 BINDING_MIN_HOURS = 1.0
-"""A day's binding constraint is ``none`` unless its largest waiting cause reached this many hours."""
+"""A day's binding constraint is ``none`` unless its largest cause held back this many people-hours."""
 
 HEADLINE = (
     "evacuated_total",
@@ -257,10 +257,10 @@ class RunResult:
     def limits_by_day(self) -> pd.DataFrame:
         """What limited throughput on each local day (index ``date``; means over replications).
 
-        Columns: one per cause of :data:`sim.model.records.LIMIT_CAUSES`, in hours (aircraft-hours
-        spent waiting for passengers, staging room, a spot, the runway, ...; gate-hours stopped by a
-        full holding area for ``holding``), ``holding_people`` (mean people waiting inside), and
-        ``binding``: the cause with the most waiting hours that day, i.e. the tallest segment of the
+        Columns: one per cause of :data:`sim.description.metric_catalog.LIMIT_CAUSES`, in people-hours
+        held back (people waiting at the gates or inside, each hour, by what kept them waiting: see
+        :mod:`sim.model.held_back`), ``holding_people`` (mean people waiting inside), and ``binding``:
+        the cause that held back the most people-hours that day, i.e. the tallest segment of the
         day's bar in ``limits_by_day.png`` (ties go to the cause listed first), or ``none`` when no
         cause reached :data:`BINDING_MIN_HOURS`. The label never contradicts the bars under it.
         """

@@ -114,9 +114,24 @@ class Aircraft:
     last_landing: float
     bases: list[Destination]
     location: Destination = field(init=False)
+    doing: tuple[str, float] = field(init=False)
+    """What it is doing and until when (then it is cycling): see :mod:`sim.model.held_back`."""
+    load: Load | None = field(init=False, default=None)
+    """What is aboard while on the ground."""
+    cycling_for: str = field(init=False, default="fleet")
+    """What its cycle stands for: ``staging`` after leaving with seats its base had no room for."""
 
     def __post_init__(self) -> None:
         self.location = self.bases[0]
+        self.doing = ("gone", self.available_from)
+
+    def seats_and_room(self, t: float) -> tuple[int, int]:
+        """Seats still free aboard, and room for people at the staging base it would take them to."""
+        load = self.load
+        free = max(0, self.spec.seats - (load.people if load is not None else 0))
+        if load is not None and load.dest is not None:
+            return free, load.dest.room(t)
+        return free, max(b.room(t) for b in self.bases)
 
 
 @dataclass
@@ -144,6 +159,8 @@ class Load:
     troops: int = 0
     people: int = 0
     dest: Destination | None = None
+    short_of_room: bool = False
+    """At the last chalk with passengers it may carry, room at its base ran out before its seats."""
 
 
 class Crews:
@@ -216,6 +233,7 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
         if rest is not None:
             # hours past the aircraft's last chance to land limited nothing
             rec.wait(env.now, "crew", min(rest, max(0.0, ac.last_landing - flight - env.now)), ac.ident)
+            ac.doing = ("crew", env.now + rest)
             if rest > 0:
                 yield env.timeout(rest)
             crews.duty_start = env.now
@@ -226,6 +244,7 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
         spot, land = cleared
         yield env.timeout(land - env.now)  # waits at the base, then flies in on its slot
         ctx.ramp.landed()
+        ac.doing, ac.load = ("boarding", math.inf), None
         yield env.timeout(fixed)
         load = yield from _board(ac, ctx, land, chalks)
         yield from _take_off(ac, ctx, spot, land, load)
@@ -253,6 +272,7 @@ def _clearance(
         yield from _after_this_instant(env, steps=2)  # a free spot: go on as a granted request would
     else:
         give_up = env.timeout(max(0.0, ac.last_landing - flight - env.now))
+        ac.doing = ("ramp", math.inf)
         got = yield spot | give_up
         if spot not in got:
             ctx.ramp.release(spec.size_class, spot)
@@ -261,10 +281,12 @@ def _clearance(
     land = ctx.runway.book(env.now + flight, "landing", ac.ident)
     busy = max(spec.ground_fixed_min / 60.0, ctx.runway.separation(land))
     if land > ac.last_landing or land + busy > tl.boarding_deadline:
+        ac.doing = ("runway", math.inf)  # leaves service for want of a slot in time
         ctx.runway.cancel(land, "landing", ac.ident)
         ctx.ramp.release(spec.size_class, spot)
         return None
     rec.wait(env.now, "runway", land - (env.now + flight), ac.ident)
+    ac.doing = ("runway", land - flight)
     return spot, land
 
 
@@ -276,6 +298,8 @@ def _take_off(
     ctx.runway.forget_before(env.now)
     takeoff = ctx.runway.book(env.now, "takeoff", ac.ident)
     ctx.records.wait(env.now, "runway", takeoff - env.now, ac.ident)
+    ac.doing = ("runway", takeoff)
+    ac.cycling_for = "staging" if load.short_of_room else "fleet"
     if takeoff > env.now:
         yield env.timeout(takeoff - env.now)
     else:
@@ -351,6 +375,7 @@ class _Chalks:
                 load.evacuees += boarded
                 load.people += boarded
             blocked = load.people < seats and room - boarded <= 0 and more
+            load.short_of_room = room - boarded < seats - load.people
         if troops or boarded:
             base = load.dest.name if load.dest is not None else ""
             self.boardings.append(Boarding(now, self.ac.ident, boarded, troops, base))
@@ -366,7 +391,7 @@ def _board(ac: Aircraft, ctx: FleetContext, land: float, chalks: _Chalks) -> Gen
     max_ground = rule.max_ground_hours
     interval = max(ctx.chalk_interval_hours, max_ground / CHALKS_PER_STAY)
     full_at = math.ceil(rule.min_load_fraction * ac.spec.seats)
-    load = Load()
+    load = ac.load = Load()
     while True:
         took, blocked_by_base, seats = chalks.take(load, env.now)
         if took and per_person > 0:
@@ -383,5 +408,6 @@ def _board(ac: Aircraft, ctx: FleetContext, land: float, chalks: _Chalks) -> Gen
         if wait <= 0:
             break
         wait_row(now, "staging" if blocked_by_base else "evacuees", wait, ident)
+        ac.doing = ("staging" if blocked_by_base else "boarding", math.inf)
         yield env.timeout(wait)
     return load

@@ -133,6 +133,6 @@ def summarise(
         od = [d for d in deps if d.operator == op]
         m[f"operator.{op}.evacuated"] = float(sum(d.evacuees for d in od))
         m[f"operator.{op}.departures"] = float(len(od))
-    for cause, hours in rec.wait_hours().items():
+    for cause, hours in rec.held_back_hours().items():
         m[f"limit.{cause}_hours"] = hours
     return {"metrics": m, "daily": daily}

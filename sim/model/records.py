@@ -63,7 +63,7 @@ HOURLY_COLUMNS: tuple[str, ...] = (
     "gates_blocked",
     *(f"limit_{c}_hours" for c in LIMIT_CAUSES),
 )
-"""Hourly levels; the ``limit_*`` columns are cumulative waiting hours by cause (see LIMIT_CAUSES)."""
+"""Hourly levels; the ``limit_*`` columns are cumulative people-hours held back by cause (see LIMIT_CAUSES)."""
 
 
 class Departure(NamedTuple):
@@ -125,8 +125,10 @@ class Arrival(NamedTuple):
     level_after: float
 
 
-AIRCRAFT_CAUSES = tuple(c for c in LIMIT_CAUSES if c != "holding")
-"""The causes an aircraft waits for (every cause of LIMIT_CAUSES but ``holding``, in that order)."""
+AIRCRAFT_CAUSES = ("evacuees", "staging", "ramp", "runway", "crew")
+"""Why an aircraft waits (a :class:`Wait` row): for passengers it may carry, staging room, a parking
+spot, a runway slot, a rested crew. Aircraft-hours, whether or not anyone waited for the aircraft:
+the limits (LIMIT_CAUSES) count only waits that hold someone back."""
 
 
 class Wait(NamedTuple):
@@ -150,8 +152,8 @@ class GateStop(NamedTuple):
 
 
 class Hourly(NamedTuple):
-    """Levels sampled on the hour; ``aircraft_waits`` are cumulative waits in AIRCRAFT_CAUSES order
-    (the gates' stops are counted from their own rows, see :meth:`Records.hourly_columns`)."""
+    """Levels sampled on the hour; ``held_back`` are the people-hours held back by each cause of
+    LIMIT_CAUSES (in that order) from time 0 to this hour (see :mod:`sim.model.held_back`)."""
 
     hours: float
     evacuated_cumulative: int
@@ -163,7 +165,7 @@ class Hourly(NamedTuple):
     aircraft_waiting_for_spot: int
     staging_people: int
     gates_blocked: int
-    aircraft_waits: tuple[float, ...]
+    held_back: tuple[float, ...]
 
 
 class ScreenedRows:
@@ -268,9 +270,9 @@ class Records:
             self.waits.append(Wait(start, cause, hours, aircraft))
 
     def wait_hours(self) -> dict[str, float]:
-        """Total waiting hours by cause, every cause present: aircraft-hours, and gate-hours
-        stopped for ``holding``."""
-        out = dict.fromkeys(LIMIT_CAUSES, 0.0)
+        """Total waiting hours by cause, every cause present: aircraft-hours by AIRCRAFT_CAUSES, and
+        gate-hours stopped for ``holding`` (all waits, whether or not they held anyone back)."""
+        out = dict.fromkeys((*AIRCRAFT_CAUSES, "holding"), 0.0)
         for w in self.waits:
             out[w.cause] += w.hours
         for stop in self.gate_stops:
@@ -312,18 +314,18 @@ class Records:
             out.append(m)
         return out
 
+    def held_back_hours(self) -> dict[str, float]:
+        """People-hours held back by each cause of LIMIT_CAUSES up to the last hourly sample."""
+        last = self.hourly[-1].held_back if self.hourly else (0.0,) * len(LIMIT_CAUSES)
+        return dict(zip(LIMIT_CAUSES, last))
+
     def hourly_columns(self) -> dict[str, np.ndarray]:
-        """The hourly samples as columns: ``hours`` and every name in HOURLY_COLUMNS. The
-        ``limit_holding_hours`` column is exact: the gate-hours of the stops up to each hour."""
+        """The hourly samples as columns: ``hours`` and every name in HOURLY_COLUMNS."""
         rows = self.hourly
-        levels = [name for name in Hourly._fields if name != "aircraft_waits"]
+        levels = [name for name in Hourly._fields if name != "held_back"]
         out = {
             name: np.asarray([getattr(r, name) for r in rows], dtype=float if name == "hours" else np.int64) for name in levels
         }
-        for cause in LIMIT_CAUSES:
-            if cause == "holding":
-                out[f"limit_{cause}_hours"] = self.gate_hours_stopped(out["hours"])
-            else:
-                i = AIRCRAFT_CAUSES.index(cause)
-                out[f"limit_{cause}_hours"] = np.asarray([r.aircraft_waits[i] for r in rows], dtype=float)
+        for i, cause in enumerate(LIMIT_CAUSES):
+            out[f"limit_{cause}_hours"] = np.asarray([r.held_back[i] for r in rows], dtype=float)
         return out

@@ -17,16 +17,19 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import simpy
 
+from sim.description.metric_catalog import LIMIT_CAUSES
 from sim.description.scenario import Scenario
 from sim.model.fleet import Aircraft, FleetContext, sortie_cycle
+from sim.model.held_back import held_back
 from sim.model.holding import Holding
 from sim.model.metrics import summarise
 from sim.model.perimeter import Perimeter
 from sim.model.population import Population
 from sim.model.ramp import Ramp
-from sim.model.records import AIRCRAFT_CAUSES, Hourly, Records
+from sim.model.records import Hourly, Records, Status
 from sim.model.runway import Runway
 from sim.model.staging import StagingBase
 from sim.model.streams import Streams
@@ -131,7 +134,9 @@ class World:
         )
         self.aircraft = self._build_aircraft()
         for ac in self.aircraft:
-            self.env.process(sortie_cycle(ac, ctx))
+            self.env.process(self._in_service(ac, ctx))
+        self._priority = sorted(range(len(pop.cohorts)), key=lambda i: (pop.cohorts[i].priority, i))
+        self._carriers = [[ac for ac in self.aircraft if i in ac.cohorts] for i in range(len(pop.cohorts))]
         if tl.retrograde_start < math.inf:
             self.env.process(self._retrograde(s.retrograde.troops))
         self.env.process(self._record_hourly())
@@ -166,6 +171,22 @@ class World:
                 )
         return out
 
+    @staticmethod
+    def _in_service(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any, None]:
+        """An aircraft's sortie cycle, then out of service for good: retired, unless it left for
+        want of a spot or a runway slot in time (its last activity then holds on)."""
+        yield from sortie_cycle(ac, ctx)
+        if ac.doing[1] < math.inf:
+            ac.doing = ("retired", math.inf)
+
+    def _held_back_now(self, now: float) -> dict[str, float]:
+        """People held back now by each cause (see :mod:`sim.model.held_back`)."""
+        pop, blocked = self.population, self.perimeter.blocked_gates()
+        inside = pop.status == Status.HOLDING
+        waiting = np.bincount(pop.cohort_arr[inside], weights=pop.size_arr[inside], minlength=len(pop.cohorts))
+        gates = (blocked, len(self.scenario.gates))
+        return held_back(now, self.perimeter.crowd_people(), gates, waiting, self._carriers, self._priority)
+
     def _retrograde(self, troops: int) -> Generator[simpy.Event, Any, None]:
         """Troops become ready to board, ahead of every evacuee, when the retrograde starts."""
         yield self.env.timeout(max(0.0, self.timeline.retrograde_start))
@@ -174,18 +195,19 @@ class World:
     def _record_hourly(self) -> Generator[simpy.Event, Any, None]:
         """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``."""
         env, perimeter, holding, ramp, rec = self.env, self.perimeter, self.holding, self.ramp, self.records
-        bases, departures, waits, end = list(self.bases.values()), rec.departures, rec.waits, self.timeline.end
-        evac = deps = seen_waits = 0
-        waited = dict.fromkeys(AIRCRAFT_CAUSES, 0.0)
+        bases, departures, end = list(self.bases.values()), rec.departures, self.timeline.end
+        evac = deps = 0
+        held = dict.fromkeys(LIMIT_CAUSES, 0.0)  # people-hours held back up to now
+        held_last: dict[str, float] = {}  # people held back at the last sample
         while True:
             now = env.now
             perimeter.advance_to(now)
             for d in departures[deps:]:
                 evac += d.evacuees
             deps = len(departures)
-            for w in waits[seen_waits:]:
-                waited[w.cause] += w.hours
-            seen_waits = len(waits)
+            for cause, people in held_last.items():
+                held[cause] += people  # the hour since the last sample, at the people then held back
+            held_last = self._held_back_now(now)
             rec.hourly.append(
                 Hourly(
                     now,
@@ -198,7 +220,7 @@ class World:
                     ramp.waiting(),
                     round(sum([b.level(now) for b in bases])),
                     perimeter.blocked_gates(),
-                    tuple(waited.values()),
+                    tuple(held.values()),
                 )
             )
             if now + 1.0 > end + 1e-9:

@@ -61,14 +61,15 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 OTHER = "#999999"
 
 CAUSES = {
-    "evacuees": ("aircraft waiting for passengers", "#E69F00"),
-    "staging": ("aircraft waiting for staging room", "#CC79A7"),
+    "gates": ("gates: screening lanes busy", "#E69F00"),
+    "holding": ("holding area full: gates stopped", "#0072B2"),
+    "fleet": ("fleet: every aircraft flying", "#F0E442"),
+    "crew": ("aircraft waiting for a rested crew", "#D55E00"),
     "ramp": ("aircraft waiting for a spot", "#009E73"),
     "runway": ("aircraft waiting for the runway", "#555555"),
-    "crew": ("aircraft waiting for a rested crew", "#D55E00"),
-    "holding": ("gate-hours stopped: holding area full", "#0072B2"),
+    "staging": ("aircraft held by staging room", "#CC79A7"),
 }
-"""Short labels and colours of the known waiting causes; an unknown cause still gets drawn."""
+"""Short labels and colours of the causes of LIMIT_CAUSES (people held back by ...); an unknown cause still gets drawn."""
 CONSTRAINT_COLOURS = {"airlift": "#56B4E9", "gates": "#E69F00", "none": "#999999"}
 
 
@@ -313,7 +314,7 @@ def stranded(result: RunResult) -> Figure:
 
 
 def limits_by_day(result: RunResult) -> Figure:
-    """Waiting hours by cause per day (mean of replications), each day's binding constraint
+    """People-hours held back by cause per day (mean of replications), each day's binding constraint
     written above its bar in the colour of the cause it names; below, the people waiting inside
     the airfield for an aircraft."""
     s = result.scenario
@@ -335,7 +336,7 @@ def limits_by_day(result: RunResult) -> Figure:
         bottom += vals
     top = max(float(bottom.max(initial=0.0)), 1.0)
     if not len(x):
-        ax.text(0.5, 0.5, "the window is shorter than one hour: no waiting recorded", transform=ax.transAxes, ha="center")
+        ax.text(0.5, 0.5, "the window is shorter than one hour: nobody held back recorded", transform=ax.transAxes, ha="center")
     if "binding" in table.columns:
         for xi, y, b in zip(x, bottom, table["binding"]):
             colour = colours.get(str(b), CONSTRAINT_COLOURS.get(str(b), "black"))
@@ -343,7 +344,7 @@ def limits_by_day(result: RunResult) -> Figure:
                 xi, y + top * 0.02, str(b), rotation=90, ha="center", va="bottom", fontsize=8, color=colour, fontweight="bold"
             )
     ax.set_ylim(0, top * 1.35)
-    ax.set_ylabel("hours waited per day\n(mean per replication)")
+    ax.set_ylabel("people-hours held back per day\n(mean per replication)")
     thousands(ax.yaxis)
     fig.suptitle(f"{s.name}: what limited throughput; above each day, its binding constraint", fontsize=11)
     if len(x):

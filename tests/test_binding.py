@@ -1,0 +1,108 @@
+"""The daily binding label names what holds people back: the rule on hand-made aircraft, and
+known answers on scenarios where one resource is planted scarce."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import sim
+from sim.description.metric_catalog import LIMIT_CAUSES
+from sim.model.held_back import held_back
+
+# everything plentiful for the small scenario's demand, so that the planted shortage binds
+AMPLE = {
+    "gates.abbey.lanes": 12,
+    "gates.north.lanes": 8,
+    "fleets.us_c17.count": 8,
+    "fleets.de_a400m.count": 6,
+    "fleets.us_c17.crews_per_aircraft": 3,
+    "fleets.de_a400m.crews_per_aircraft": 3,
+    "ramp.spots.heavy": 12,
+    "ramp.spots.medium": 8,
+    "bases.qatar.capacity_people": 100_000,
+    "bases.tashkent.capacity_people": 100_000,
+    "airfield.holding_capacity_people": 3000,
+}
+PLANTED = {
+    "gates": {"gates.abbey.lanes": 1, "gates.north.lanes": 1},
+    "fleet": {"fleets.us_c17.count": 1, "fleets.de_a400m.count": 1},
+    "ramp": {"ramp.spots.heavy": 1, "ramp.spots.medium": 1},
+    "runway": {"runway.separation_day_min": 60.0, "runway.separation_night_min": 60.0},
+    "staging": {
+        "bases.qatar.capacity_people": 600,
+        "bases.tashkent.capacity_people": 300,
+        "bases.qatar.outflow_per_day": 600,
+        "bases.tashkent.outflow_per_day": 300,
+    },
+    "crew": {
+        "fleets.us_c17.crews_per_aircraft": 1,
+        "fleets.de_a400m.crews_per_aircraft": 1,
+        "fleets.us_c17.crew_duty_hours": 6.0,
+        "fleets.de_a400m.crew_duty_hours": 6.0,
+    },
+}
+
+
+@pytest.mark.parametrize("cause", list(PLANTED))
+def test_the_busiest_day_names_the_planted_shortage(small, cause):
+    limits = sim.run(small.with_overrides({**AMPLE, **PLANTED[cause]}), replications=2, seed=1).limits_by_day()
+    busiest = limits[list(LIMIT_CAUSES)].sum(axis=1).idxmax()
+    assert limits.loc[busiest, "binding"] == cause, limits.round(0).to_dict("index")
+
+
+@dataclass
+class Plane:
+    ident: str
+    doing: tuple[str, float]
+    cycling_for: str = "fleet"
+    free: int = 0
+    room: int = 0
+
+    def seats_and_room(self, t: float) -> tuple[int, int]:
+        return self.free, self.room
+
+
+def _inside(*people: int) -> np.ndarray:
+    return np.array(people, dtype=float)
+
+
+def test_a_wait_that_holds_back_no_one_counts_for_nothing():
+    resting = Plane("a", ("crew", 10.0))
+    held = held_back(1.0, 0, (0, 2), _inside(0), [[resting]], [0])
+    assert sum(held.values()) == 0
+
+
+def test_people_inside_are_shared_among_their_carriers_by_what_each_does():
+    planes = [
+        Plane("a", ("crew", 10.0)),
+        Plane("b", ("runway", 3.0)),
+        Plane("c", ("runway", 0.5)),
+        Plane("d", ("ramp", math.inf)),
+    ]
+    held = held_back(1.0, 0, (0, 2), _inside(400), [planes], [0])
+    # c's runway wait ended at 0.5: it is cycling
+    assert held == pytest.approx({**dict.fromkeys(LIMIT_CAUSES, 0.0), "crew": 100, "runway": 100, "fleet": 100, "ramp": 100})
+
+
+def test_seats_on_the_ground_take_the_first_cohorts_and_room_short_is_staging():
+    boarding = Plane("a", ("boarding", math.inf), free=300, room=120)
+    flying = Plane("b", ("runway", 0.0), cycling_for="staging")
+    held = held_back(5.0, 0, (0, 1), _inside(100, 500), [[boarding], [boarding, flying]], [0, 1])
+    # cohort 0 takes 100 seats (and room); cohort 1 gets 20 seats with room, 180 without
+    assert held["staging"] == pytest.approx(180 + 300)
+    assert sum(held.values()) == pytest.approx(480)
+
+
+def test_gate_crowds_split_between_stopped_gates_and_busy_lanes():
+    held = held_back(0.0, 900, (1, 3), _inside(), [], [])
+    assert held["holding"] == pytest.approx(300) and held["gates"] == pytest.approx(600)
+
+
+def test_nobody_is_held_back_by_aircraft_gone_for_good_but_by_the_fleet_before_they_come():
+    retired, coming = Plane("a", ("retired", math.inf)), Plane("b", ("gone", 50.0))
+    assert sum(held_back(60.0, 0, (0, 1), _inside(10), [[retired]], [0]).values()) == 0
+    assert held_back(20.0, 0, (0, 1), _inside(10), [[retired, coming]], [0])["fleet"] == 10
