@@ -1,0 +1,93 @@
+"""``airlift explain``: known answers on the small scenario (a relief of a resource that never binds
+gains exactly nothing with common random numbers; the binding one gains with an interval above 0),
+local days, the folder it writes, and bad input refused with exit 2 before anything runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.analysis.relief import RESOURCES, Explanation, explain, local_days
+from sim.cli.main import main
+from sim.outputs.explain_figures import WHOLE
+
+
+@pytest.fixture(scope="module")
+def explained() -> Explanation:
+    small = sim.load_scenario(Path(__file__).parent / "data" / "small.toml")
+    # one lane a gate: screening binds, while the staging bases never fill
+    return explain(small.with_overrides({"gates.abbey.lanes": 1, "gates.north.lanes": 1}), replications=4, fraction=0.5)
+
+
+def test_every_resource_on_the_whole_window_and_each_day(explained: Explanation) -> None:
+    totals = explained.totals()
+    assert list(totals.columns) == ["resource", "day", "gain_mean", "ci95_low", "ci95_high", "replications"]
+    days = [WHOLE, "2021-08-14", "2021-08-15"]
+    assert list(zip(totals["resource"], totals["day"], strict=True)) == [(r, d) for r in RESOURCES for d in days]
+    assert (totals["replications"] == 4).all()
+
+
+def test_a_resource_that_never_binds_gains_exactly_nothing(explained: Explanation) -> None:
+    staging = explained.table[explained.table["resource"] == "staging"]
+    assert (staging[["gain_mean", "ci95_low", "ci95_high"]] == 0).all().all()
+
+
+def test_the_binding_resource_gains_with_an_interval_above_zero(explained: Explanation) -> None:
+    totals = explained.totals().set_index(["resource", "day"])
+    lanes = totals.loc[("lanes", WHOLE)]
+    assert lanes["ci95_low"] > 0
+    best = explained.best_by_day().set_index("day")
+    assert best.loc[WHOLE, "resource"] == "lanes"
+    assert "screening lanes" in explained.sentences()[0]
+
+
+def test_cohort_gains_add_up_to_the_total(explained: Explanation) -> None:
+    cohorts = explained.by_cohort().groupby(["resource", "day"], sort=False)["gain_mean"].sum()
+    totals = explained.totals().set_index(["resource", "day"])["gain_mean"]
+    pd.testing.assert_series_equal(cohorts.sort_index(), totals.sort_index(), check_names=False)
+
+
+def test_local_days_follow_the_scenario_clock(small: sim.Scenario) -> None:
+    late = small.with_overrides({"start": "2021-08-14T18:00:00+04:30", "security.end": 1.5})
+    days = local_days(late)
+    assert [d.date for d in days] == ["2021-08-14", "2021-08-15", "2021-08-16"]
+    assert [(d.start, d.end) for d in days] == [(0.0, 6.0), (6.0, 30.0), (30.0, 36.0)]
+
+
+def test_the_command_writes_its_folder(small_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "explained"
+    assert main(["explain", str(small_path), "-n", "2", "--relief", "0.25", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "gains most" in printed and "whole window" in printed
+    names = {p.name for p in out.iterdir()}
+    assert {"explain.csv", "explain_cohorts.csv", "explain_heatmap.png", "explain.json"} <= names
+    summary = json.loads((out / "explain.json").read_text())
+    assert summary["fraction"] == 0.25 and summary["replications"] == 2
+    assert set(summary["files"]) == names - {"explain.json", ".lock"}
+    table = pd.read_csv(out / "explain.csv")
+    assert len(table) == len(RESOURCES) * 3
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--relief", "0"],
+        ["--relief", "-0.5"],
+        ["--relief", "many"],
+        ["-n", "0"],
+        ["--set", "gates.abbey.lanes=-1"],
+        ["--ensemble", "no-such-file.csv"],
+    ],
+)
+def test_bad_input_exits_2_before_anything_runs(small_path: Path, tmp_path: Path, args: list[str]) -> None:
+    out = tmp_path / "never"
+    assert main(["explain", str(small_path), "--out", str(out), *args]) == 2
+    assert not out.exists()
+
+
+def test_a_missing_scenario_exits_2(tmp_path: Path) -> None:
+    assert main(["explain", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "never")]) == 2
