@@ -1,6 +1,6 @@
 """Same runs, other engine: do two engines give identical replications, record for record?
 
-    python benchmarks/same_runs.py --rev 953b07a [-n 3] [--seed 7] [--random 0] [--except-holding]
+    python benchmarks/same_runs.py --rev 953b07a [-n 3] [--seed 7] [--random 0] [--except-holding] [--except-limits]
 
 For a change meant only to make the engine faster, distributions agreeing is not enough: every
 replication must be the same. This runs ``-n`` replications of the reference scenario and of the
@@ -20,6 +20,10 @@ times; what the two named scenarios rarely meet.
 ``holding`` rows of the waits of engines that sampled them once an hour): engines with
 ``records.gate_stops`` record the stops exactly, as they happen, so those numbers differ from
 the sampled ones by design while everything else must not.
+
+``--except-limits`` leaves out every ``limit.*`` metric and ``limit_*`` hourly column (what
+limited throughput, an account of the run that does not change it): for a change of that
+account only, the runs themselves (every record, the other metrics) must stay the same.
 """
 
 from __future__ import annotations
@@ -43,14 +47,20 @@ import numpy as np
 import sim
 from sim.model.world import World
 seed, n, small, holding, cases = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1", sys.argv[5]
+limits = sys.argv[6] == "1"
+
+def kept(name):
+    if not limits and name.startswith(("limit.", "limit_")):
+        return False
+    return holding or name not in ("limit.holding_hours", "limit_holding_hours")
 
 def digest(w):
     w.run()
     summary = w.summary()
-    metrics = {k: v for k, v in summary["metrics"].items() if holding or k != "limit.holding_hours"}
+    metrics = {k: v for k, v in summary["metrics"].items() if kept(k)}
     h = hashlib.sha256(json.dumps(metrics, sort_keys=True, default=float).encode())
     for k, v in sorted(summary["hourly"].items()):
-        if holding or k != "limit_holding_hours":
+        if kept(k):
             h.update(k.encode() + np.ascontiguousarray(v).tobytes())
     for field in ("departures", "movements", "screened", "boardings", "arrivals"):
         h.update(repr(list(getattr(w.records, field))).encode())
@@ -98,11 +108,11 @@ def random_cases(n: int) -> list[tuple[dict[str, Any], int]]:
     return cases[:n]
 
 
-def hashes(src: Path, seed: int, n: int, cases: Path, holding: bool = True) -> dict[str, str]:
+def hashes(src: Path, seed: int, n: int, cases: Path, holding: bool = True, limits: bool = True) -> dict[str, str]:
     env = dict(os.environ, PYTHONPATH=str(src))
     small = str(ROOT / "tests" / "data" / "small.toml")
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(seed), str(n), small, "1" if holding else "0", str(cases)],
+        [sys.executable, "-c", CHILD, str(seed), str(n), small, "1" if holding else "0", str(cases), "1" if limits else "0"],
         capture_output=True,
         text=True,
         check=True,
@@ -119,13 +129,14 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--random", type=int, default=0, metavar="N", help="also N random variations of the small scenario")
     ap.add_argument("--except-holding", action="store_true", help="leave out the gate-hours stopped by a full holding area")
+    ap.add_argument("--except-limits", action="store_true", help="leave out the limit.* metrics and limit_* hourly columns")
     args = ap.parse_args()
-    holding = not args.except_holding
+    holding, limits = not args.except_holding, not args.except_limits
     with tempfile.TemporaryDirectory() as tmp:
         cases = Path(tmp) / "cases.json"
         cases.write_text(json.dumps(random_cases(args.random), default=str))
-        base = hashes(extract(args.rev, Path(tmp) / "src"), args.seed, args.n, cases, holding)
-        new = hashes(ROOT, args.seed, args.n, cases, holding)
+        base = hashes(extract(args.rev, Path(tmp) / "src"), args.seed, args.n, cases, holding, limits)
+        new = hashes(ROOT, args.seed, args.n, cases, holding, limits)
     same = 0
     for key in base:
         verdict = "identical" if base[key] == new.get(key) else "DIFFERENT"
