@@ -83,7 +83,7 @@ class Explanation:
     """The gains of every relaxation: ``table`` has one row per (resource, day, cohort) with the
     mean gain in people evacuated and its paired 95% interval; ``cohort`` is ``total`` for all."""
 
-    scenario: str
+    scenario: Scenario
     fraction: float
     replications: int
     seed: int
@@ -126,9 +126,12 @@ class Explanation:
 
     def summary(self) -> dict[str, Any]:
         """``explain.json``'s content (besides the command and the files)."""
+        from sim._version import __version__
+
         return {
             "kind": "explain",
-            "scenario_name": self.scenario,
+            "version": __version__,
+            "scenario_name": self.scenario.name,
             "fraction": self.fraction,
             "replications": self.replications,
             "seed": self.seed,
@@ -137,6 +140,8 @@ class Explanation:
             "days": [{"date": d.date, "start_hours": d.start, "end_hours": d.end} for d in self.days],
             "baseline": self.baseline,
             "sentences": self.sentences(),
+            "best_by_day": self.best_by_day().to_dict("records"),
+            "scenario": self.scenario.model_dump(mode="json", by_alias=True),
         }
 
 
@@ -198,7 +203,7 @@ def explain(
         c: mean_ci([b[m] for b in base])[0] for c, m in [("total", TOTAL), *((c, f"cohort.{c}.evacuated") for c in cohorts)]
     }
     return Explanation(
-        scenario=scenario.name,
+        scenario=scenario,
         fraction=fraction,
         replications=replications,
         seed=seed,

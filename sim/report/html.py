@@ -31,7 +31,7 @@ from sim.report.inputs import Manifest, check_sweep, read_checked, read_compare,
 
 __all__ = ["write_report", "detect", "Kind", "CAPTIONS"]
 
-Kind = Literal["run", "compare", "sweep", "plan", "sensitivity", "calibration"]
+Kind = Literal["run", "compare", "sweep", "plan", "explain", "sensitivity", "calibration"]
 REPORT = "report.html"
 
 HEADLINE = (*RUN_HEADLINE, "peak_day_evacuated")
@@ -78,6 +78,8 @@ def detect(out: Path) -> Kind:
         return "compare"
     if (out / "plan.json").is_file():
         return "plan"
+    if (out / "explain.json").is_file():
+        return "explain"
     if (out / "manifest.json").is_file():
         return "sweep"
     raise ScenarioError(
@@ -86,10 +88,11 @@ def detect(out: Path) -> Kind:
 
 
 def caption(stem: str, key: str = "") -> str:
+    from sim.report.explain_section import EXPLAIN_CAPTIONS
     from sim.report.plan_section import PLAN_CAPTIONS
 
-    if stem in CAPTIONS or stem in PLAN_CAPTIONS:
-        return {**CAPTIONS, **PLAN_CAPTIONS}[stem]
+    if stem in CAPTIONS or stem in PLAN_CAPTIONS or stem in EXPLAIN_CAPTIONS:
+        return {**CAPTIONS, **PLAN_CAPTIONS, **EXPLAIN_CAPTIONS}[stem]
     for part, text in _PATTERN_CAPTIONS:
         if part in stem:
             return text.format(k=key or "the swept key")
@@ -348,6 +351,22 @@ def _plan(out: Path) -> dict[str, Any]:
     }
 
 
+def _explain(out: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    from sim.report.explain_section import COLUMNS, explain_section, read_explain
+
+    data = read_explain(out)
+    raw = data["scenario"]
+    s = _scenario(raw, str(out / "explain.json"))
+    return {
+        "what": _what(s, raw, data),
+        "explain": explain_section(data, _table(out / "explain.csv", pd.read_csv, COLUMNS)),
+        "assumptions": _assumptions(s, raw, data.get("scenario_file")),
+        "figures": _figures(out, {}, ["explain_heatmap"]),
+    }
+
+
 def _curve_rows(curve: Any) -> dict[str, Any]:
     """A capacity curve for the page: its description in words (what ``sweep`` prints) and the
     marginal gains between consecutive points with their paired intervals, as a table."""
@@ -415,7 +434,7 @@ def _render(out: Path) -> Path:
     from sim.outputs.files import atomic_write
 
     kind = detect(out)
-    builders = {"run": _run, "compare": _compare, "sweep": _sweep, "plan": _plan}
+    builders = {"run": _run, "compare": _compare, "sweep": _sweep, "plan": _plan, "explain": _explain}
     context = builders[kind](out) if kind in builders else _other(out, kind)
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "j2"]))
     env.filters["fmt"] = fmt
