@@ -60,16 +60,21 @@ def test_local_days_follow_the_scenario_clock(small: sim.Scenario) -> None:
 
 def test_the_command_writes_its_folder(small_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "explained"
-    assert main(["explain", str(small_path), "-n", "2", "--relief", "0.25", "--out", str(out)]) == 0
+    assert main(["explain", str(small_path), "-n", "2", "--relief", "0.25", "--out", str(out), "--report"]) == 0
     printed = capsys.readouterr().out
     assert "gains most" in printed and "whole window" in printed
     names = {p.name for p in out.iterdir()}
     assert {"explain.csv", "explain_cohorts.csv", "explain_heatmap.png", "explain.json"} <= names
     summary = json.loads((out / "explain.json").read_text())
     assert summary["fraction"] == 0.25 and summary["replications"] == 2
-    assert set(summary["files"]) == names - {"explain.json", ".lock"}
+    assert set(summary["files"]) == names - {"explain.json", "report.html", ".lock"}
     table = pd.read_csv(out / "explain.csv")
     assert len(table) == len(RESOURCES) * 3
+    page = (out / "report.html").read_text()
+    assert "What limited the airlift, by relief" in page and "gains most" in page
+    # a table changed after the run is refused by the report
+    (out / "explain.csv").write_text(table.assign(gain_mean=0).to_csv(index=False))
+    assert main(["report", str(out)]) == 2
 
 
 @pytest.mark.parametrize(
