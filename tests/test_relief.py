@@ -118,6 +118,15 @@ def test_extra_aircraft_fly_only_while_the_relief_is_in_force(small: sim.Scenari
     assert landed and max(landed) < 24.0
 
 
+def test_a_fleet_growing_after_a_relief_keeps_its_own_aircraft(small: sim.Scenario) -> None:
+    growing = small.with_overrides({"fleets.us_c17.count_schedule": [{"from": 1.0, "value": 6}]})
+    w = World(with_reliefs(growing, relief("aircraft", 0.0, 0.5, fraction=0.5, target="us_c17")), 3, 0)
+    periods = [(a.available_from, a.last_landing) for a in w.aircraft if a.fleet == "us_c17"]
+    own, extra = periods[:6], periods[6:]
+    assert sum(1 for joins, _ in own if joins >= 24.0) == 2  # the fleet still grows to 6 on day 1
+    assert len(extra) == 2 and all(joins == 0.0 and leaves == 12.0 for joins, leaves in extra)
+
+
 def test_more_holding_room_lets_stopped_gates_restart_at_once(small: sim.Scenario) -> None:
     tight = small.with_overrides({"airfield.holding_capacity_people": 100})
     stopped = World(tight, 3, 0)

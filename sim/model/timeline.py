@@ -150,6 +150,8 @@ class Timeline:
     base_outflow: dict[str, Steps]
     fleet_count: dict[str, Steps] = field(default_factory=dict)
     """Per fleet, aircraft in service (its count and count schedule, and reliefs of aircraft)."""
+    extra_aircraft: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    """Per fleet, when each aircraft a relief adds joins and leaves service (after its sortie)."""
     crews: dict[str, Steps] = field(default_factory=dict)
     """Per fleet, crews staged for each aircraft."""
     spots: dict[str, Steps] = field(default_factory=dict)
@@ -180,6 +182,9 @@ class Timeline:
         gate_closures, gate_lanes, change_times = _gate_schedules(s, effects)
         base_capacity, base_outflow = _base_schedules(s, effects)
         fleet_count, crews, spots = _aircraft_schedules(s, effects)
+        extra = {
+            f: _extra_aircraft(Steps(float(x.count), _schedule(s, x.count_schedule)), fleet_count[f]) for f, x in s.fleets.items()
+        }
         last_takeoff, deadline = _deadlines(s, closures, fleet_count, spots)
         retro = s.retrograde
         if retro.troops == 0:
@@ -202,6 +207,7 @@ class Timeline:
             base_capacity=base_capacity,
             base_outflow=base_outflow,
             fleet_count=fleet_count,
+            extra_aircraft=extra,
             crews=crews,
             spots=spots,
             holding_capacity=relieved(
@@ -353,6 +359,25 @@ def _aircraft_schedules(s: Scenario, effects: _Effects) -> tuple[dict[str, Steps
     }
     spots = {c: relieved(Steps(float(n)), effects.relief("spots", c), more_units) for c, n in s.ramp.spots.items()}
     return counts, crews, spots
+
+
+def _extra_aircraft(scheduled: Steps, relieved_count: Steps) -> list[tuple[float, float]]:
+    """When the aircraft a relief adds (``relieved_count`` over ``scheduled``) fly: the ``j``-th
+    extra aircraft (0, 1, ...) from each time more than ``j`` are added to the next time no more
+    than ``j`` are, apart from the fleet's own aircraft (numbered after them)."""
+    added = [(t, relieved_count(t) - scheduled(t)) for t in relieved_count.times]
+    periods = []
+    for j in range(int(max((n for _, n in added), default=0))):
+        joined = None
+        for t, n in added:
+            if n > j and joined is None:
+                joined = t
+            elif n <= j and joined is not None:
+                periods.append((joined, t))
+                joined = None
+        if joined is not None:
+            periods.append((joined, INF))
+    return periods
 
 
 def _deadlines(

@@ -152,8 +152,8 @@ class World:
             if f.available_until is not None:
                 last = min(last, s.hours(f.available_until))
             first = s.hours(f.available_from) if f.available_from is not None else 0.0
-            count = tl.fleet_count[name]  # the count schedule, and any relief of aircraft
-            periods = _service_periods(int(count.values[0]), list(zip(count.times, count.values[1:], strict=True)))
+            periods = _service_periods(f.count, [(s.hours(x.from_), x.value) for x in f.count_schedule])
+            periods += tl.extra_aircraft[name]  # aircraft a relief adds, numbered after the fleet's own
             for k, (joins, leaves) in enumerate(periods):
                 # aircraft joining at the same time arrive stagger_hours apart
                 rank = sum(1 for j, _ in periods[:k] if j == joins)
