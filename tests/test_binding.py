@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import sim
+from sim.analysis.relief import explain
 from sim.description.metric_catalog import LIMIT_CAUSES
 from sim.model.held_back import held_back
 
@@ -52,6 +54,34 @@ def test_the_busiest_day_names_the_planted_shortage(small, cause):
     limits = sim.run(small.with_overrides({**AMPLE, **PLANTED[cause]}), replications=2, seed=1).limits_by_day()
     busiest = limits[list(LIMIT_CAUSES)].sum(axis=1).idxmax()
     assert limits.loc[busiest, "binding"] == cause, limits.round(0).to_dict("index")
+
+
+RELIEF_CAUSE = {
+    "lanes": "gates",
+    "aircraft": "fleet",
+    "crews": "crew",
+    "holding": "holding",
+    "staging": "staging",
+    "runway": "runway",
+    "spots": "ramp",
+}
+"""The limit cause each relief of ``airlift explain`` relaxes."""
+
+
+@pytest.mark.slow
+def test_on_kabul_the_label_names_the_relief_that_gains_most():
+    """On the days when relaxing one resource by half gains more people than nothing (95% interval
+    above zero), the label names that resource on most; over the window, the relief worth most
+    is the label of most days."""
+    kabul = sim.load_scenario(Path(__file__).parent.parent / "scenarios" / "kabul_2021.toml")
+    best = explain(kabul, replications=2, seed=0).best_by_day().set_index("day")
+    labels = sim.run(kabul, replications=2, seed=0).limits_by_day()["binding"]
+    labels.index = [day.strftime("%Y-%m-%d") for day in labels.index]
+    clear = best[(best["ci95_low"] > 0) & best.index.isin(labels.index)]
+    assert len(clear) >= 3, best
+    agree = sum(RELIEF_CAUSE[str(row.resource)] == labels[day] for day, row in clear.iterrows())
+    assert agree >= 0.75 * len(clear), (clear, labels)
+    assert RELIEF_CAUSE[str(best.loc["whole window", "resource"])] == labels.value_counts().idxmax()
 
 
 @dataclass
