@@ -111,12 +111,21 @@ class Explanation:
     def sentences(self) -> list[str]:
         """What a planner reads first: the relief worth most over the window, and by day."""
         out = []
+        totals = self.totals()
         for row in self.best_by_day().itertuples():
             sure = "" if row.ci95_low > 0 else " (not distinguishable from nothing)"
             when = "over the whole window" if row.day == WHOLE else f"on {row.day}"
+            if row.gain_mean <= 0:
+                out.append(
+                    f"{when}: no relief gains anyone (the best, {RESOURCE_TEXT[str(row.resource)]}: {row.gain_mean:+,.0f})"
+                )
+                continue
+            same = totals[(totals["day"] == row.day) & (totals["resource"] != row.resource)]
+            tied = same.loc[(same["gain_mean"] - row.gain_mean).abs() < 0.5, "resource"].tolist()
+            also = f"; as much: {', '.join(tied)}" if tied else ""
             out.append(
                 f"{when}: {RESOURCE_TEXT[str(row.resource)]} gains most, {row.gain_mean:+,.0f} people "
-                f"[{row.ci95_low:+,.0f}, {row.ci95_high:+,.0f}]{sure}"
+                f"[{row.ci95_low:+,.0f}, {row.ci95_high:+,.0f}]{sure}{also}"
             )
         return out
 

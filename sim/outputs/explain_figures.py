@@ -36,7 +36,7 @@ def _annotate(ax: object, gains: np.ndarray, lows: np.ndarray, highs: np.ndarray
         ax.text(  # type: ignore[attr-defined]
             j,
             i,
-            f"{g:+,.0f}",
+            f"{g:+,.0f}" if round(g) else "0",
             ha="center",
             va="center",
             fontsize=7,
