@@ -18,7 +18,7 @@ import pytest
 
 import sim
 from sim.experiments.replications import run_replication
-from sim.model.records import Screened, ScreenedRows
+from sim.model.records import Screened, ScreenedRows, Status
 from sim.model.streams import FamilyDraws, Streams, VisitDraws
 from sim.model.world import World
 from tests.conftest import DATA
@@ -214,3 +214,7 @@ def test_the_core_lays_out_every_array_by_its_named_columns_and_the_holding_area
     assert w.holding.capacity == small.airfield.holding_capacity_people == st.counters[core.CAPACITY]
     w.run()
     assert w.holding.people_inside == st.counters[core.INSIDE_PEOPLE] and w.holding.peak_people > 0
+    pop = w.population
+    inside = pop.status == Status.HOLDING  # the population's account of who is in the holding area
+    by_cohort = np.bincount(pop.cohort_arr[inside], weights=pop.size_arr[inside], minlength=len(pop.cohorts))
+    assert st.inside_by_cohort.tolist() == by_cohort.tolist() and st.inside_by_cohort.sum() == w.holding.people_inside

@@ -75,10 +75,14 @@ def held_back(
     seats: dict[str, tuple[int, int]] = {}  # free seats and room of aircraft on the ground, as cohorts take them
     for c in priority:
         waiting = int(waiting_inside[c])
+        if waiting <= 0:
+            continue  # nobody of this cohort to hold back
         causes: list[str] = []
         joining = False  # an aircraft that may carry them has not entered service yet
-        for ac in carriers[c] if waiting > 0 else ():
-            what = doing_at(ac.doing, t)
+        for ac in carriers[c]:
+            what, until = ac.doing  # doing_at, written out: this loop runs every hour for every carrier
+            if t >= until:
+                what = "cycling"
             if what == "boarding":
                 free, room = seats.get(ac.ident) or ac.seats_and_room(t)
                 seated = min(free, room, waiting)
@@ -87,7 +91,8 @@ def held_back(
                 seats[ac.ident], waiting = (free - seated - no_room, room - seated), waiting - seated - no_room
             elif what in DOINGS:
                 causes.append(ac.cycling_for if what == "cycling" else DOINGS[what])
-            joining = joining or what == "gone"
+            elif what == "gone":
+                joining = True
         if causes:
             for cause in causes:
                 out[cause] += waiting / len(causes)

@@ -208,6 +208,7 @@ class Core(NamedTuple):
     holding_code: int  # the status of a family in the holding area (sim.model.records.Status.HOLDING)
     boarded_code: int  # ... and of one aboard an aircraft still on the ground (Status.BOARDED)
     taken: np.ndarray  # int64 [families]: the families the last call of board took, in order
+    inside_by_cohort: np.ndarray  # int64 [cohorts]: people in the holding area, by cohort
     restarted: np.ndarray  # float64 [gates]: when the stop the last call of board ended began (NaN: none ended)
     counters: np.ndarray  # int64 [COUNTERS]
     clock: np.ndarray  # float64 [1]: now
@@ -337,6 +338,7 @@ def build(
         holding_code=int(codes[0]),
         boarded_code=int(codes[1]),
         taken=np.zeros(n, dtype=np.int64),
+        inside_by_cohort=np.zeros(len(cohorts.rank), dtype=np.int64),
         restarted=np.full(len(gate_i), np.nan),
         counters=counters,
         clock=np.zeros(1),
@@ -585,6 +587,7 @@ def _done(s: Core, g: int, gid: int, t: float) -> None:
     n = s.fam_i[gid, SIZE]
     cnt[RESERVED] -= n
     cnt[INSIDE_PEOPLE] += n
+    s.inside_by_cohort[s.fam_i[gid, COH]] += n
     s.fam_i[gid, STATE] = INSIDE
     s.status[gid] = s.holding_code
     _append(s.fam_i, s.q_head, s.q_tail, s.hold_q + s.fam_i[gid, COH], gid)
@@ -689,6 +692,7 @@ def board(s: Core, t: float, cohorts: np.ndarray, seats: int) -> int:
                 if g < 0:
                     break
             _unlink(fi, q_head, s.q_tail, g)
+            s.inside_by_cohort[fi[g, COH]] -= fi[g, SIZE]
             s.status[g] = s.boarded_code
             s.taken[k] = g
             k += 1

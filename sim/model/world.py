@@ -17,7 +17,6 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import simpy
 
 from sim.description.metric_catalog import LIMIT_CAUSES
@@ -29,7 +28,7 @@ from sim.model.metrics import summarise
 from sim.model.perimeter import Perimeter
 from sim.model.population import Population
 from sim.model.ramp import Ramp
-from sim.model.records import Hourly, Records, Status
+from sim.model.records import Hourly, Records
 from sim.model.runway import Runway
 from sim.model.staging import StagingBase
 from sim.model.streams import Streams
@@ -181,10 +180,8 @@ class World:
 
     def _held_back_now(self, now: float) -> dict[str, float]:
         """People held back now by each cause (see :mod:`sim.model.held_back`)."""
-        pop, blocked = self.population, self.perimeter.blocked_gates()
-        inside = pop.status == Status.HOLDING
-        waiting = np.bincount(pop.cohort_arr[inside], weights=pop.size_arr[inside], minlength=len(pop.cohorts))
-        gates = (blocked, len(self.scenario.gates))
+        waiting = self.perimeter.state.inside_by_cohort  # people in the holding area by cohort (status HOLDING)
+        gates = (self.perimeter.blocked_gates(), len(self.scenario.gates))
         return held_back(now, self.perimeter.crowd_people(), gates, waiting, self._carriers, self._priority)
 
     def _retrograde(self, troops: int) -> Generator[simpy.Event, Any, None]:
