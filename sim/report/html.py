@@ -47,7 +47,7 @@ CAPTIONS = {
     "stranded_by_cohort": "Read each bar's length for the people of that cohort left behind, and its colours for where "
     "they were when the airport closed.",
     "limits_by_day": "Read the word above each day for what bound throughput that day (its tallest bar segment); the "
-    "bars give the hours waited by cause, the lower panel the people waiting inside for an aircraft.",
+    "bars give the people-hours held back by cause, the lower panel the people waiting inside for an aircraft.",
     "published": "Read whether each diamond (published) falls inside the model's 95% interval: outside means the model "
     "and the record disagree on that figure.",
     "differences": "Read which intervals exclude zero (blue): only those differences between A and B are more than noise "
@@ -235,7 +235,7 @@ def _binding(out: Path, s: Scenario) -> list[dict[str, str]]:
     causes = [c for c in table.columns if c not in ("binding", "holding_people")]
     rows = []
     for day, row in table.iterrows():
-        waits = ", ".join(f"{c} {row[c]:,.0f} h" for c in causes if row[c] >= 0.5) or "none"
+        waits = ", ".join(f"{c} {row[c]:,.0f}" for c in causes if row[c] >= 0.5) or "none"
         rows.append({"date": f"{datetime.fromisoformat(str(day)[:10]):%a %d %b}", "binding": str(row["binding"]), "waits": waits})
     return rows
 
