@@ -70,7 +70,7 @@ def test_the_kind_picks_the_model(small):
             {"kind": "flood", "start": 0.5},
             (
                 "disruptions.1.kind",
-                "unknown kind 'flood' (known: arrival_factor, gate_closure, lanes, runway_closure, "
+                "unknown kind 'flood' (known: arrival_factor, gate_closure, lanes, relief, runway_closure, "
                 "staging_capacity, staging_outflow)",
             ),
         ),
