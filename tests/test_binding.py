@@ -56,6 +56,13 @@ def test_the_busiest_day_names_the_planted_shortage(small, cause):
     assert limits.loc[busiest, "binding"] == cause, limits.round(0).to_dict("index")
 
 
+def test_summary_json_carries_each_days_label(small):
+    result = sim.run(small.with_overrides({**AMPLE, **PLANTED["ramp"]}), replications=1, seed=1)
+    labels = {day.date().isoformat(): label for day, label in result.limits_by_day()["binding"].items()}
+    assert {d["date"]: d["binding"] for d in result.summary()["daily"]} == labels
+    assert "ramp" in labels.values()
+
+
 RELIEF_CAUSE = {
     "lanes": "gates",
     "aircraft": "fleet",

@@ -209,13 +209,19 @@ class RunResult:
         return pd.DataFrame(rows, index=self._day_index(d.date for d in reps[0].daily))
 
     def _daily_json(self) -> list[dict[str, Any]]:
-        """``daily()`` as ``summary.json`` holds it: one dict per day, operators nested."""
+        """``daily()`` as ``summary.json`` holds it: one dict per day, operators nested, and the
+        day's binding constraint (:meth:`limits_by_day`) when the replications kept their hours."""
+        binding: dict[str, str] = {}
+        if self.replications and len(self.replications[0].hourly.get("hours", ())):
+            binding = {day.date().isoformat(): str(b) for day, b in self.limits_by_day()["binding"].items()}
         out = []
         for day, row in self.daily().iterrows():
             ops = {k.split(".")[1]: v for k, v in row.items() if str(k).startswith("operator.") and v}
+            date = day.date().isoformat()
             out.append(
-                {"date": day.date().isoformat(), "evacuated": row["evacuated"], "departures": row["departures"]}
+                {"date": date, "evacuated": row["evacuated"], "departures": row["departures"]}
                 | {"by_operator": ops}
+                | ({"binding": binding[date]} if date in binding else {})
             )
         return out
 
