@@ -77,6 +77,16 @@ def test_the_command_writes_its_folder(small_path: Path, tmp_path: Path, capsys:
     assert main(["report", str(out)]) == 2
 
 
+def test_an_ensemble_spreads_the_replications_over_its_settings(small_path: Path, tmp_path: Path) -> None:
+    ensemble = tmp_path / "ensemble.csv"
+    ensemble.write_text("airfield.holding_capacity_people,gates.abbey.lanes\n700,1\n900,2\n")
+    out = tmp_path / "explained"
+    assert main(["explain", str(small_path), "-n", "2", "--ensemble", str(ensemble), "--out", str(out), "--no-plots"]) == 0
+    summary = json.loads((out / "explain.json").read_text())
+    assert summary["ensemble"] == str(ensemble)
+    assert (pd.read_csv(out / "explain.csv")["replications"] == 2).all()
+
+
 @pytest.mark.parametrize(
     "args",
     [

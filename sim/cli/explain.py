@@ -87,6 +87,9 @@ def cmd(args: argparse.Namespace) -> int:
     with claim_folder(out, args.command_line):
         print(f"{scenario.name}: {len(RESOURCES)} resources relaxed by {args.relief:g}, over the window and each of")
         print(f"  {len(local_days(scenario))} local days: {runs} runs of {args.replications} replications, seed {args.seed}")
+        if ensemble is not None:
+            k = len(ensemble)
+            print(f"  ensemble: {ensemble.source}, {k} plausible settings; replication r runs setting r mod {k}")
         with Progress("replications", "rep", delay=1.0, leave=False) as bar, make_executor(args.workers, args.dask) as executor:
             bar.start(runs * args.replications)
             result = explain(
