@@ -10,7 +10,13 @@ from typing import Any
 from sim.cli.parents import Parents
 from sim.description.errors import ScenarioError
 
-__all__ = ["add_parser", "cmd", "is_sweep_file"]
+__all__ = ["GUIDE_POINTER", "add_parser", "cmd", "is_sweep_file"]
+
+GUIDE_POINTER = (
+    "how to write a scenario: docs/writing-a-scenario.md in the airlift sources, "
+    "and the template `airlift validate templates/minimal.toml` (it prints where the file is); every key: `airlift keys`"
+)
+"""The line printed after a failed validation: where the guide, the template and the key list are."""
 
 
 def add_parser(subparsers: Any, parents: Parents) -> None:
@@ -20,7 +26,7 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
 
 
 def cmd(args: argparse.Namespace) -> int:
-    """Every file checked, each bad one reported; exit 2 if any is bad."""
+    """Every file checked, each bad one reported, then where the guide is; exit 2 if any is bad."""
     bad = 0
     for path in args.scenarios:
         try:
@@ -28,6 +34,8 @@ def cmd(args: argparse.Namespace) -> int:
         except ScenarioError as e:
             print(e, file=sys.stderr)
             bad += 1
+    if bad:
+        print(GUIDE_POINTER, file=sys.stderr)
     return 2 if bad else 0
 
 
