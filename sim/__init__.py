@@ -16,6 +16,7 @@ The public API, the same functions the ``airlift`` command uses::
     a = sim.run_sensitivity(s, "morris", "out/m")  # Morris (or "sobol") indices; a.table, a.ranked(metric)
     sim.sensitivity_figures(a.table)               # mu*-sigma scatters or S1/ST bars, by file stem
     p = sim.plan(s, "cohort.siv.evacuated >= 50000", 0.9, "security.end=17..21")   # PlanResult: .choice, .sentence(), .table()
+    e = sim.explain(s, replications=4, fraction=0.5)  # Explanation: .totals(), .best_by_day(), .sentences(), .figures()
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sim._version import __version__
 from sim.analysis.capacity import CapacityCurve, capacity_curve
 from sim.analysis.plan_runs import PlanResult
 from sim.analysis.plan_runs import run_plan as plan
+from sim.analysis.relief import Explanation, explain
 from sim.analysis.sensitivity import SensitivityResult, run_sensitivity
 from sim.description.errors import ScenarioError
 from sim.description.loading import load_scenario
@@ -63,6 +65,8 @@ __all__ = [
     "sensitivity_figures",
     "plan",
     "PlanResult",
+    "explain",
+    "Explanation",
     "__version__",
 ]
 
