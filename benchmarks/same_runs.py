@@ -8,7 +8,10 @@ small test scenario with the engine of git revision ``--rev`` (its source tree, 
 ``git archive``) and with this tree, each in its own process, and compares, per replication, a
 hash of everything a replication leaves behind: its metrics, hourly columns, every record
 (departures, runway movements, screenings, boardings, arrivals at staging, waits) and the final
-whereabouts of every family. Exit code 0 if all are identical, 1 otherwise.
+whereabouts of every family. Exit code 0 if all are identical, 1 otherwise. The per-operator
+hourly columns (``evacuated_cumulative.<operator>``, ``departures_cumulative.<operator>``) are left
+out of the hash: they are counted from the departure records, which are hashed, and engines older
+than those columns do not have them.
 
 ``--random N`` also runs N random variations of the small scenario (the overrides and seeds of
 the invariant tests, ``tests/test_invariants.py``, drawn the same way every time), one
@@ -50,6 +53,8 @@ seed, n, small, holding, cases = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 limits = sys.argv[6] == "1"
 
 def kept(name):
+    if "." in name and name.split(".")[0] in ("evacuated_cumulative", "departures_cumulative"):
+        return False  # per-operator hourly columns: derived from the departure records, hashed below
     if not limits and name.startswith(("limit.", "limit_")):
         return False
     return holding or name not in ("limit.holding_hours", "limit_holding_hours")

@@ -247,8 +247,9 @@ class RunResult:
         return out
 
     def timeseries(self) -> pd.DataFrame:
-        """One row per replication per simulated hour (see the README for the columns); ``time``
-        is a timezone-aware datetime in the scenario's UTC offset."""
+        """One row per replication per simulated hour (docs/outputs.md lists the columns, the
+        per-operator ``evacuated_cumulative.<operator>`` and ``departures_cumulative.<operator>``
+        beside their totals); ``time`` is a timezone-aware datetime in the scenario's UTC offset."""
         import pandas as pd
 
         frames = []

@@ -7,7 +7,7 @@ appended, is never changed or deleted (a cancelled runway slot is a second row s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Literal, NamedTuple
@@ -63,7 +63,9 @@ HOURLY_COLUMNS: tuple[str, ...] = (
     "gates_blocked",
     *(f"limit_{c}_hours" for c in LIMIT_CAUSES),
 )
-"""Hourly levels; the ``limit_*`` columns are cumulative people-hours held back by cause (see LIMIT_CAUSES)."""
+"""Hourly levels; the ``limit_*`` columns are cumulative people-hours held back by cause (see LIMIT_CAUSES).
+Beside the two cumulative totals, :meth:`Records.hourly_columns` adds ``evacuated_cumulative.<operator>`` and
+``departures_cumulative.<operator>`` for every operator of the scenario."""
 
 
 class Departure(NamedTuple):
@@ -319,13 +321,40 @@ class Records:
         last = self.hourly[-1].held_back if self.hourly else (0.0,) * len(LIMIT_CAUSES)
         return dict(zip(LIMIT_CAUSES, last))
 
-    def hourly_columns(self) -> dict[str, np.ndarray]:
-        """The hourly samples as columns: ``hours`` and every name in HOURLY_COLUMNS."""
+    def hourly_columns(self, operators: Sequence[str] = ()) -> dict[str, np.ndarray]:
+        """The hourly samples as columns: ``hours``, every name in HOURLY_COLUMNS and, beside the
+        two cumulative totals, one column per operator of ``operators`` (:func:`operator_columns`)."""
         rows = self.hourly
         levels = [name for name in Hourly._fields if name != "held_back"]
-        out = {
+        totals = {
             name: np.asarray([getattr(r, name) for r in rows], dtype=float if name == "hours" else np.int64) for name in levels
         }
+        by_operator = self.operator_cumulative(totals["departures_cumulative"], operators)
+        out: dict[str, np.ndarray] = {}
+        for name, column in totals.items():
+            out[name] = column
+            out.update((f"{name}.{op}", v) for op, v in by_operator.get(name, {}).items())
         for i, cause in enumerate(LIMIT_CAUSES):
             out[f"limit_{cause}_hours"] = np.asarray([r.held_back[i] for r in rows], dtype=float)
         return out
+
+    def operator_cumulative(self, departed: np.ndarray, operators: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
+        """``{"evacuated_cumulative": {operator: column}, "departures_cumulative": {...}}``: at each
+        sample, the evacuees and take-offs of each operator among the first ``departed[i]``
+        departure rows (the rows the recorder had counted then), so the operators' columns add up
+        to the totals at every hour. Every operator gets its columns, zeros if it never flew; a
+        departure of an operator not listed raises ``ValueError``."""
+        index = {op: k for k, op in enumerate(operators)}
+        if any(d.operator not in index for d in self.departures):
+            raise ValueError("a departure of an operator not among the scenario's operators")
+        flown = np.zeros((len(operators), len(self.departures) + 1), dtype=np.int64)  # cumulative, row 0 = none yet
+        took_off = np.zeros_like(flown)
+        for j, d in enumerate(self.departures, start=1):
+            flown[index[d.operator], j] = d.evacuees
+            took_off[index[d.operator], j] = 1
+        flown, took_off = np.cumsum(flown, axis=1), np.cumsum(took_off, axis=1)
+        departed = np.asarray(departed, dtype=np.int64)
+        return {
+            "evacuated_cumulative": {op: flown[k, departed] for op, k in index.items()},
+            "departures_cumulative": {op: took_off[k, departed] for op, k in index.items()},
+        }

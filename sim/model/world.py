@@ -247,5 +247,5 @@ class World:
         out["metrics"]["holding_peak_people"] = float(self.holding.peak_people)
         for name, base in self.bases.items():
             out["metrics"][f"base.{name}.received"] = float(base.received)
-        out["hourly"] = self.records.hourly_columns()
+        out["hourly"] = self.records.hourly_columns(self.scenario.operators)
         return out

@@ -165,7 +165,8 @@ def _band_note(n: int) -> str:
 def cumulative(result: RunResult) -> Figure:
     """Cumulative evacuated: each replication, their mean with its 95% band, the security end, and
     the published figures the scenario carries (``reference_cumulative`` dated points, and the
-    total ``reference.evacuated_total`` at the security end)."""
+    total ``reference.evacuated_total`` at the security end); an operator's published total
+    (``reference.operator.<operator>.evacuated``) is drawn against that operator's own mean line."""
     s = result.scenario
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.add_subplot()
@@ -191,6 +192,7 @@ def cumulative(result: RunResult) -> Figure:
             zorder=5,
             label="published figures",
         )
+    _published_operators(ax, s, reps, t)
     _end_line(ax, s)
     ax.set_ylabel("people evacuated (cumulative)")
     thousands(ax.yaxis)
@@ -199,6 +201,33 @@ def cumulative(result: RunResult) -> Figure:
     legend(ax, loc="upper left", fontsize=8)
     _time_axis(ax, s)
     return fig
+
+
+OPERATOR_COLOURS = ("#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+"""Palette colours for operators' lines on the cumulative plot: not the model's blue nor the published vermillion."""
+
+
+def _published_operators(ax: Any, s: Scenario, reps: list[dict[str, Any]], t: np.ndarray) -> None:
+    """Each operator with a published total (``reference`` ``operator.<operator>.evacuated``): the
+    mean of its hourly ``evacuated_cumulative.<operator>`` column, dashed, and the published figure
+    as a diamond at the security end in the same colour."""
+    ops = [op for op in s.operators if f"operator.{op}.evacuated" in s.reference]
+    ops = [op for op in ops if all(f"evacuated_cumulative.{op}" in h for h in reps)]
+    for i, op in enumerate(ops):
+        colour = OPERATOR_COLOURS[i % len(OPERATOR_COLOURS)]
+        mean = np.mean([np.asarray(h[f"evacuated_cumulative.{op}"], dtype=float) for h in reps], axis=0)
+        ax.plot(t, mean, color=colour, lw=1.6, ls="--", label=f"model: {op} (mean)")
+        ax.scatter(
+            _dates(s.start, [s.end_hours]),
+            [s.reference[f"operator.{op}.evacuated"]],
+            marker="D",
+            s=36,
+            color=colour,
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=5,
+            label=f"published: {op}",
+        )
 
 
 def _daily_totals(result: RunResult) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
