@@ -49,7 +49,7 @@ def _refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], csv_text: str, 
         ("3,800\n\n4,900,1\n", ["row 2 (line 4): 3 fields"]),  # a blank line is skipped, the line still counted
         ("3,inf\n4,900\n", ["row 1 (line 2), airfield.holding_capacity_people: inf is not a finite number"]),
         ("3,800\n,900\n", ["row 2 (line 3), gates.abbey.lanes: empty"]),
-        ("3,800\nnan,900\n", ["row 2 (line 3), gates.abbey.lanes: empty"]),
+        ("3,800\nnan,900\n", ["row 2 (line 3), gates.abbey.lanes: nan is not a finite number"]),
     ],
 )
 def test_a_malformed_row_is_named_before_anything_runs(tmp_path, capsys, no_simulation, rows, named):
@@ -83,9 +83,11 @@ def test_values_outside_the_declared_uncertain_range_are_refused(tmp_path, capsy
 def test_a_corrupt_or_odd_provenance_file_is_named(tmp_path, capsys, no_simulation):
     (tmp_path / "e.json").write_text("{not json", encoding="utf-8")
     err = _refused(tmp_path, capsys, HEADER + "3,800\n")
-    assert f"{tmp_path / 'e.json'}: the provenance of e.csv is not readable JSON" in err
+    assert f"{tmp_path / 'e.json'}: the provenance of e.csv: not JSON" in err
     (tmp_path / "e.json").write_text("[1, 2]", encoding="utf-8")
-    assert "must be a JSON object" in _refused(tmp_path, capsys, HEADER + "3,800\n")
+    assert "the provenance of e.csv: an array, not a JSON object" in _refused(tmp_path, capsys, HEADER + "3,800\n")
+    (tmp_path / "e.json").write_text("null", encoding="utf-8")
+    assert "the provenance of e.csv: null, not a JSON object" in _refused(tmp_path, capsys, HEADER + "3,800\n")
 
 
 def test_sweep_and_compare_check_the_ensemble_before_running(tmp_path, capsys, no_simulation):

@@ -169,6 +169,40 @@ SUMMARIES: dict[str, Any] = {
 }
 
 
+def _stats(field: str, value: Any) -> Any:
+    return _edit(lambda d: d["metrics"]["evacuated_total"].__setitem__(field, value))
+
+
+WRONG_FIELDS: dict[str, tuple[Any, str]] = {
+    "a mean NaN": (_stats("mean", float("nan")), "metrics.evacuated_total.mean"),
+    "a mean Infinity": (_stats("mean", float("inf")), "metrics.evacuated_total.mean"),
+    "an interval -Infinity": (_stats("ci95_low", float("-inf")), "metrics.evacuated_total.ci95_low"),
+    "values empty": (_stats("values", []), "metrics.evacuated_total.values"),
+    "values as text": (_stats("values", ["a"]), "metrics.evacuated_total.values"),
+    "a headline metric missing": (_edit(lambda d: d["metrics"].pop("evacuated_total")), "evacuated_total"),
+    "seed negative": (_set("seed", -1), "seed"),
+    "seed beyond 2**63 - 1": (_set("seed", 2**70), "seed"),
+    "by_cohort as text": (_set("by_cohort", "x"), "by_cohort"),
+    "by_operator a number": (_set("by_operator", 5), "by_operator"),
+    "daily as text": (_set("daily", "x"), "daily"),
+    "a day without date": (_edit(lambda d: d["daily"][0].pop("date")), "daily.0.date"),
+    "intervals null": (_set("intervals", None), "intervals"),
+    "no by_cohort": (_without("by_cohort"), "by_cohort"),
+}
+
+
+@pytest.mark.parametrize("variant", list(WRONG_FIELDS))
+def test_a_wrong_value_the_writer_never_writes_is_refused_naming_the_field(
+    variant: str, copy_of: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = copy_of("single")
+    path = folder / "summary.json"
+    change, field = WRONG_FIELDS[variant]
+    path.write_text(change(json.loads(path.read_text(encoding="utf-8"))), encoding="utf-8")
+    err = _refused(folder, capsys)
+    assert str(path) in err and field in err, err
+
+
 @pytest.fixture
 def copy_of(folders: dict[str, Path], tmp_path: Path) -> Any:
     def copy(kind: str) -> Path:
@@ -218,7 +252,7 @@ def test_files_from_another_run_are_refused(folders: dict[str, Path], copy_of: A
 def test_a_tampered_comparison_or_sweep_is_refused(copy_of: Any, capsys: pytest.CaptureFixture[str]) -> None:
     folder = copy_of("compare")
     (folder / "compare.json").write_text("[]", encoding="utf-8")
-    assert f"{folder / 'compare.json'}: an array, not an object" in _refused(folder, capsys)
+    assert f"{folder / 'compare.json'}: an array, not a JSON object" in _refused(folder, capsys)
     folder = copy_of("compare")
     (folder / "differences.csv").write_text("metric,a_mean\nx,1\n", encoding="utf-8")
     assert "differences.csv: not the file the run of compare.json wrote" in _refused(folder, capsys)

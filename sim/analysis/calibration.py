@@ -105,7 +105,7 @@ def _gather(out: Path, waves: int, names: list[str], n_params: int):  # -> tuple
         plan = out / f"wave_{k}" / "plan.json"
         if not (out / f"wave_{k}" / "results.csv").exists():
             break
-        u = np.asarray(json.loads(plan.read_text(encoding="utf-8"))["unit"], dtype=float).reshape(-1, n_params)
+        u, _ = _read_wave_plan(plan, n_params)
         df = read_results(out / f"wave_{k}").copy()  # one block: adding columns stays cheap
         df["wave"] = k
         frames.append(df)
@@ -181,16 +181,36 @@ def _points_per_wave(
     return per_wave
 
 
+def _read_wave_plan(plan: Path, n_params: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """A wave's saved ``plan.json``: its unit-cube points (``n_params`` numbers in 0..1 each) and how
+    they were screened; anything else is a ``ScenarioError`` naming the file."""
+    from sim.outputs.files import read_json
+
+    saved = read_json(plan)
+    try:
+        unit = np.asarray(saved["unit"], dtype=float)
+        unit = unit.reshape(0, n_params) if unit.size == 0 else unit
+        if unit.ndim != 2 or unit.shape[1] != n_params or not np.all((unit >= 0) & (unit <= 1)):
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        why = f"unit: not a list of points of {n_params} numbers in 0..1 each, as airlift writes it"
+        raise ScenarioError(str(plan), [("", why)]) from None
+    screening = saved.get("screening")
+    if not isinstance(screening, dict):
+        raise ScenarioError(str(plan), [("screening", "not a JSON object, as airlift writes it")])
+    return unit, screening
+
+
 def _start(out: Path, definition: dict[str, Any], resume: bool) -> None:
     """Write the plan into ``out``: a new calibration needs a folder without one; a resumed one,
     the same plan (but for the number of waves, see :func:`_same_plan`)."""
-    from sim.outputs.files import write_json
+    from sim.outputs.files import read_json, write_json
 
     plan_path = out / PLAN
     if plan_path.exists():
         if not resume:
             raise ScenarioError(str(out), [("", f"{PLAN} exists: use --resume to complete it, or another --out")])
-        old = json.loads(plan_path.read_text(encoding="utf-8"))
+        old = read_json(plan_path)
         if _same_plan(old) != _same_plan(json.loads(json.dumps(definition))):
             raise ScenarioError(str(plan_path), [("", "--resume: this folder holds a different calibration")])
     write_json(plan_path, definition)
@@ -253,8 +273,7 @@ class _Waves:
             self.unfitted.append(partial(_emulators, u_done, means, v_stoch, self.replications, self.names, self.seed + 1000 * k))
         plan = self.out / f"wave_{k}" / "plan.json"
         if plan.exists():
-            saved = json.loads(plan.read_text(encoding="utf-8"))
-            return np.asarray(saved["unit"], dtype=float).reshape(-1, d), saved["screening"]
+            return _read_wave_plan(plan, d)
         if k == 0:
             u, screening = qmc.LatinHypercube(d, rng=rng).random(per_wave), {"candidates": 0, "non_implausible": None}
         else:

@@ -4,7 +4,6 @@ its per-point table, capacity curves and plots."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,7 +153,7 @@ def _points(args: argparse.Namespace, spec: SweepSpec, table: pd.DataFrame, metr
 
     from sim._version import __version__
     from sim.experiments import sweeps
-    from sim.outputs.files import write_table
+    from sim.outputs.files import read_json, write_table
 
     keys = list(spec.vary)
     summaries = {m: sweeps.point_summary(table, keys, m) for m in metrics}
@@ -162,7 +161,7 @@ def _points(args: argparse.Namespace, spec: SweepSpec, table: pd.DataFrame, metr
     if spec.ensemble is not None:
         summaries = _with_ensemble_intervals(summaries, table, keys, spec.ensemble)
     points = pd.concat([summaries[m].assign(metric=m) for m in metrics], ignore_index=True)
-    manifest = json.loads((out / sweeps.MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_json(out / sweeps.MANIFEST)
     meta = {"scenario": manifest.get("scenario"), "seed": spec.seed, "version": __version__}
     return write_table(out / "points", points, args.format, meta).name
 

@@ -105,7 +105,7 @@ def load_ensemble(path: str | Path) -> Ensemble:
             raise ScenarioError(str(p), [("weight", "unequal weights are not supported: replications are spread evenly")])
     if df.empty or not len(df.columns):
         raise ScenarioError(str(p), [("", "no settings: expected a header of dotted keys and one row per setting")])
-    _raise(p, _bad_cells(df, lines))
+    _raise(p, _bad_cells(df, lines, text))
     settings = tuple({str(c): plain(v) for c, v in row.items()} for row in df.to_dict(orient="records"))
     return Ensemble(settings, str(p), _provenance(p))
 
@@ -171,16 +171,23 @@ def _row(n: int, line: int) -> str:
     return f"row {n} (line {line})"
 
 
-def _bad_cells(df: Any, lines: list[int]) -> list[tuple[str, str]]:
-    """Empty cells and numbers that are not finite, by row and column."""
+def _bad_cells(df: Any, lines: list[int], text: str) -> list[tuple[str, str]]:
+    """Empty cells and numbers that are not finite (``nan``, ``inf``), by row and column."""
+    import io
+
+    import pandas as pd
+
+    written = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)  # each cell as written
     problems = []
     for i, row in enumerate(df.itertuples(index=False)):
         for column, value in zip(df.columns, row):
             where = f"{_row(i + 1, lines[i])}, {column}"
             if isinstance(value, str):
                 continue  # a text value: the scenario's own check says whether the key takes it
-            if value is None or value != value:
+            if (value is None or value != value) and not str(written[column].iloc[i]).strip():
                 problems.append((where, "empty: every setting needs a value for every key"))
+            elif value is None or value != value:
+                problems.append((where, f"{written[column].iloc[i].strip()} is not a finite number"))
             elif isinstance(value, float | np.floating) and not math.isfinite(value):
                 problems.append((where, f"{value} is not a finite number"))
     return problems
@@ -188,18 +195,15 @@ def _bad_cells(df: Any, lines: list[int]) -> list[tuple[str, str]]:
 
 def _provenance(p: Path) -> dict[str, Any] | None:
     """The sidecar ``<same name>.json`` (how the ensemble was made), if there is one."""
-    import json
+    from sim.outputs.files import read_json
 
     side = p.with_suffix(".json")
     if not side.exists():
         return None
     try:
-        data = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ScenarioError(str(side), [("", f"the provenance of {p.name} is not readable JSON: {e}")]) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(str(side), [("", f"the provenance of {p.name} must be a JSON object, not {type(data).__name__}")])
-    return data
+        return dict(read_json(side))
+    except ScenarioError as e:
+        raise ScenarioError(e.source, [(field, f"the provenance of {p.name}: {why}") for field, why in e.problems]) from None
 
 
 def ensemble_stats(values: Sequence[float], settings: Sequence[int]) -> dict[str, Any]:

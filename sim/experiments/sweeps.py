@@ -300,8 +300,10 @@ class SweepResult:
 def read_manifest_start(out: str | Path) -> datetime | None:
     """The start of the swept scenario, from ``manifest.json`` (for dates on plots)."""
     try:
-        return datetime.fromisoformat(json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))["scenario"]["start"])
-    except (OSError, KeyError, ValueError):
+        from sim.outputs.files import read_json
+
+        return datetime.fromisoformat(read_json(Path(out) / MANIFEST)["scenario"]["start"])
+    except (ScenarioError, KeyError, TypeError, ValueError):
         return None
 
 
@@ -372,12 +374,12 @@ def _identity(sweep: Any) -> Any:
 def _start(out: Path, manifest: dict[str, Any], resume: bool) -> None:
     """Write ``manifest.json`` into ``out``: a new sweep needs a folder without ``results.csv``; a
     resumed one, a folder holding the same sweep."""
-    from sim.outputs.files import write_json
+    from sim.outputs.files import read_json, write_json
 
     if (out / RESULTS).exists() and not resume:
         raise ScenarioError(str(out), [("", f"{RESULTS} exists: use --resume to complete it, or another --out")])
     if resume and (out / MANIFEST).exists():
-        old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        old = read_json(out / MANIFEST)
         if _identity(old.get("sweep")) != _identity(manifest["sweep"]) or old.get("scenario_hash") != manifest["scenario_hash"]:
             raise ScenarioError(str(out / MANIFEST), [("", "--resume: this folder holds a different sweep")])
     write_json(out / MANIFEST, manifest)
@@ -414,13 +416,13 @@ def seal_sweep(out: Path, keys: Sequence[str], derived: Sequence[str] = (), **ex
     run's), then write in ``manifest.json`` the digest of ``results.csv`` and of each of
     ``derived`` (``files``), with ``extra`` (e.g. the command line). ``airlift report`` refuses a
     sweep folder whose files do not match its manifest."""
-    from sim.outputs.files import write_json
+    from sim.outputs.files import read_json, write_json
     from sim.outputs.folders import seal
 
     for name in derived_files(out, keys, _result_columns(out)):
         if name not in derived:
             (out / name).unlink(missing_ok=True)
-    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_json(out / MANIFEST)
     files = seal(out, [RESULTS, *derived])
     write_json(out / MANIFEST, {k: v for k, v in manifest.items() if k != "files"} | extra | {"files": files})
 

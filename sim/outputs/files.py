@@ -33,7 +33,12 @@ __all__ = [
     "FORMATS",
     "read_metadata",
     "run_metadata",
+    "read_json",
+    "MAX_JSON_BYTES",
 ]
+
+MAX_JSON_BYTES = 512 * 2**20
+"""Larger than any summary or manifest airlift writes (the Kabul run's summary is ~1 MB)."""
 
 TableFormat = Literal["csv", "parquet"]
 FORMATS: tuple[TableFormat, ...] = ("csv", "parquet")
@@ -201,3 +206,43 @@ def write_compare(
             names.append("differences.png")
         write_json(stage / "compare.json", summary | (extra or {}) | {"run_id": identity, "files": seal(stage, names)})
     return [out / name for name in [*names, "compare.json"]]
+
+
+_JSON_KINDS: dict[type, str] = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+}
+
+
+def read_json(path: Path, expect: type | None = dict) -> Any:
+    """The JSON value of ``path``, a file airlift reads but did not just write.
+
+    A file that is unreadable, too large, not UTF-8, not JSON, nested too deeply, or (unless
+    ``expect`` is None) whose top level is not an ``expect`` (an object by default) is a
+    ``ScenarioError`` naming the file and the problem, never a traceback.
+    """
+    from sim.description.errors import ScenarioError
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise ScenarioError(str(path), [("", f"{size:,} bytes: too large to be a file airlift wrote")])
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        problem = "not UTF-8 text"
+    except json.JSONDecodeError as e:
+        problem = "empty: not JSON" if not e.doc.strip() else f"not JSON: {e.msg} (line {e.lineno}, column {e.colno})"
+    except RecursionError:
+        problem = "nested too deeply to be a file airlift wrote"
+    except OSError as e:
+        problem = f"cannot be read: {e.strerror or e}"
+    else:
+        if expect is None or isinstance(data, expect):
+            return data
+        found = "null" if data is None else _JSON_KINDS.get(type(data), "a value")
+        problem = f"{found}, not a JSON {_JSON_KINDS.get(expect, 'a value').split()[-1]}"
+    raise ScenarioError(str(path), [("", problem)])

@@ -6,13 +6,13 @@ comparison or a sweep against the digests its summary or manifest lists. Anythin
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from sim.description.errors import ScenarioError
+from sim.outputs.files import read_json
 from sim.outputs.folders import check_seal
 
 __all__ = [
@@ -24,11 +24,8 @@ __all__ = [
     "read_run",
     "read_compare",
     "check_sweep",
-    "MAX_BYTES",
 ]
 
-MAX_BYTES = 512 * 2**20
-"""Larger than any summary or manifest airlift writes (the Kabul run's summary is ~1 MB)."""
 _MAX_PROBLEMS = 8
 
 FileName = Annotated[str, StringConstraints(pattern=r"^[^./\\\x00][^/\\\x00]*$")]
@@ -38,19 +35,37 @@ FileName = Annotated[str, StringConstraints(pattern=r"^[^./\\\x00][^/\\\x00]*$")
 class Checked(BaseModel):
     """Types as JSON has them (no coercion: ``"3"`` is not a number); fields not named here pass."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+
+
+LARGEST_SEED = 2**63 - 1
+"""The largest seed airlift takes (what numpy's seed sequence takes)."""
 
 
 class Stats(Checked):
+    """A metric's mean and interval: finite numbers, or ``null`` where none could be estimated."""
+
     mean: float | None
     ci95_low: float | None = None
     ci95_high: float | None = None
+    values: list[float | None] | None = Field(default=None, min_length=1)
+    """One value a replication (``null`` where a replication has none, e.g. no gate wait)."""
+
+
+class Day(Checked):
+    """One local calendar day of ``summary.json``'s ``daily``."""
+
+    date: str
+    evacuated: float | None
+    departures: float | None
+    by_operator: dict[str, float | None] = Field(default_factory=dict)
+    binding: str | None = None
 
 
 class Sealed(Checked):
     """What every sealed summary carries: how it was run, its identity and the digests of its files."""
 
-    seed: int
+    seed: int = Field(ge=0, le=LARGEST_SEED)
     replications: int = Field(ge=1)
     version: str
     command: str | None = None
@@ -64,7 +79,22 @@ class RunSummary(Sealed):
 
     scenario: dict[str, Any]
     metrics: dict[str, Stats]
+    by_cohort: dict[str, dict[str, float | None]]
+    by_operator: dict[str, dict[str, float | None]]
+    daily: list[Day]
+    intervals: str = ""
+    """Why there are no intervals (one replication); absent otherwise, never ``null``."""
     overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _has_headline(cls, metrics: Any) -> Any:
+        from sim.experiments.replications import HEADLINE
+
+        missing = [name for name in HEADLINE if name not in metrics] if isinstance(metrics, dict) else []
+        if missing:
+            raise ValueError(f"lacks the headline metric{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        return metrics
 
 
 class Side(Checked):
@@ -77,6 +107,7 @@ class Difference(Checked):
     difference_mean: float | None
     ci95_low: float | None = None
     ci95_high: float | None = None
+    values: list[float | None] | None = Field(default=None, min_length=1)
 
 
 class CompareSummary(Sealed):
@@ -107,25 +138,6 @@ class Manifest(Checked):
 
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-def read_json(path: Path) -> Any:
-    """The JSON value of ``path``; a file that is unreadable, too large, not UTF-8, not JSON or
-    nested too deeply is a ``ScenarioError`` naming it."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ScenarioError(str(path), [("", f"{size:,} bytes: too large to be a file airlift wrote")])
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        problem = "not UTF-8 text"
-    except json.JSONDecodeError as e:
-        problem = f"not JSON ({e.msg} at line {e.lineno}, column {e.colno})"
-    except RecursionError:
-        problem = "nested too deeply to be a file airlift wrote"
-    except OSError as e:
-        problem = f"cannot be read: {e.strerror or e}"
-    raise ScenarioError(str(path), [("", problem)])
 
 
 def read_checked(path: Path, model: type[Model]) -> tuple[dict[str, Any], Model]:
@@ -159,6 +171,10 @@ def _message(err: Any) -> str:
     found = "null" if got is None else "a boolean" if isinstance(got, bool) else _JSON_TYPES.get(type(got).__name__, "a value")
     if err["type"] == "model_type":
         return f"{found}, not an object"
+    if err["type"] == "value_error":
+        return str(err["ctx"]["error"])
+    if err["type"] == "finite_number":
+        return "not a finite number (JSON has no NaN or Infinity: airlift writes null)"
     return f"{err['msg']} (found {found})"
 
 
