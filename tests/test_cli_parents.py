@@ -24,16 +24,16 @@ def _actions(option: str) -> dict[str, argparse.Action]:
 
 
 SHARED = {
-    "--workers": {"run", "sweep", "sensitivity", "compare", "plan", "calibrate"},
-    "--dask": {"run", "sweep", "sensitivity", "compare", "plan", "calibrate"},
-    "--out": {"run", "sweep", "sensitivity", "compare", "plan", "calibrate"},
-    "--no-plots": {"run", "sweep", "sensitivity", "compare", "plan"},
+    "--workers": {"run", "sweep", "sensitivity", "compare", "plan", "calibrate", "explain"},
+    "--dask": {"run", "sweep", "sensitivity", "compare", "plan", "calibrate", "explain"},
+    "--out": {"run", "sweep", "sensitivity", "compare", "plan", "calibrate", "explain"},
+    "--no-plots": {"run", "sweep", "sensitivity", "compare", "plan", "explain"},
     "--format": {"run", "sweep", "compare"},
-    "--ensemble": {"run", "sweep", "compare", "plan"},
-    "--report": {"run", "sweep", "compare", "plan"},
+    "--ensemble": {"run", "sweep", "compare", "plan", "explain"},
+    "--report": {"run", "sweep", "compare", "plan", "explain"},
     "--resume": {"sweep", "sensitivity", "calibrate"},
     "--metric": {"sweep", "sensitivity"},
-    "--set": {"run", "sweep", "plan", "calibrate"},
+    "--set": {"run", "sweep", "plan", "calibrate", "explain"},
 }
 
 
@@ -46,8 +46,8 @@ def test_a_shared_option_is_one_action_in_every_command_that_takes_it(option, co
 
 def test_seed_and_replications_are_shared_by_the_commands_with_the_same_default():
     seeds = _actions("--seed")
-    assert set(seeds) == {"run", "sweep", "sensitivity", "compare", "plan", "calibrate"}
-    assert seeds["run"] is seeds["compare"] is seeds["sensitivity"] is seeds["calibrate"] is seeds["plan"]
+    assert set(seeds) == {"run", "sweep", "sensitivity", "compare", "plan", "calibrate", "explain"}
+    assert seeds["run"] is seeds["compare"] is seeds["sensitivity"] is seeds["calibrate"] is seeds["plan"] is seeds["explain"]
     assert seeds["run"].default == 0 and seeds["sweep"].default is None  # a sweep file's seed applies
     assert {a.type for a in seeds.values()} == {arguments.seed}
     replications = _actions("-n")

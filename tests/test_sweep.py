@@ -286,9 +286,11 @@ def test_two_resumes_of_one_folder_at_once_never_both_append(small_path, tmp_pat
     wraps) is refused at once; the first completes the table, each task exactly once."""
     out = tmp_path / "shared"
     code = (
-        "import sys\n"
+        "import sys, time\n"
         "from sim.description.errors import ScenarioError\n"
         "from sim.experiments import sweeps\n"
+        "task = sweeps._point_task\n"  # each task a little slower, so that the first is surely still running
+        "sweeps._point_task = lambda args: (time.sleep(0.05), task(args))[1]\n"
         f"spec = sweeps.SweepSpec({str(small_path)!r}, {{'security.end': [1.0, 1.5, 2.0], 'gates.abbey.lanes': [1, 2, 3, 4]}},"
         " replications=11, seed=2)\n"
         "try:\n"
