@@ -40,7 +40,7 @@ def load_targets(path: str | Path) -> dict[str, Target]:
     """A targets file: a TOML ``[targets]`` table (and an optional ``description``)."""
     from pydantic import TypeAdapter, ValidationError
 
-    from sim.description.validation import field_name
+    from sim.description.validation import bound_message, field_name
 
     p = Path(path)
     try:
@@ -59,7 +59,7 @@ def load_targets(path: str | Path) -> dict[str, Target]:
     except ValidationError as e:
         errs = []
         for err in e.errors(include_url=False):
-            msg = err["msg"].removeprefix("Value error, ")
+            msg = bound_message(err["type"], err.get("ctx") or {}) or err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key (check the spelling; unknown keys are errors)"
             errs.append((field_name(("targets", *err["loc"])), msg))
@@ -151,7 +151,9 @@ def calibrate(
         scenario, targets, params, budget=budget, replications=replications, seed=seed, waves=waves, points_per_wave=per_wave
     )
     obs = _observations(targets)
-    with claim_folder(out, command or "airlift calibrate (Python API: calibrate)", resumable=True):  # one writer at a time
+    with claim_folder(
+        out, command or "airlift calibrate (Python API: calibrate)", resumable=True, kind="calibration"
+    ):  # one writer at a time
         _start(out, definition, resume)
         history = _Waves(out, scenario, list(params), names, obs, replications, seed, executor, progress, on_wave)
         wave_log = history.run(waves, per_wave)

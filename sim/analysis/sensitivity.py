@@ -215,7 +215,9 @@ def run_sensitivity(
     d = design(params, method, trajectories=trajectories, samples=samples, seed=seed)
     path = None if isinstance(scenario, Scenario) else str(resolve_path(scenario))
     spec = SweepSpec(path, {}, replications, seed, metrics=metrics, base=base if path is None else None, explicit=d.points())
-    with claim_folder(Path(out), "airlift sensitivity (Python API: run_sensitivity)", resumable=True):  # one writer at a time
+    with claim_folder(
+        Path(out), "airlift sensitivity (Python API: run_sensitivity)", resumable=True, kind="sensitivity"
+    ):  # one writer at a time
         res = run_sweep(spec, out, executor=executor, resume=resume, progress=progress, on_total=on_total)
         res.raise_failures("sensitivity run(s)")
         table = indices(d, read_results(out), metrics)

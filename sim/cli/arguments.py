@@ -12,7 +12,7 @@ from typing import Any
 from sim.description.errors import ScenarioError
 from sim.description.overrides import parse_override
 
-__all__ = ["at_least_one", "existing_file", "fraction", "output_folder", "overrides_of", "seed", "usable_folder"]
+__all__ = ["at_least_one", "distinct_keys", "existing_file", "fraction", "output_folder", "overrides_of", "seed", "usable_folder"]
 
 LARGEST_SEED = 2**63 - 1
 
@@ -95,3 +95,15 @@ def output_folder(given: Path | None, default: Path) -> Path:
 def overrides_of(items: Sequence[str] | None) -> dict[str, Any]:
     """``["gates.abbey.lanes=6", ...]`` as ``{"gates.abbey.lanes": 6}``, each value read as TOML."""
     return dict(parse_override(x) for x in items or [])
+
+
+def distinct_keys(items: Sequence[str] | None, option: str = "--vary") -> list[str]:
+    """``items`` (``KEY=...`` each), refused (``ScenarioError``) if a key is given twice: the
+    second would silently replace the first."""
+    seen: set[str] = set()
+    for item in items or []:
+        key = item.partition("=")[0].strip()
+        if key in seen:
+            raise ScenarioError(option, [(key, "given twice: give each key once, with all its values")])
+        seen.add(key)
+    return list(items or [])

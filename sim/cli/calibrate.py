@@ -66,7 +66,7 @@ def _parameters(args: argparse.Namespace, scenario: Scenario) -> list[Parameter]
     ``--vary``'s alone, in the order given."""
     from sim.description.uncertainty import parameters, parse_ranges
 
-    extra = parse_ranges(args.vary or [])
+    extra = parse_ranges(arguments.distinct_keys(args.vary))
     if args.vary_only and not extra:
         raise ScenarioError("--vary-only", [("", "give the parameters to search with --vary KEY=LO:HI")])
     params = parameters(scenario, extra)
@@ -86,7 +86,7 @@ def cmd(args: argparse.Namespace) -> int:
     targets = load_targets(args.targets) if args.targets else dict(scenario.targets)
     params = _parameters(args, scenario)
     out = arguments.output_folder(args.out, Path("out") / f"calibrate-{scenario.name}")
-    with claim_folder(out, args.command_line, resumable=True):
+    with claim_folder(out, args.command_line, resumable=True, kind="calibration"):
         with Progress("wave", "run", leave=False, delay=1.0) as bar:
             with make_executor(args.workers, args.dask) as executor:
                 c = calibrate(

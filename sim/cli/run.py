@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 __all__ = ["add_parser", "cmd", "print_run"]
 
 COHORT_COLUMNS = ("people", "evacuated", "stranded", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")
+
+
+MOST_REPLICATIONS = 200
+"""How many replications ``--precision`` may add up to, unless ``--max-replications`` says."""
 
 
 def add_parser(subparsers: Any, parents: Parents) -> None:
@@ -43,7 +48,12 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
         metavar="P",
         help="add replications until the 95%% half-width of stranded_total is within P of its mean",
     )
-    parser.add_argument("--max-replications", type=arguments.at_least_one, default=200, metavar="N", help="cap for --precision")
+    parser.add_argument(
+        "--max-replications",
+        type=arguments.at_least_one,
+        metavar="N",
+        help=f"cap for --precision, at least -n (default: {MOST_REPLICATIONS})",
+    )
     parser.set_defaults(func=cmd)
 
 
@@ -54,6 +64,7 @@ def cmd(args: argparse.Namespace) -> int:
     from sim.outputs.files import write_run
     from sim.outputs.folders import claim_folder
 
+    most = _most_replications(args)
     overrides = arguments.overrides_of(args.set)
     scenario = load_scenario(args.scenario, overrides)
     out = arguments.output_folder(args.out, Path("out") / slug(scenario.name))
@@ -66,7 +77,7 @@ def cmd(args: argparse.Namespace) -> int:
                     args.replications,
                     args.seed,
                     precision=args.precision,
-                    max_replications=args.max_replications,
+                    max_replications=most,
                     executor=executor,
                     progress=bar.update,
                     ensemble=args.ensemble,
@@ -76,18 +87,30 @@ def cmd(args: argparse.Namespace) -> int:
             "scenario_file": str(resolve_path(args.scenario).resolve()),
             "overrides": overrides,
         }
-        write_run(result, out, plots=not args.no_plots, fmt=args.format, extra=provenance)
-        print_run(result, out)
+        written = write_run(result, out, plots=not args.no_plots, fmt=args.format, extra=provenance)
+        print_run(result, out, [p.name for p in written])
         write_report_if_asked(args, out)
         return 0
 
 
-def print_run(result: RunResult, out: Path | None) -> None:
-    """The printed summary of a run, and where it was written."""
+def _most_replications(args: argparse.Namespace) -> int:
+    """The cap of ``--precision``; a ``--max-replications`` below ``-n`` is refused (it could never apply)."""
+    from sim.description.errors import ScenarioError
+
+    if args.max_replications is None:
+        return MOST_REPLICATIONS
+    if args.max_replications < args.replications:
+        why = f"{args.max_replications} is below -n {args.replications}: the cap must be at least the replications run first"
+        raise ScenarioError("--max-replications", [("", why)])
+    return int(args.max_replications)
+
+
+def print_run(result: RunResult, out: Path | None, written: Sequence[str] = ()) -> None:
+    """The printed summary of a run, and where it was written (``written``: the names of its files)."""
     _print_heading(result)
     _print_totals(result)
     _print_cohorts_and_operators(result)
-    _print_limits(result)
+    _print_limits(result, "limits_by_day.png" in written)
     if result.scenario.reference:
         print("")
         print("  compared with published figures     model (mean)    published")
@@ -96,7 +119,9 @@ def print_run(result: RunResult, out: Path | None) -> None:
                 print(f"    {key:<32}{result.metrics[key]['mean']:>13,.0f}{value:>13,.0f}")
     if out is not None:
         print("")
-        print(f"  written to {out}/ (summary.json, timeseries.csv, plots)")
+        files = [name for name in written if not name.endswith(".png")]
+        files.sort(key=lambda name: name != "summary.json")
+        print(f"  written to {out}/ ({', '.join([*files, *(['plots'] if len(files) < len(written) else [])])})")
 
 
 def _print_heading(result: RunResult) -> None:
@@ -129,10 +154,13 @@ def _print_totals(result: RunResult) -> None:
     print(f"    at the gates          {m['stranded_at_gates']['mean']:,.0f}")
     print(f"    inside the airfield   {m['stranded_airfield']['mean']:,.0f}")
     print(f"  departures           {mean_and_interval(m['departures_total'])}")
-    print(
-        f"  mean load factor     {m['mean_load_factor']['mean']:.0%}   "
-        f"(mean {m['mean_evacuees_per_departure']['mean']:.0f} evacuees per departure)"
-    )
+    if m["departures_total"]["mean"] > 0:
+        print(
+            f"  mean load factor     {m['mean_load_factor']['mean']:.0%}   "
+            f"(mean {m['mean_evacuees_per_departure']['mean']:.0f} evacuees per departure)"
+        )
+    else:  # no departure: no seat was offered, a load factor is 0/0
+        print("  mean load factor     n/a  (no departures)")
     daily = result.daily()
     peak_day = daily["evacuated"].idxmax()
     peak = daily.loc[peak_day]
@@ -161,7 +189,7 @@ def _print_cohorts_and_operators(result: RunResult) -> None:
     print("")
 
 
-def _print_limits(result: RunResult) -> None:
+def _print_limits(result: RunResult, plotted: bool) -> None:
     from sim.description.metric_catalog import LIMIT_CAUSES
 
     held = {cause: result.metrics[f"limit.{cause}_hours"]["mean"] for cause in LIMIT_CAUSES}
@@ -173,7 +201,8 @@ def _print_limits(result: RunResult) -> None:
     spans, named = _binding_spans(result)
     if spans:
         print("  binding constraint by day: " + "; ".join(spans))
-        print("    (each day, the cause that held back the most people-hours, the tallest bar in limits_by_day.png)")
+        where = ", the tallest bar in limits_by_day.png" if plotted else ""
+        print(f"    (each day, the cause that held back the most people-hours{where})")
         for cause in named:
             print(f"    {cause}: {LIMIT_CAUSES.get(cause, 'no cause held anyone back')}")
 

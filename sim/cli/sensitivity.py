@@ -60,14 +60,14 @@ def cmd(args: argparse.Namespace) -> int:
     from sim.outputs.folders import claim_folder
 
     out = arguments.output_folder(args.out, Path("out") / f"sensitivity-{args.method}")
-    with claim_folder(out, args.command_line, resumable=True):
+    with claim_folder(out, args.command_line, resumable=True, kind="sensitivity"):
         with Progress("sensitivity runs", "run", smoothing=0.1) as bar:
             with make_executor(args.workers, args.dask) as executor:
                 result = sensitivity.run_sensitivity(
                     args.scenario,
                     args.method,
                     out,
-                    vary=parse_ranges(args.vary or []),
+                    vary=parse_ranges(arguments.distinct_keys(args.vary)),
                     trajectories=args.trajectories,
                     samples=args.samples,
                     replications=args.replications,

@@ -66,6 +66,7 @@ def _sweep_spec(args: argparse.Namespace) -> SweepSpec:
     from sim.description.loading import resolve_path
     from sim.experiments import sweeps
 
+    arguments.distinct_keys(args.vary)
     target = args.target
     if target and not Path(target).is_file() and resolve_path(target).is_file():
         target = str(resolve_path(target))  # a bundled file, e.g. sweeps/security_window.toml
@@ -102,7 +103,7 @@ def cmd(args: argparse.Namespace) -> int:
 
     spec = _sweep_spec(args)
     out = arguments.output_folder(args.out, Path("out") / "sweep")
-    with claim_folder(out, args.command_line, resumable=True):
+    with claim_folder(out, args.command_line, resumable=True, kind="sweep"):
         with Progress("sweep tasks", "task", smoothing=0.1) as bar:
             with make_executor(args.workers, args.dask) as executor:
                 result = sweeps.run_sweep(

@@ -14,7 +14,7 @@ from sim.description.disruptions import DISRUPTION_KINDS
 from sim.description.errors import FieldProblems, known_names
 from sim.description.times import TIME_BRANCHES
 
-__all__ = ["field_name", "problems_of", "shown"]
+__all__ = ["bound_message", "field_name", "problems_of", "shown"]
 
 _SHOWN_CHARACTERS = 40
 """A refused value is quoted whole up to this many characters, else cut."""
@@ -48,6 +48,23 @@ def shown(value: Any) -> str:
     return f"{text[:30]}... ({len(text):,} characters)"
 
 
+_BOUNDS = {
+    "greater_than": "greater than",
+    "greater_than_equal": "greater than or equal to",
+    "less_than": "less than",
+    "less_than_equal": "less than or equal to",
+}
+
+
+def bound_message(kind: str, ctx: Mapping[str, Any]) -> str | None:
+    """A bound's message with a very small or large bound in exponent form (``1e-150``, not 150
+    digits); ``None`` for any other error or an ordinary bound (pydantic's own message)."""
+    bound = next(iter(ctx.values()), None) if kind in _BOUNDS else None
+    if not isinstance(bound, float) or bound == 0 or 1e-6 <= abs(bound) < 1e16:
+        return None
+    return f"Input should be {_BOUNDS[kind]} {bound:g}"
+
+
 def _message(err: ErrorDetails) -> tuple[str, str]:
     """One error as ``(field, message)``."""
     field, kind, ctx = field_name(err["loc"]), err["type"], err.get("ctx") or {}
@@ -61,7 +78,7 @@ def _message(err: ErrorDetails) -> tuple[str, str]:
             return tag_field, "missing (required)"
         known = known_names(t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(","))
         return tag_field, f"unknown kind {ctx.get('tag')!r} (known: {known})"
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = bound_message(kind, ctx) or err["msg"].removeprefix("Value error, ")
     if not isinstance(err.get("input"), Mapping | list | tuple):
         msg = f"{msg} (got {shown(err.get('input'))})"
     return field, msg

@@ -33,12 +33,29 @@ __all__ = [
     "seal",
     "check_seal",
     "RUN_ARTEFACTS",
+    "OUTPUT_KINDS",
+    "check_kind",
 ]
 
 RUN_ARTEFACTS = re.compile(
     r"^(summary\.json|compare\.json|plan\.json|explain\.json|(timeseries|differences|candidates|explain|explain_cohorts)\.(csv|parquet)|[^/]+\.png|report\.html)$"
 )
 """Names a ``run``, ``compare``, ``plan`` or ``explain`` folder may hold: a new run replaces such a folder whole."""
+OUTPUT_KINDS: dict[str, re.Pattern[str]] = {
+    "a run": re.compile(r"^(summary\.json|timeseries\.(csv|parquet))$"),
+    "a comparison": re.compile(r"^(compare\.json|differences\.(csv|parquet))$"),
+    "a plan": re.compile(r"^(plan\.json|candidates\.(csv|parquet))$"),
+    "an explanation": re.compile(r"^(explain\.json|explain(_cohorts)?\.(csv|parquet))$"),
+    "a sweep": re.compile(r"^(results\.csv|manifest\.json|points\.(csv|parquet)|capacity_curve\.json)$"),
+    "a sensitivity analysis": re.compile(r"^sensitivity\.csv$"),
+    "a calibration": re.compile(r"^(calibration_plan\.json|calibration\.json|wave_\d+)$"),
+}
+"""The names that show which command wrote a folder (figures and ``report.html`` belong to several)."""
+_RESUMABLE_KINDS = {
+    "sweep": ("a sweep",),
+    "sensitivity": ("a sweep", "a sensitivity analysis"),  # a sensitivity analysis runs its points as a sweep
+    "calibration": ("a calibration",),
+}
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 """What :func:`sim.outputs.files.atomic_write` names a file before renaming it into place."""
 _WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
@@ -51,6 +68,25 @@ class OutputError(OSError):
 
     def __str__(self) -> str:
         return self.strerror or super().__str__()
+
+
+def check_kind(out: Path, kind: str, option: str = "--out") -> None:
+    """Refuse (``ScenarioError``) a folder a resumable command of ``kind`` (``sweep``,
+    ``sensitivity``, ``calibration``) would add to, if it holds another kind of airlift output
+    (a run's ``summary.json``, a sweep's ``results.csv`` in a calibration, ...): the two would mix.
+    A user's own files are left alone."""
+    if not Path(out).is_dir():
+        return
+    names = sorted(p.name for p in Path(out).iterdir())
+    found = {
+        what: [name for name in names if marker.match(name)]
+        for what, marker in OUTPUT_KINDS.items()
+        if what not in _RESUMABLE_KINDS[kind]
+    }
+    problems = [(str(out), f"holds {what} ({', '.join(held[:3])})") for what, held in found.items() if held]
+    if problems:
+        why = f"a {kind} adds to its folder and would mix with them: choose another --out, or move them"
+        raise ScenarioError(option, [*problems, (str(out), why)])
 
 
 def check_usable(out: Path, option: str = "--out") -> None:
@@ -70,7 +106,7 @@ def check_usable(out: Path, option: str = "--out") -> None:
 
 @contextlib.contextmanager
 def claim_folder(
-    out: Path, command: str, *, resumable: bool = False, option: str = "--out", required: bool = True
+    out: Path, command: str, *, resumable: bool = False, kind: str | None = None, option: str = "--out", required: bool = True
 ) -> Iterator[Path]:
     """Hold the output folder ``out`` while the block writes it (its absolute path is yielded).
 
@@ -78,7 +114,8 @@ def claim_folder(
     airlift process holds; removes what a killed writer left; turns a failed write into an
     :class:`OutputError` naming the path (and, if ``resumable``, saying that ``--resume`` continues).
     With ``required=False`` a lock that cannot be created (a read-only parent, where no writer
-    could have made one either) is done without.
+    could have made one either) is done without. With ``kind``, a folder holding another kind of
+    output is refused (:func:`check_kind`).
     """
     check_usable(out, option)
     where = Path(os.path.abspath(out))
@@ -92,6 +129,8 @@ def claim_folder(
         if required or e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise ScenarioError(option, [(str(out), f"cannot lock the folder: {e.strerror or e}")]) from None
     with lock:
+        if kind is not None:
+            check_kind(where, kind, option)
         try:
             if held:
                 remove_leftovers(where)
