@@ -94,8 +94,9 @@ def held_back(
             elif what == "gone":
                 joining = True
         if causes:
+            share = waiting / len(causes)
             for cause in causes:
-                out[cause] += waiting / len(causes)
+                out[cause] += share
         elif joining or any(doing_at(ac.doing, t) != "retired" for ac in carriers[c]):
             out["fleet"] += waiting
     return out
