@@ -207,3 +207,34 @@ def test_a_repeated_vary_key_is_refused_naming_it(
         argv = [*argv, "--targets", str(_targets(tmp_path))]
     assert main([*argv, "--out", str(tmp_path / "out")]) == 2
     assert "--vary: security.end: given twice" in capsys.readouterr().err
+
+
+def test_a_lock_record_nested_deeply_is_taken_over(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (tmp_path / ".out.lock").write_text("[" * DEEP + "]" * DEEP, encoding="utf-8")
+    argv = ["sweep", SMALL, "--vary", "security.end=1,1.5", "-n", "1", "--no-plots", "--out", str(out)]
+    assert main(argv) == 0 and (out / "results.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [*TAMPERED.values(), "{}", '{"unit": [[0.5]], "screening": {}}', '{"unit": [[0.5, 7]], "screening": {}}', '{"unit": []}'],
+)
+def test_a_tampered_wave_plan_is_refused_naming_it(text: str, tmp_path: Path) -> None:
+    from sim.analysis.calibration import _read_wave_plan
+
+    path = tmp_path / "plan.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=str(path)):
+        _read_wave_plan(path, 2)
+
+
+def test_a_wave_plan_as_airlift_writes_it_is_read(tmp_path: Path) -> None:
+    from sim.analysis.calibration import _read_wave_plan
+
+    path = tmp_path / "plan.json"
+    path.write_text('{"unit": [[0.25, 0.5], [1, 0]], "screening": {"candidates": 0}}', encoding="utf-8")
+    unit, screening = _read_wave_plan(path, 2)
+    assert unit.tolist() == [[0.25, 0.5], [1.0, 0.0]] and screening == {"candidates": 0}
+    path.write_text('{"unit": [], "screening": {"candidates": 9}}', encoding="utf-8")
+    assert _read_wave_plan(path, 2)[0].shape == (0, 2)

@@ -164,7 +164,7 @@ def _read(fd: int) -> Holder | None:
     try:
         data = json.loads(os.pread(fd, 65536, 0).decode("utf-8"))
         return Holder(**data) if isinstance(data, dict) else None
-    except (ValueError, TypeError, OSError):
+    except (ValueError, TypeError, OSError, RecursionError):  # a record nested absurdly deep is no record
         return None
 
 
