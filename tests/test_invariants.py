@@ -121,6 +121,32 @@ def test_random_scenarios_keep_every_invariant(o, seed):
     check_all(w)
 
 
+
+def test_a_security_end_a_rounding_error_before_the_hour_keeps_every_invariant():
+    """Found by the test above: the end 2.9999999999999996 days is a rounding error before hour 72, so the
+    last hourly sample falls past the end, while gates stopped by the full holding area are closed at it."""
+    o = {
+        "security.end": 2.9999999999999996,
+        "security.gate_close_lead_hours": 0.0,
+        "security.last_landing_lead_hours": 0.0,
+        "security.last_takeoff_lead_hours": 0.0,
+        "airfield.holding_capacity_people": 15,
+        "ramp.spots.heavy": 0,
+        "ramp.spots.medium": 0,
+        "fleets.us_c17.count": 0,
+        "fleets.de_a400m.count": 0,
+        "gates.abbey.lanes": 0,
+        "cohorts.us_citizens.people": 0,
+        "cohorts.afghans.people": 28,
+        "cohorts.afghans.patience.retry_probability": 1.0,
+        "cohorts.afghans.group_size.mean": 1.0,
+    }
+    w = World(SMALL.with_overrides(o), 2, 0)
+    w.run()
+    assert w.records.gate_stops and w.records.hourly[-1].hours > w.timeline.end
+    check_all(w)
+
+
 Window = tuple[float, float, float]
 
 
