@@ -121,7 +121,6 @@ def test_random_scenarios_keep_every_invariant(o, seed):
     check_all(w)
 
 
-
 def test_a_security_end_a_rounding_error_before_the_hour_keeps_every_invariant():
     """Found by the test above: the end 2.9999999999999996 days is a rounding error before hour 72, so the
     last hourly sample falls past the end, while gates stopped by the full holding area are closed at it."""
