@@ -1,5 +1,6 @@
 """The limits of every number a scenario may hold: large enough for any real airlift, small enough
-that nothing downstream overflows or runs for ever. The schema's bounds and the scenario reference (docs/scenario-reference.md) quote these."""
+that nothing downstream overflows or runs for ever. The schema's bounds and the scenario reference
+(docs/scenario-reference.md) quote these."""
 
 from __future__ import annotations
 

@@ -146,7 +146,8 @@ class Wait(NamedTuple):
 class GateStop(NamedTuple):
     """Gate number ``gate`` (in the scenario's order) stopped at ``start``, the holding area having
     no room for its next family, until ``end``, when boarding freed room (or the run ended).
-    Rows are appended when the stop ends, in that order. The ``holding`` limit cause."""
+    Rows are appended when the stop ends, in that order. The exact gate-hours stopped
+    (``Records.wait_hours()["holding"]``); the ``holding`` limit cause itself counts people held back."""
 
     start: float
     end: float
