@@ -21,6 +21,7 @@ import sim
 from sim.analysis.calibration import check_targets, load_targets
 from sim.cli.main import main
 from sim.description.errors import ScenarioError
+from sim.description.targets import Target
 from sim.experiments.ensemble import Ensemble, ensemble_stats, load_ensemble
 from sim.experiments.replications import make_executor, run_replication
 
@@ -116,7 +117,8 @@ def test_bad_targets_are_input_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     with pytest.raises(ScenarioError, match=r"targets.evacuated_total: a value needs its sd"):
         load_targets(bad)
     with pytest.raises(ScenarioError, match=r"targets.operator.france.evacuated: unknown metric"):
-        check_targets(["evacuated_total", "operator.france.evacuated"], small, "t.toml")
+        named = {n: Target(value=1, sd=1, source="x") for n in ("evacuated_total", "operator.france.evacuated")}
+        check_targets(named, small, "t.toml")
     bad.write_text('[targets]\n"cohort.nobody.stranded" = { low = 0, high = 5, source = "x" }\n', encoding="utf-8")
     out = tmp_path / "never"
     assert main(["calibrate", SMALL, "--targets", str(bad), "--vary", VARY[0], "--out", str(out)]) == 2
@@ -126,7 +128,10 @@ def test_bad_targets_are_input_errors(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_kabul_targets_name_metrics_and_the_shipped_ensemble_fits_kabul() -> None:
     kabul = sim.load_scenario()
     assert len(kabul.targets) >= 10 and all(t.source for t in kabul.targets.values())
-    check_targets(list(kabul.targets), kabul, "kabul_2021.toml")
+    check_targets(kabul.targets, kabul, "kabul_2021.toml")
+    dated = [t for t in kabul.targets.values() if t.dated]  # the published running totals, on their basis
+    assert len(dated) >= 10 and all(t.basis for t in dated)
+    assert {t.series for t in dated} >= {"evacuated_cumulative", "evacuated_cumulative.us", "airfield_people"}
     path = ROOT / "scenarios" / "kabul_2021_ensemble.csv"
     if path.exists():  # shipped with its provenance
         ens = load_ensemble(path)

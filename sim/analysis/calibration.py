@@ -22,11 +22,13 @@ import numpy as np
 
 from sim.analysis import history_matching as hm
 from sim.analysis.calibration_summary import Calibration, summarise
+from sim.analysis.target_values import dated_values
 from sim.description.errors import ScenarioError
 from sim.description.scenario import Scenario
 from sim.description.targets import Target
 from sim.description.uncertainty import Parameter, to_points
 from sim.experiments.identity import scenario_hash
+from sim.experiments.replications import ReplicationResult
 from sim.experiments.sweeps import SweepSpec, read_results, run_sweep
 
 __all__ = ["load_targets", "check_targets", "calibrate", "Calibration", "PLAN"]
@@ -66,19 +68,32 @@ def load_targets(path: str | Path) -> dict[str, Target]:
         raise ScenarioError(str(p), errs) from None
 
 
-def check_targets(names: Sequence[str], scenario: Scenario, source: str) -> None:
-    """Every target must name a metric a run of ``scenario`` produces (the metric catalogue)."""
+def check_targets(targets: Mapping[str, Target], scenario: Scenario, source: str) -> None:
+    """Every end-of-run target must name a metric a run of ``scenario`` produces (the metric
+    catalogue); every dated one a series of ``scenario`` at times inside its security window."""
     from sim.description.metric_catalog import metric_names
+    from sim.description.targets import target_problems
 
     valid = metric_names(scenario)
-    bad = [n for n in names if n not in valid]
-    if bad:
-        listed = ", ".join(valid)
-        raise ScenarioError(source, [(f"targets.{n}", f"unknown metric (see `airlift metrics`; valid: {listed})") for n in bad])
+    listed = ", ".join(valid)
+    problems = [
+        (f"targets.{n}", f"unknown metric (see `airlift metrics`; valid: {listed})")
+        for n, t in targets.items()
+        if not t.dated and n not in valid
+    ]
+    for n, t in targets.items():
+        problems += target_problems(n, t, scenario.operators, scenario.hours, scenario.end_hours)
+    if problems:
+        raise ScenarioError(source, problems)
 
 
 def _observations(targets: Mapping[str, Target]) -> list[hm.Observation]:
-    return [hm.Observation(n, t.observed, t.variance) for n, t in targets.items()]
+    return [
+        hm.Observation(
+            n, t.observed, t.variance, None if t.min is None else float(t.min), None if t.max is None else float(t.max)
+        )
+        for n, t in targets.items()
+    ]
 
 
 def _definition(scenario: Scenario, targets: Mapping[str, Target], params: Sequence[Parameter], **kw: Any) -> dict[str, Any]:
@@ -89,7 +104,9 @@ def _definition(scenario: Scenario, targets: Mapping[str, Target], params: Seque
         "cutoff": hm.CUTOFF,
         "scenario": scenario.name,
         "scenario_hash": scenario_hash(scenario),
-        "targets": {n: t.model_dump(exclude_none=True) for n, t in targets.items()},
+        "targets": {
+            n: t.model_dump(mode="json", exclude_none=True, exclude_defaults=True, by_alias=True) for n, t in targets.items()
+        },
         "parameters": [p.describe() for p in params],
         **kw,
         "version": __version__,
@@ -146,7 +163,7 @@ def calibrate(
 
     out = Path(out)
     names = list(targets)
-    per_wave = _points_per_wave(scenario, names, params, budget, replications, waves)
+    per_wave = _points_per_wave(scenario, targets, params, budget, replications, waves)
     definition = _definition(
         scenario, targets, params, budget=budget, replications=replications, seed=seed, waves=waves, points_per_wave=per_wave
     )
@@ -155,7 +172,8 @@ def calibrate(
         out, command or "airlift calibrate (Python API: calibrate)", resumable=True, kind="calibration"
     ):  # one writer at a time
         _start(out, definition, resume)
-        history = _Waves(out, scenario, list(params), names, obs, replications, seed, executor, progress, on_wave)
+        outputs = partial(_dated_values, dict(targets)) if any(t.dated for t in targets.values()) else None
+        history = _Waves(out, scenario, list(params), names, obs, replications, seed, executor, progress, on_wave, outputs)
         wave_log = history.run(waves, per_wave)
         runs, u_all, means = _gather(out, waves, names, len(params))
         v_stoch = _v_stoch(out, waves, names)
@@ -164,13 +182,13 @@ def calibrate(
 
 
 def _points_per_wave(
-    scenario: Scenario, names: list[str], params: Sequence[Parameter], budget: int, replications: int, waves: int
+    scenario: Scenario, targets: Mapping[str, Target], params: Sequence[Parameter], budget: int, replications: int, waves: int
 ) -> int:
     """Points a wave runs, after checking the request (a :class:`ScenarioError` says what is wrong)."""
     source = f"{scenario.name} targets"
     if not params:
         raise ScenarioError(scenario.name, [("uncertain", "no uncertain parameters to calibrate: declare an [uncertain] table")])
-    if not names:
+    if not targets:
         raise ScenarioError(source, [("targets", "no targets: add a [targets] table or give --targets FILE")])
     if replications < 2:
         raise ScenarioError("-n", [("", "calibration needs at least 2 replications per point to estimate the stochastic noise")])
@@ -179,7 +197,7 @@ def _points_per_wave(
         raise ScenarioError(
             "--budget", [("", f"{budget} runs make fewer than 4 points a wave; give at least {4 * waves * replications}")]
         )
-    check_targets(names, scenario, source)
+    check_targets(targets, scenario, source)
     return per_wave
 
 
@@ -234,6 +252,8 @@ class _Waves:
     executor: Executor | None
     progress: Callable[[int], None] | None
     on_wave: Callable[[int, int], None] | None
+    outputs: Callable[[Scenario, ReplicationResult], Mapping[str, float]] | None = None
+    """What a task adds beside the metrics: the dated targets' values (``None``: none is dated)."""
     emulator_sets: list[list[hm.Emulator]] = field(default_factory=list)
     unfitted: list[Callable[[], list[hm.Emulator]]] = field(default_factory=list)
     """Emulators of finished waves, fitted only when a new wave is screened (never on resume)."""
@@ -255,6 +275,7 @@ class _Waves:
                 self.seed,
                 base=self.scenario,
                 explicit=to_points(self.params, u),
+                outputs=self.outputs,
             )
             res = run_sweep(spec, self.out / f"wave_{k}", executor=self.executor, resume=True, progress=self.progress)
             res.raise_failures(f"run(s) of wave {k}")
@@ -291,6 +312,11 @@ class _Waves:
         kept, seen = _screen(self.emulator_sets, self.obs, v_stoch, d, rng, per_wave)
         screening = {"candidates": seen, "non_implausible": len(kept), "non_implausible_fraction": len(kept) / seen}
         return (kept[hm.spread_order(kept, per_wave, rng)] if len(kept) else np.zeros((0, d))), screening
+
+
+def _dated_values(targets: dict[str, Target], scenario: Scenario, result: ReplicationResult) -> dict[str, float]:
+    """A wave task's dated target values (a top-level function: tasks may run in other processes)."""
+    return dated_values(targets, scenario, result)
 
 
 def _same_plan(definition: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,8 @@ the next wave's points. Pure numerics over arrays in the unit cube; knows nothin
 
 The method is the one of Craig et al. (1997) and Vernon et al. (2010), as in the R package hmer:
 a point ``x`` is *implausible* when, for some target ``j``,
-``I_j(x) = |E[f_j(x)] - z_j| / sqrt(V_obs_j + V_stoch_j + V_em_j(x))`` exceeds a cut-off (3, by
+``I_j(x) = |E[f_j(x)] - z_j| / sqrt(V_obs_j + V_stoch_j + V_em_j(x))`` (for a one-sided target,
+the distance outside its bound, 0 inside; ``V_obs`` includes the model discrepancy) exceeds a cut-off (3, by
 Pukelsheim's three-sigma rule for unimodal distributions). ``E[f_j(x)]`` and ``V_em_j(x)`` come from
 a scikit-learn Gaussian process fitted to the replication means of the runs so far; ``V_stoch_j``
 is the variance of one replication around its mean (pooled over runs), because the published
@@ -29,11 +30,23 @@ Array = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Observation:
-    """One target: its name, observed value and observation variance."""
+    """One target: its name, observed value and variance (observation error plus model discrepancy).
+    A one-sided target has a ``floor`` and/or a ``ceiling``: any value between them fits exactly."""
 
     name: str
     value: float
     variance: float
+    floor: float | None = None
+    ceiling: float | None = None
+
+    def distance(self, mean: Array) -> Array:
+        """How far ``mean`` is from the observation: ``|mean - value|``, or for a one-sided target
+        how far outside its bounds (0 inside)."""
+        if self.floor is None and self.ceiling is None:
+            return np.abs(mean - self.value)
+        below = np.maximum(self.floor - mean, 0.0) if self.floor is not None else np.zeros_like(mean)
+        above = np.maximum(mean - self.ceiling, 0.0) if self.ceiling is not None else np.zeros_like(mean)
+        return below + above
 
 
 ACTIVE = 8
@@ -111,10 +124,15 @@ def fit_emulators(u: Array, y: Array, noise_of_mean: Array, names: Sequence[str]
 
 
 def implausibility(mean: Array, var_emulator: Array, observations: Sequence[Observation], var_stoch: Array) -> Array:
-    """``I[i, j]`` for predicted (or simulated) means ``mean[i, j]`` of target ``j`` at point ``i``."""
-    z = np.array([o.value for o in observations])
+    """``I[i, j]`` for predicted (or simulated) means ``mean[i, j]`` of target ``j`` at point ``i``:
+    the distance from the observation (0 inside a one-sided target's bounds) over the square root of
+    the observation variance (with the model discrepancy) + the stochastic + the emulator variance."""
+    mean = np.asarray(mean, dtype=float)
+    distance = np.column_stack([o.distance(mean[:, j]) for j, o in enumerate(observations)]) if observations else mean
     v_obs = np.array([o.variance for o in observations])
-    return np.abs(mean - z) / np.sqrt(v_obs + var_stoch + var_emulator)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        imp = distance / np.sqrt(v_obs + var_stoch + var_emulator)
+    return np.where(distance == 0, 0.0, imp)
 
 
 def pooled_variance(values: Array, groups: Array) -> Array:

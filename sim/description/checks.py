@@ -18,6 +18,7 @@ from sim.description.disruptions import Disruption, TargetTable
 from sim.description.errors import known_names
 from sim.description.evacuees import Cohort
 from sim.description.fleets import Base, Fleet
+from sim.description.targets import Target, target_problems
 from sim.description.times import TimeSpec
 
 __all__ = ["Described", "cross_reference_problems"]
@@ -50,6 +51,8 @@ class Described(Protocol):
     def end_hours(self) -> float: ...
     @property
     def operators(self) -> list[str]: ...
+    @property
+    def targets(self) -> Mapping[str, Target]: ...
     def hours(self, t: TimeSpec | str) -> float: ...
 
 
@@ -63,6 +66,7 @@ def cross_reference_problems(s: Described) -> list[Problem]:
         *_retrograde_problems(s),
         *_disruption_problems(s),
         *_time_range_problems(s),
+        *(p for name, t in s.targets.items() for p in target_problems(name, t, s.operators, s.hours, s.end_hours)),
     ]
 
 

@@ -31,7 +31,7 @@ from sim.description.overrides import parse_override
 from sim.description.scenario import Scenario
 from sim.experiments.ensemble import Ensemble
 from sim.experiments.identity import scenario_hash
-from sim.experiments.replications import as_executor, make_executor, run_replication
+from sim.experiments.replications import ReplicationResult, as_executor, make_executor, run_replication
 from sim.experiments.sweep_file import DEFAULT_METRICS, iso_times, read_sweep_file
 from sim.experiments.tasks import MAX_IN_FLIGHT, Progress, ResultsCsv, TaskFailure, TasksFailed, TasksNotRun, cell, run_tasks
 from sim.statistics import point_summary
@@ -155,6 +155,8 @@ class SweepSpec:
 
     ensemble: Ensemble | None = None
     """Plausible settings: replication ``r`` of every point runs setting ``r mod K`` (a swept key wins)."""
+    outputs: Callable[[Scenario, ReplicationResult], Mapping[str, float]] | None = None
+    """Values a task adds beside the metrics, from the run's scenario and result (calibration's dated targets)."""
 
     def __post_init__(self) -> None:
         # times (TOML datetimes of a sweep file, datetimes from Python) as ISO text, as --set keeps them
@@ -224,11 +226,13 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
     return SweepSpec(str(scen_path), vary, f.replications, f.seed, f.samples, dict(f.set), list(f.metrics), metrics_source=str(p))
 
 
-def _point_task(args: tuple[Scenario, dict[str, Any], int, int]) -> Mapping[str, float]:
+def _point_task(args: tuple[Scenario, dict[str, Any], int, int, Any]) -> Mapping[str, float]:
     """One (point, replication): the point's scenario is built where the task runs (every point
     was validated, its declared ranges included, before the sweep started)."""
-    base, point, seed, replication = args
-    return run_replication(base.with_overrides(point, check_uncertain=False), seed, replication).metrics
+    base, point, seed, replication, outputs = args
+    scenario = base.with_overrides(point, check_uncertain=False)
+    result = run_replication(scenario, seed, replication)
+    return result.metrics if outputs is None else {**result.metrics, **outputs(scenario, result)}
 
 
 def validate_sweep(spec: SweepSpec) -> Scenario:
@@ -482,7 +486,8 @@ def _run_tasks(
     """The ``todo`` tasks on the task engine, each finished one a row of ``results`` (those that
     never ran are handed to ``not_run``)."""
     keys = spec.keys()
-    tasks = (((i, r), (base, spec.task_point(points[i], r), spec.seed, r)) for i, r in todo)  # built as they are submitted
+    # built as they are submitted
+    tasks = (((i, r), (base, spec.task_point(points[i], r), spec.seed, r, spec.outputs)) for i, r in todo)
 
     def write(task: tuple[int, int], metrics: Mapping[str, float]) -> None:
         i, r = task
