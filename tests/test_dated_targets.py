@@ -101,11 +101,13 @@ def test_a_dated_target_must_name_a_series_and_times_of_the_scenario(tmp_path: P
         sim.load_scenario(str(bad))
     said = str(err.value)
     assert "targets.a.series: unknown series" in said and "evacuated_cumulative.us" in said
-    assert "targets.b.at: outside the security window" in said and "targets.c.to: must be after from" in said
+    assert "targets.b.at" not in said and "targets.c.to: must be after from" in said  # after the end: the last sample
     small = sim.load_scenario(str(SMALL))
     check_targets({"x": _target(series="departures_cumulative.us", **{"from": 0.5, "to": 1.5}, min=1)}, small, "t")
-    with pytest.raises(ScenarioError, match=r"targets.y.at: outside"):
+    with pytest.raises(ScenarioError, match=r"targets.y.at: before the start"):
         check_targets({"y": _target(series="airfield_people", at=-0.5, min=1)}, small, "t")
+    with pytest.raises(ScenarioError, match=r"targets.z.to: after security.end"):  # a calibration reads inside the window
+        check_targets({"z": _target(series="evacuated_cumulative", **{"from": 0.5, "to": 2.5}, min=1)}, small, "t")
 
 
 def test_a_wave_task_writes_the_dated_values_beside_the_metrics(tmp_path: Path) -> None:
@@ -124,3 +126,27 @@ def test_a_wave_task_writes_the_dated_values_beside_the_metrics(tmp_path: Path) 
         for name, value in dated_values(targets, small, alone).items():
             assert row[name] == value
     assert table["by_noon"].max() > 0
+
+
+def test_a_calibration_matches_dated_and_one_sided_targets(tmp_path: Path) -> None:
+    from sim.cli.main import main
+    from sim.outputs.files import read_json
+
+    targets = tmp_path / "t.toml"
+    targets.write_text(
+        "[targets]\n"
+        'evacuated_total = { value = 1900, sd = 100, source = "x" }\n'
+        'noon = { series = "evacuated_cumulative.us", at = 2021-08-15T12:00:00+04:30, min = 300, sd = 30, source = "x" }\n'
+        'window = { series = "departures_cumulative", from = 0.5, to = 1.5, max = 40, source = "x" }\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "cal"
+    args = ["calibrate", str(SMALL), "--targets", str(targets), "--vary", "fleets.us_c17.count=1:8"]
+    assert main([*args, "--budget", "32", "--waves", "2", "--out", str(out)]) in (0, 1)
+    plan = read_json(out / "calibration_plan.json")
+    assert plan["targets"]["window"] == {"max": 40.0, "series": "departures_cumulative", "from": 0.5, "to": 1.5, "source": "x"}
+    runs = read_results(out / "wave_0")
+    assert {"noon", "window", "evacuated_total"} <= set(runs.columns)
+    diagnostics = read_json(out / "calibration.json")["diagnostics"]["targets"]
+    assert diagnostics["noon"]["min"] == 300 and diagnostics["window"]["max"] == 40 and diagnostics["window"]["sd"] == 0
+    assert (out / "targets.png").exists()

@@ -112,6 +112,8 @@ def _target_diagnostics(
     for j, o in enumerate(obs):
         out[o.name] = {
             "observed": o.value,
+            **({} if o.floor is None else {"min": o.floor}),
+            **({} if o.ceiling is None else {"max": o.ceiling}),
             "sd": float(np.sqrt(o.variance)),
             "replication_sd": float(np.sqrt(v_stoch[j])),
             "ensemble_low": float(ens[:, j].min()) if len(ens) else None,
@@ -196,16 +198,37 @@ def target_figure(obs: Sequence[hm.Observation], y: np.ndarray, plausible: np.nd
     ax = fig.add_subplot()
     lim = 8.0
     for j, o in enumerate(obs):
-        sd = float(np.sqrt(o.variance))
-        band = hm.CUTOFF * float(np.sqrt(o.variance + v_stoch[j])) / sd
-        ax.barh(j, 2 * band, left=-band, height=0.6, color="#e7f0e0")
+        sd, left, right = _figure_scale(o, float(v_stoch[j]), lim)
+        ax.barh(j, right - left, left=left, height=0.6, color="#e7f0e0")
         z = np.clip((y[:, j] - o.value) / sd, -lim, lim)
         ax.scatter(z[~plausible], np.full((~plausible).sum(), j), s=8, color="#999999")
         ax.scatter(z[plausible], np.full(plausible.sum(), j), s=14, color="#1f5f8b", zorder=3)
     ax.axvline(0, color="black", lw=1)
-    ax.set_yticks(range(len(obs)), [f"{o.name}  {o.value:,.0f} ± {np.sqrt(o.variance):,.0f}" for o in obs], fontsize=8)
+    ax.set_yticks(range(len(obs)), [f"{o.name}  {_observed_text(o)}" for o in obs], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(-lim - 0.3, lim + 0.3)
     ax.set_xlabel(f"(run mean - observed) / sd of the observation, clipped at ±{lim:g}; green: I < {hm.CUTOFF:g}")
     ax.set_title("targets: all runs (grey) and plausible settings (blue)")
     return fig
+
+
+def _figure_scale(o: hm.Observation, v_stoch: float, lim: float) -> tuple[float, float, float]:
+    """A target's row of the figure: its unit (the observation's sd; with none, e.g. a bare bound,
+    the replication's, else 1) and the band of values within the cut-off, from the observed value
+    (a bound's band is open on its inside)."""
+    sd = float(np.sqrt(o.variance)) or float(np.sqrt(v_stoch)) or 1.0
+    band = hm.CUTOFF * float(np.sqrt(o.variance + v_stoch)) / sd
+    if o.floor is None and o.ceiling is None:
+        return sd, -band, band
+    left = -band if o.floor is not None else -lim
+    right = (o.ceiling - o.value) / sd + band if o.ceiling is not None else lim
+    return sd, left, min(right, lim)
+
+
+def _observed_text(o: hm.Observation) -> str:
+    """The observation as the figure labels it: ``value ± sd``, or its bounds."""
+    spread = f" ± {np.sqrt(o.variance):,.0f}" if o.variance > 0 else ""
+    if o.floor is None and o.ceiling is None:
+        return f"{o.value:,.0f}{spread}"
+    bounds = [f"≥ {o.floor:,.0f}" if o.floor is not None else "", f"≤ {o.ceiling:,.0f}" if o.ceiling is not None else ""]
+    return " ".join(b for b in bounds if b) + spread

@@ -66,7 +66,7 @@ def cross_reference_problems(s: Described) -> list[Problem]:
         *_retrograde_problems(s),
         *_disruption_problems(s),
         *_time_range_problems(s),
-        *(p for name, t in s.targets.items() for p in target_problems(name, t, s.operators, s.hours, s.end_hours)),
+        *(p for name, t in s.targets.items() for p in target_problems(name, t, s.operators, s.hours, None)),
     ]
 
 

@@ -60,7 +60,7 @@ class Target(StrictModel):
     ``departures_cumulative[.<operator>]`` or ``airfield_people``; absent: the end-of-run metric the key names."""
     at: TimeSpec | None = None
     """Time the ``series`` is read at (the hourly sample at or before it; datetime or days after start)."""
-    from_: TimeSpec | None = Field(None, alias="from")
+    from_: TimeSpec | None = Field(default=None, alias="from")
     """Start of the window over which a cumulative ``series`` changes (with ``to``)."""
     to: TimeSpec | None = None
     """End of the window (with ``from``)."""
@@ -125,19 +125,24 @@ class Target(StrictModel):
 
 
 def target_problems(
-    name: str, target: Target, operators: Sequence[str], hours: Callable[[TimeSpec], float], end_hours: float
+    name: str, target: Target, operators: Sequence[str], hours: Callable[[TimeSpec], float], end_hours: float | None
 ) -> list[tuple[str, str]]:
-    """What is wrong with a dated target for a scenario: an unknown series, a time outside the
-    security window ``0..end_hours``, or a window that does not go forward."""
+    """What is wrong with a dated target for a scenario: an unknown series, a time before the start
+    (or, given ``end_hours``, after the security end), or a window that does not go forward.
+
+    A scenario checks its own targets without ``end_hours``, so that a variant or a sweep point
+    that ends the window earlier stays valid (a time after the end reads the last sample); a
+    calibration checks them with it."""
     if target.series is None:
         return []
     where = f"targets.{name}"
     known = series_names(operators)
     problems = [] if target.series in known else [(f"{where}.series", f"unknown series (known: {', '.join(known)})")]
-    times = {"at": target.at, "from": target.from_, "to": target.to}
-    for key, t in times.items():
-        if t is not None and not 0 <= hours(t) <= end_hours:
-            problems.append((f"{where}.{key}", "outside the security window (from start to security.end)"))
+    for key, t in {"at": target.at, "from": target.from_, "to": target.to}.items():
+        if t is not None and hours(t) < 0:
+            problems.append((f"{where}.{key}", "before the start"))
+        elif t is not None and end_hours is not None and hours(t) > end_hours:
+            problems.append((f"{where}.{key}", "after security.end: outside the security window"))
     if target.from_ is not None and target.to is not None and not hours(target.from_) < hours(target.to):
         problems.append((f"{where}.to", "must be after from"))
     return problems

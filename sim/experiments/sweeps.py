@@ -226,13 +226,21 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
     return SweepSpec(str(scen_path), vary, f.replications, f.seed, f.samples, dict(f.set), list(f.metrics), metrics_source=str(p))
 
 
-def _point_task(args: tuple[Scenario, dict[str, Any], int, int, Any]) -> Mapping[str, float]:
+def _point_task(args: tuple[Scenario, dict[str, Any], int, int]) -> Mapping[str, float]:
     """One (point, replication): the point's scenario is built where the task runs (every point
     was validated, its declared ranges included, before the sweep started)."""
-    base, point, seed, replication, outputs = args
+    base, point, seed, replication = args
+    return run_replication(base.with_overrides(point, check_uncertain=False), seed, replication).metrics
+
+
+def _point_task_with_outputs(
+    outputs: Callable[[Scenario, ReplicationResult], Mapping[str, float]], args: tuple[Scenario, dict[str, Any], int, int]
+) -> Mapping[str, float]:
+    """One (point, replication) whose ``outputs`` are written beside its metrics (:attr:`SweepSpec.outputs`)."""
+    base, point, seed, replication = args
     scenario = base.with_overrides(point, check_uncertain=False)
     result = run_replication(scenario, seed, replication)
-    return result.metrics if outputs is None else {**result.metrics, **outputs(scenario, result)}
+    return {**result.metrics, **outputs(scenario, result)}
 
 
 def validate_sweep(spec: SweepSpec) -> Scenario:
@@ -486,15 +494,15 @@ def _run_tasks(
     """The ``todo`` tasks on the task engine, each finished one a row of ``results`` (those that
     never ran are handed to ``not_run``)."""
     keys = spec.keys()
-    # built as they are submitted
-    tasks = (((i, r), (base, spec.task_point(points[i], r), spec.seed, r, spec.outputs)) for i, r in todo)
+    tasks = (((i, r), (base, spec.task_point(points[i], r), spec.seed, r)) for i, r in todo)  # built as they are submitted
+    run_one = _point_task if spec.outputs is None else partial(_point_task_with_outputs, spec.outputs)
 
     def write(task: tuple[int, int], metrics: Mapping[str, float]) -> None:
         i, r = task
         results.write([i, *(points[i].get(k, "") for k in keys), r, spec.seed], metrics)
 
     return run_tasks(
-        _point_task, tasks, on_result=write, executor=executor, progress=progress, max_in_flight=max_in_flight, on_not_run=not_run
+        run_one, tasks, on_result=write, executor=executor, progress=progress, max_in_flight=max_in_flight, on_not_run=not_run
     )
 
 
