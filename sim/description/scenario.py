@@ -67,7 +67,8 @@ class Scenario(StrictModel):
     reference: FrozenMap[str, Number] = FrozenDict()
     """Published figures to print beside the results (free names, numbers)."""
     targets: dict[str, Target] = Field(default_factory=dict)
-    """Published figures to calibrate against, by metric name (see ``airlift calibrate``)."""
+    """Published figures to calibrate against, by metric name, or by a label of your choice for a dated figure
+    (with ``series`` and ``at``, or ``from`` and ``to``; see docs/calibration.md and ``airlift calibrate``)."""
     reference_cumulative: list[PublishedCumulative] = Field(default_factory=list)
     """Published counts of people evacuated since the start, each ``{ at = time, evacuated = people,
     source = "..." }`` (``[[reference_cumulative]]``), drawn on the cumulative plot."""
