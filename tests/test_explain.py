@@ -106,3 +106,20 @@ def test_bad_input_exits_2_before_anything_runs(small_path: Path, tmp_path: Path
 
 def test_a_missing_scenario_exits_2(tmp_path: Path) -> None:
     assert main(["explain", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "never")]) == 2
+
+
+def test_a_relief_keeps_the_disruption_values_of_each_plausible_setting(small: sim.Scenario) -> None:
+    """A relief adds one disruption to the whole list; a setting that varies a disruption
+    (``disruptions.0.end``) must still hold in the relieved runs, so that a relief outside the window
+    gains exactly nobody in every replication (it gained hundreds when the list replaced the setting's value)."""
+    from sim.analysis.relief import relief_overrides
+    from sim.experiments.ensemble import Ensemble
+    from sim.experiments.replications import merge_setting, run_batch
+
+    ensemble = Ensemble(({"disruptions.0.end": 1.5}, {"disruptions.0.end": 1.9}), "two settings")
+    after_the_end = relief_overrides(small, "lanes", 0.5, small.end_hours + 1, small.end_hours + 2)
+    merged = merge_setting(ensemble.settings[0], after_the_end)
+    assert list(merged) == ["disruptions", "disruptions.0.end"]
+    base, relieved = run_batch(small, [({}, range(4)), (after_the_end, range(4))], 0, ensemble=ensemble)
+    assert [r["evacuated_total"] - b["evacuated_total"] for b, r in zip(base, relieved, strict=True)] == [0.0] * 4
+    assert merge_setting({"security.end": 2.0}, {"security.end": 1.5}) == {"security.end": 1.5}  # the request wins

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis.plan_text import choice_sentence, refusal_sentence
-from sim.analysis.planning import DEFAULT_FIRST, DEFAULT_MOST, Lever, Plan, parse_lever, plan
+from sim.analysis.planning import DEFAULT_FIRST, DEFAULT_MOST, Lever, Plan, parse_lever, per_look_alpha, plan
 from sim.description.errors import ScenarioError
 from sim.description.goals import Goal, all_hold, parse_goals
 from sim.description.metric_catalog import metric_names
@@ -91,7 +91,11 @@ class PlanResult(Plan):
         texts = [g.text for g in self.goals]
         if self.choice is not None:
             c = self.choice
-            return choice_sentence(texts, c.values, c.probability, c.lower, c.replications, self.scenario)
+            sentence = choice_sentence(texts, c.values, c.probability, c.lower, c.replications, self.scenario)
+            unsettled = [d for d in self.candidates if d.cost <= c.cost and d is not c and d.verdict == "undecided"]
+            if unsettled:  # the choice is the cheapest shown to meet the goal, not surely the cheapest that does
+                sentence += f"; {len(unsettled)} cheaper candidate(s) stayed undecided: raise --max-replications to settle them"
+            return sentence
         return refusal_sentence(texts, self.probability_target, self.best.summary(), self.scenario)
 
     def goal_means(self, values: Mapping[str, Any]) -> dict[str, float]:
@@ -156,10 +160,10 @@ class PlanResult(Plan):
             "first": self.first,
             "most": self.most,
             "looks": self.looks,
-            "alpha_per_look": (1 - self.confidence) / self.looks,
+            "alpha_per_look": per_look_alpha(self.confidence, self.looks, len(self.candidates)),
             "block": len(self.ensemble) if self.ensemble is not None else 1,
             "replications_total": self.replications,
-            "bound": "one-sided Clopper-Pearson, Bonferroni over the looks",
+            "bound": "one-sided Clopper-Pearson, Bonferroni over every look at every candidate",
         }
 
     def figures(self) -> dict[str, Figure]:

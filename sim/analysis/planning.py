@@ -12,10 +12,12 @@ candidate is screened with a first block of replications (the probability curve 
 levers, the cost–probability front), then, cheapest first, an undecided candidate gets its
 replications doubled until its bounds settle it (met, or upper bound below the target) or the
 budget per candidate runs out. The first candidate met is the choice, and every cheaper one was
-shown not to meet the target or is reported as undecided. Each candidate is looked at up to
-``looks`` times, so each look uses ``alpha / looks`` (Bonferroni): the stated confidence holds for
-the whole sequence of looks. Running replications is the caller's (an ``Evaluate`` function), so
-this module is tested on problems whose answer is known.
+shown not to meet the target or is reported as undecided. Each of the N candidates is looked at up
+to ``looks`` times, and the choice is the first of them to pass, so each look uses
+``alpha / (looks * N)`` (Bonferroni over every look at every candidate): the chance that any candidate
+below the target is declared met stays within ``alpha``, whatever the correlation between
+candidates. Running replications is the caller's (an ``Evaluate`` function), so this module is
+tested on problems whose answer is known.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "plan",
     "binomial_bounds",
     "looks",
+    "per_look_alpha",
     "DEFAULT_FIRST",
     "DEFAULT_MOST",
 ]
@@ -235,8 +238,8 @@ def plan(
     if not 0 < probability < 1:
         raise ScenarioError("--probability", [("", f"{probability} is not strictly between 0 and 1")])
     first, most = _blocks(first, block), max(_blocks(most, block), _blocks(first, block))
-    alpha = (1 - confidence) / looks(first, most)
     candidates = _candidates(levers)
+    alpha = per_look_alpha(confidence, looks(first, most), len(candidates))
     _run(evaluate, [(c, first) for c in candidates])
     for c in candidates:
         _judge(c, probability, alpha)
@@ -249,6 +252,11 @@ def plan(
             choice = c
             break
     return Plan(probability, confidence, list(levers), candidates, choice, first, most)
+
+
+def per_look_alpha(confidence: float, looks: int, candidates: int) -> float:
+    """The level of one look: ``1 - confidence`` shared out over every look at every candidate."""
+    return (1 - confidence) / (looks * max(1, candidates))
 
 
 def looks(first: int, most: int) -> int:

@@ -138,7 +138,7 @@ def print_candidates(result: PlanResult) -> None:
             f"  {values}{row['cost']:>9g}{row['probability']:>13.2f}{bounds:>15}{row['replications']:>7}  {row['verdict']}{mark}"
         )
     n = result.replications
-    print(f"  ({n:,} replications in all; bounds one-sided at {result.confidence:.0%} over {result.looks} looks per candidate)")
+    print(f"  ({n:,} replications in all; bounds one-sided at {result.confidence:.0%} over every look at every candidate)")
 
 
 def _write(args: argparse.Namespace, out: Path, result: PlanResult, overrides: dict[str, Any]) -> list[str]:

@@ -371,6 +371,16 @@ def _metrics_task(args: tuple[Scenario, Mapping[str, Any], int, int]) -> Mapping
     return run_replication(scenario, seed, replication).metrics
 
 
+def merge_setting(setting: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A plausible setting and a request's overrides, in the order they are applied. A request that
+    replaces a whole table or list the setting reaches into (``disruptions``, with the setting's
+    ``disruptions.2.value``) comes first, so that the setting's values inside it still hold; then the
+    setting; then the rest of the request, which wins over the setting on the same key."""
+    parents = {k: v for k, v in overrides.items() if any(s.startswith(f"{k}.") for s in setting)}
+    rest = {k: v for k, v in overrides.items() if k not in parents}
+    return {**parents, **{k: v for k, v in setting.items() if k not in rest}, **rest}
+
+
 def run_batch(
     scenario: Scenario,
     requests: Sequence[tuple[Mapping[str, Any], range]],
@@ -394,7 +404,7 @@ def run_batch(
 
     def over(overrides: Mapping[str, Any], r: int) -> dict[str, Any]:
         setting = ensemble.settings[ensemble.setting_of(r)] if ensemble is not None else {}
-        return {**setting, **overrides}
+        return merge_setting(setting, overrides)
 
     tasks = [((i, r), (scenario, over(o, r), seed, r)) for i, (o, rs) in enumerate(requests) for r in rs]
     done = collect(
