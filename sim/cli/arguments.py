@@ -4,15 +4,28 @@ before anything runs), the output folder's check, and dotted ``--set`` overrides
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sim.description.errors import ScenarioError
 from sim.description.overrides import parse_override
 
-__all__ = ["at_least_one", "distinct_keys", "existing_file", "fraction", "output_folder", "overrides_of", "seed", "usable_folder"]
+__all__ = [
+    "at_least_one",
+    "distinct_keys",
+    "existing_file",
+    "fraction",
+    "output_folder",
+    "overrides_of",
+    "provenance",
+    "question_folder",
+    "seed",
+    "usable_folder",
+]
 
 LARGEST_SEED = 2**63 - 1
 
@@ -107,3 +120,19 @@ def distinct_keys(items: Sequence[str] | None, option: str = "--vary") -> list[s
             raise ScenarioError(option, [(key, "given twice: give each key once, with all its values")])
         seen.add(key)
     return list(items or [])
+
+
+def question_folder(stem: str, question: Mapping[str, Any]) -> Path:
+    """``out/<stem>-<hash>``: the hash (8 hex digits) of everything that makes the question what it is,
+    so each question gets its own default folder and asking the same one again reuses it."""
+    digest = hashlib.sha256(json.dumps(question, sort_keys=True).encode()).hexdigest()[:8]
+    return Path("out") / f"{stem}-{digest}"
+
+
+def provenance(args: argparse.Namespace, scenario: str | None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What every output folder records of how it was made: the command line, the scenario file's
+    absolute path and, where the command takes ``--set``, the overrides."""
+    from sim.description.loading import resolve_path
+
+    out: dict[str, Any] = {"command": args.command_line, "scenario_file": str(resolve_path(scenario).resolve())}
+    return out if overrides is None else out | {"overrides": dict(overrides)}

@@ -78,10 +78,9 @@ def cmd(args: argparse.Namespace) -> int:
 def _write_outputs(args: argparse.Namespace, out: Path, result: CompareResult) -> list[str]:
     """``differences.csv`` (or .parquet), ``differences.png`` and ``compare.json``, in a folder that
     replaces ``out`` whole: the names written."""
-    from sim.description.loading import resolve_path
     from sim.outputs.files import write_compare
 
-    extra = {"command": args.command_line, "scenario_file": str(resolve_path(args.a).resolve())}
+    extra = arguments.provenance(args, args.a)
     return [path.name for path in write_compare(result, out, plots=not args.no_plots, fmt=args.format, extra=extra)]
 
 
@@ -137,14 +136,10 @@ def _what_differs(args: argparse.Namespace, a: Scenario, b: Scenario) -> list[st
 def compare_folder(args: argparse.Namespace, a: Scenario, b: Scenario) -> Path:
     """``out/compare-<A>-<B>-<hash>``: the hash (8 hex digits) of both files and every override,
     so each comparison gets its own folder and re-running the same one reuses it."""
-    import hashlib
-    import json
-
     from sim.description.loading import resolve_path, slug
 
     what = {
         "a": [str(resolve_path(args.a)), list(args.set_a or [])],
         "b": [str(resolve_path(args.b or args.a)), list(args.set_b or [])],
     }
-    digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
-    return Path("out") / f"compare-{slug(a.name)}-{slug(b.name)}-{digest}"
+    return arguments.question_folder(f"compare-{slug(a.name)}-{slug(b.name)}", what)

@@ -5,8 +5,6 @@ it is; the people gained printed by day and written to its output folder."""
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,10 +115,9 @@ def print_gains(result: Explanation) -> None:
 
 
 def _write(args: argparse.Namespace, out: Path, result: Explanation, overrides: dict[str, Any]) -> list[str]:
-    from sim.description.loading import resolve_path
     from sim.outputs.explain_files import write_explain
 
-    extra = {"command": args.command_line, "scenario_file": str(resolve_path(args.scenario).resolve()), "overrides": overrides}
+    extra = arguments.provenance(args, args.scenario, overrides)
     figures = result.figures() if not args.no_plots else {}
     tables = {"explain": result.totals(), "explain_cohorts": result.by_cohort()}
     return [p.name for p in write_explain(result.summary(), tables, figures, out, extra)]
@@ -139,5 +136,4 @@ def explain_folder(args: argparse.Namespace, scenario: Scenario) -> Path:
         "seed": args.seed,
         "ensemble": args.ensemble,
     }
-    digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
-    return Path("out") / f"explain-{slug(scenario.name)}-{digest}"
+    return arguments.question_folder(f"explain-{slug(scenario.name)}", what)

@@ -5,8 +5,6 @@ its output folder, and the answer printed as one sentence with the table of cand
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -142,10 +140,9 @@ def print_candidates(result: PlanResult) -> None:
 
 
 def _write(args: argparse.Namespace, out: Path, result: PlanResult, overrides: dict[str, Any]) -> list[str]:
-    from sim.description.loading import resolve_path
     from sim.outputs.plan_files import write_plan
 
-    extra = {"command": args.command_line, "scenario_file": str(resolve_path(args.scenario).resolve()), "overrides": overrides}
+    extra = arguments.provenance(args, args.scenario, overrides)
     figures = result.figures() if not args.no_plots else {}
     return [p.name for p in write_plan(result.summary(), result.table(), figures, out, extra)]
 
@@ -164,5 +161,4 @@ def plan_folder(args: argparse.Namespace, scenario: Scenario) -> Path:
         "probability": args.probability,
         "ensemble": args.ensemble,
     }
-    digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
-    return Path("out") / f"plan-{slug(scenario.name)}-{digest}"
+    return arguments.question_folder(f"plan-{slug(scenario.name)}", what)

@@ -58,7 +58,7 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
 
 
 def cmd(args: argparse.Namespace) -> int:
-    from sim.description.loading import load_scenario, resolve_path, slug
+    from sim.description.loading import load_scenario, slug
     from sim.experiments import replications as experiment
     from sim.experiments.executors import make_executor
     from sim.outputs.files import write_run
@@ -82,11 +82,7 @@ def cmd(args: argparse.Namespace) -> int:
                     progress=bar.update,
                     ensemble=args.ensemble,
                 )
-        provenance = {
-            "command": args.command_line,
-            "scenario_file": str(resolve_path(args.scenario).resolve()),
-            "overrides": overrides,
-        }
+        provenance = arguments.provenance(args, args.scenario, overrides)
         written = write_run(result, out, plots=not args.no_plots, fmt=args.format, extra=provenance)
         print_run(result, out, [p.name for p in written])
         write_report_if_asked(args, out)
