@@ -208,7 +208,7 @@ def collect(
     progress: Progress | None = None,
     describe: Callable[[K], str] = str,
 ) -> dict[K, R]:
-    """Every task's value by key, or :class:`TasksFailed` naming the first task that raised
+    """Every task's value by key, or :class:`TasksFailed` naming the first task (in task order) that raised
     (no new task starts after a failure: a run needs all its replications), or :class:`TasksNotRun`
     if some were cancelled without any failing."""
     values: dict[K, R] = {}
@@ -222,7 +222,9 @@ def collect(
         stop_after_failure=True,
         on_not_run=never_ran.append,
     )
-    if failures:
+    if failures:  # named in task order, whichever worker finished first: the same message every time
+        order = {key: i for i, (key, _) in enumerate(tasks)}
+        failures = sorted(failures, key=lambda f: order[f.task])
         raise TasksFailed(failures, describe, len(tasks)) from failures[0].exception
     if never_ran:
         raise TasksNotRun(len(never_ran), len(tasks))
