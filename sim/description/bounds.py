@@ -26,6 +26,8 @@ MAX_PATIENCE_HOURS = 1e9
 """Upper bound of the patience means (a mean this long means: never gives up)."""
 MAX_MINUTES = 7 * 24 * 60
 """Upper bound of every duration in minutes (a week)."""
+MAX_CV = 10.0
+"""Upper bound of a coefficient of variation (``registration.travel_cv``)."""
 MAX_WEIGHT = 1e9
 """Upper bound of relative weights."""
 MAX_TARGET = 1e150
