@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 __all__ = ["add_parser", "cmd", "print_run"]
 
 COHORT_COLUMNS = ("people", "evacuated", "stranded", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")
+REGISTRATION_COLUMNS = ("stranded_turned_back", "did_not_travel")
+"""Columns of the cohort table added when a cohort is registered (``cohorts.<c>.registration``)."""
 
 
 MOST_REPLICATIONS = 200
@@ -141,14 +143,25 @@ def _print_heading(result: RunResult) -> None:
     print("")
 
 
+def _registered(result: RunResult) -> bool:
+    """Whether a cohort of the scenario is registered (its outcomes get lines of their own)."""
+    return any(c.registration is not None for c in result.scenario.cohorts.values())
+
+
 def _print_totals(result: RunResult) -> None:
     m = result.metrics
+    registered = _registered(result)
     print(f"  people in scenario   {number(m['population_total']['mean'])}")
     print(f"  evacuated            {mean_and_interval(m['evacuated_total'])}")
     print(f"  stranded             {mean_and_interval(m['stranded_total'])}")
     print(f"    never reached a gate  {m['stranded_never_arrived']['mean']:,.0f}")
+    if registered:
+        print(f"    turned back en route  {m['stranded_turned_back']['mean']:,.0f}")
     print(f"    at the gates          {m['stranded_at_gates']['mean']:,.0f}")
     print(f"    inside the airfield   {m['stranded_airfield']['mean']:,.0f}")
+    if registered:
+        not_stranded = "(registered, chose not to set out; not stranded)"
+        print(f"  did not travel       {mean_and_interval(m['did_not_travel_total'])}  {not_stranded}")
     print(f"  departures           {mean_and_interval(m['departures_total'])}")
     if m["departures_total"]["mean"] > 0:
         print(
@@ -171,12 +184,17 @@ def _print_totals(result: RunResult) -> None:
 
 def _print_cohorts_and_operators(result: RunResult) -> None:
     m = result.metrics
-    print("  stranded by cohort        people   evacuated    stranded   never arrived  at gates  airfield")
+    extra = REGISTRATION_COLUMNS if _registered(result) else ()
+    print(
+        "  stranded by cohort        people   evacuated    stranded   never arrived  at gates  airfield"
+        + ("  turned back  did not travel" if extra else "")
+    )
     for cohort in result.scenario.cohorts:
-        mean = {key: m[f"cohort.{cohort}.{key}"]["mean"] for key in COHORT_COLUMNS}
+        mean = {key: m[f"cohort.{cohort}.{key}"]["mean"] for key in (*COHORT_COLUMNS, *extra)}
         print(
             f"    {cohort:<22}{mean['people']:>9,.0f}{mean['evacuated']:>12,.0f}{mean['stranded']:>12,.0f}"
             f"{mean['stranded_never_arrived']:>16,.0f}{mean['stranded_at_gates']:>10,.0f}{mean['stranded_airfield']:>10,.0f}"
+            + (f"{mean['stranded_turned_back']:>13,.0f}{mean['did_not_travel']:>16,.0f}" if extra else "")
         )
     print("")
     print("  by operator               evacuated  departures")
