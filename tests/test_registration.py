@@ -215,6 +215,33 @@ def test_everyone_ends_in_exactly_one_status(small):
     assert m["cohort.us_citizens.did_not_travel"] == m["cohort.us_citizens.stranded_turned_back"] == 0
 
 
+@pytest.mark.parametrize(
+    ("seed", "keys", "more"),
+    [
+        (1, {"travel_probability": 1.0, "travel_hours": 30.0, "travel_cv": 2.0}, {}),
+        (2, {"travel_probability": 0.5, "turn_back_probability": 1.0}, {}),
+        (
+            3,
+            {"travel_probability": 0.9, "turn_back_probability": 0.2, "travel_hours": 2.0},
+            {
+                "cohorts.us_citizens.registration.travel_hours": 1.0,
+                "cohorts.afghans.patience.mean_hours": 0.5,
+                "disruptions": [{"kind": "arrival_factor", "target": "*", "start": 0.2, "end": 0.9, "value": 0.0}],
+            },
+        ),
+    ],
+)
+def test_registered_runs_keep_every_invariant(small, seed, keys, more):
+    """Long spread-out journeys, everyone turning back, both cohorts registered with the roads
+    closed for a while: the record checks (conservation per cohort included) hold."""
+    w = run(registered(small, **keys).with_overrides(more), seed)
+    check_all(w)
+    m = w.summary()["metrics"]
+    if keys.get("turn_back_probability") == 1.0:
+        assert m["cohort.afghans.evacuated"] == m["cohort.afghans.stranded_at_gates"] == 0
+        assert m["cohort.afghans.stranded_turned_back"] > 0
+
+
 def test_registration_leaves_other_cohorts_draws_alone(small):
     """A registered cohort's decisions have streams of their own: the other cohort's families,
     and every family's size and first attempt, are drawn as without it."""
