@@ -351,13 +351,18 @@ def stranded(result: RunResult) -> Figure:
     for y, (total, beyond) in enumerate(zip(left, left + away, strict=True)):
         ax.annotate(f"{total:,.0f}", (beyond, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_xlim(0, max(float((left + away).max()) * 1.18, 1.0))
+    replications = len(result.replications)
     ax.set_xlabel(
-        f"people stranded (mean of {len(result.replications)} replications)"
-        + ("; the number is the stranded, without those who did not travel" if away.any() else "")
+        f"people (mean of {replications} replications); the number: those stranded"
+        if away.any()
+        else f"people stranded (mean of {replications} replications)"
     )
     thousands(ax.xaxis)
     ax.set_title(f"{result.scenario.name}: stranded by cohort and where they were")
-    legend(ax, loc="lower right", fontsize=8)
+    if away.any():  # the bars are long: the legend beside them
+        legend(ax, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    else:
+        legend(ax, loc="lower right", fontsize=8)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     return fig
