@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -99,6 +100,9 @@ screening_per_person_min = 0
 """
 
 
+START = datetime.fromisoformat("2023-04-23T00:00:00+02:00")
+
+
 def airlift(boarding: dict[str, Any] | None = None, **overrides: Any) -> Scenario:
     """:data:`AIRLIFT` with a ``boarding`` table (a new table: overrides change existing keys only) and overrides."""
     raw = tomllib.loads(AIRLIFT)
@@ -125,7 +129,7 @@ def flights(scenario: Scenario) -> list[tuple[float, str, dict[str, int]]]:
 
 def hours(h: float) -> str:
     """``h`` hours after the start of :data:`AIRLIFT`, as a datetime (exact, unlike days)."""
-    return f"2023-04-23T{int(h):02d}:{round(h % 1 * 60):02d}:00+02:00"
+    return (START + timedelta(hours=h)).isoformat()
 
 
 # -- the default rule: unchanged -------------------------------------------------------------------
