@@ -83,7 +83,7 @@ class Fleet(StrictModel):
     """Aircraft of one type flown by one operator from a home staging base."""
 
     operator: Name
-    """Nation or organisation flying the fleet; cohorts' ``carriers`` name operators."""
+    """Nation or organisation flying the fleet; cohorts' ``carriers`` and the keys of ``boarding`` name operators."""
     aircraft_type: str
     """Aircraft type, for reports."""
     size_class: Name
