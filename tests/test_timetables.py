@@ -115,3 +115,23 @@ def test_slots_in_increasing_order_only():
     with pytest.raises(ScenarioError) as e:
         validate(raw, "timetables")
     assert e.value.problems == [("fleets.uk.timetable.1", "not after the slot before it (slots are in increasing time)")]
+
+
+def test_the_small_scenario_with_steps_and_a_timetable_keeps_every_record_invariant(small_path):
+    # the small test scenario (two days, retrograde troops, a runway closure, two operators) with
+    # the us fleet on a two-hourly timetable and germany boarding afghans only, then everyone
+    raw = tomllib.loads(small_path.read_text(encoding="utf-8"))
+    raw["fleets"]["us_c17"]["timetable"] = [h / 24 for h in range(2, 48, 2)]
+    raw["boarding"] = {"germany": [{"from": 0, "cohorts": ["afghans"]}, {"from": 1.0, "cohorts": ["afghans", "us_citizens"]}]}
+    world = run(validate(raw, "small with a timetable"))
+    us = [d for d in world.records.departures if d.fleet == "us_c17"]
+    slots = [h / 24 * 24 for h in range(2, 48, 2)]
+    # on its slot, or the first runway slot after it, but for one held by the runway closure (12:00 to 14:24)
+    held = [d for d in us if d.takeoff == pytest.approx(14.4)]
+    flown = [max(t for t in slots if t <= d.takeoff + 1e-9) for d in us if d not in held]
+    assert len(held) <= 1 and all(0 <= d.takeoff - t < 0.2 for d, t in zip([d for d in us if d not in held], flown))
+    assert len(set(flown)) == len(flown)  # each slot once
+    early_de = [d for d in world.records.departures if d.fleet == "de_a400m" and d.takeoff < 24]
+    us_citizens = world.population.cohort_names.index("us_citizens")
+    assert all(world.population.cohort[g] != us_citizens for d in early_de for g in d.groups)
+    assert sum(d.troops for d in world.records.departures) == 300  # the retrograde still flies out
