@@ -442,7 +442,8 @@ class _Chalks:
 
         Returns the people taken, whether room at the staging base, not a lack of passengers,
         kept the aircraft from filling up, and the seats it had."""
-        holding, cohorts = self.holding, self.cohorts_at(now)
+        holding = self.holding
+        cohorts = self.cohorts_at(now) if self.step_times else self.cohorts
         eligible = holding.ready(now, cohorts)  # the holding area as it is now
         seats = self.seats(load, now)
         troops = 0
