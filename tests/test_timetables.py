@@ -135,3 +135,14 @@ def test_the_small_scenario_with_steps_and_a_timetable_keeps_every_record_invari
     us_citizens = world.population.cohort_names.index("us_citizens")
     assert all(world.population.cohort[g] != us_citizens for d in early_de for g in d.groups)
     assert sum(d.troops for d in world.records.departures) == 300  # the retrograde still flies out
+
+
+def test_departure_keys_a_timetable_overrules_are_errors_for_its_fleet():
+    raw = tomllib.loads(AIRLIFT)
+    raw["fleets"]["uk"]["timetable"] = [0.5]
+    raw["fleets"]["uk"]["departure"] = {"min_load_fraction": 0.5, "max_ground_hours": 2}
+    with pytest.raises(ScenarioError) as e:
+        validate(raw, "timetables")
+    assert e.value.problems == [
+        ("fleets.uk.departure.min_load_fraction", "plays no part for a fleet with a timetable (it leaves at its slots)")
+    ]

@@ -136,11 +136,20 @@ def _fleet_problems(s: Described) -> Iterator[Problem]:
         if f.available_from is not None and f.available_until is not None:
             if s.hours(f.available_until) < s.hours(f.available_from):
                 yield f"fleets.{name}.available_until", "before available_from"
-        slots = [s.hours(t) for t in f.timetable]
-        for i in range(1, len(slots)):
-            if not slots[i] > slots[i - 1]:
-                yield f"fleets.{name}.timetable.{i}", "not after the slot before it (slots are in increasing time)"
-                break
+        yield from _timetable_problems(s, name, f)
+
+
+def _timetable_problems(s: Described, name: str, f: Fleet) -> Iterator[Problem]:
+    """A timetable's slots are in increasing time, and the departure keys it overrules are not set for the fleet."""
+    slots = [s.hours(t) for t in f.timetable]
+    for i in range(1, len(slots)):
+        if not slots[i] > slots[i - 1]:
+            yield f"fleets.{name}.timetable.{i}", "not after the slot before it (slots are in increasing time)"
+            break
+    if slots:
+        for key in ("min_load_fraction", "wait_for_base_room"):
+            if getattr(f.departure, key) is not None:
+                yield f"fleets.{name}.departure.{key}", "plays no part for a fleet with a timetable (it leaves at its slots)"
 
 
 def _retrograde_problems(s: Described) -> Iterator[Problem]:
