@@ -241,3 +241,17 @@ def test_a_fleet_departure_takes_only_departure_keys():
         validate(raw, "boarding-rules")
     fields = [f for f, _ in e.value.problems]
     assert "fleets.uk.departure.min_load_fraction" in fields and "fleets.uk.departure.max_ground" in fields
+
+
+def test_who_is_held_back_follows_the_steps_in_force():
+    # Only b (1000 people) is inside; uk boards only a until 6:30, then b too. Until then nobody
+    # inside waits for any aircraft (no carrier: held back by nothing it has); from then the b
+    # that the cycling aircraft cannot seat are held back by the fleet.
+    s = airlift({"uk": [{"from": 0, "cohorts": ["a"]}, {"from": hours(6.5), "cohorts": ["b"]}]}, **{"cohorts.a.people": 0})
+    world = World(s, seed=3, replication=0)
+    world.run()
+    fleet = world.summary()["hourly"]["limit_fleet_hours"]  # cumulative people-hours, sampled on the hour
+    assert fleet[7] == 0 and fleet[8] > 0
+    without = World(airlift(**{"cohorts.a.people": 0}), seed=3, replication=0)
+    without.run()
+    assert without.summary()["hourly"]["limit_fleet_hours"][7] > 0
