@@ -14,6 +14,10 @@ MAX_LANES = 10_000
 """Upper bound of screening lanes at one gate (``lanes``, ``lane_schedule``, ``lanes`` disruptions)."""
 MAX_SEATS = 10_000
 """Upper bound of seats of one aircraft."""
+MAX_TIMETABLE_SLOTS = 100_000
+"""Upper bound of the scheduled departures of one fleet (``timetable``): one every 5 minutes for a year."""
+MAX_BOARDING_STEPS = 1_000
+"""Upper bound of the steps of one operator's boarding rule (``boarding.<operator>``)."""
 MAX_FAMILY = 100
 """Upper bound of a family's size (and of the mean size)."""
 MAX_DAYS = 3_660

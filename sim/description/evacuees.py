@@ -97,9 +97,9 @@ class Cohort(StrictModel):
     people: People
     """People in the cohort (counted exactly; families are cut to fit)."""
     priority: Annotated[Whole, Field(ge=1, le=1_000)]
-    """1 is served first at the gates and on board."""
+    """1 is served first at the gates and on board (an operator's ``boarding`` steps may order its own aircraft otherwise)."""
     carriers: Annotated[tuple[Name, ...], Field(min_length=1)] = ("any",)
-    """Operators allowed to carry this cohort, or ``any``."""
+    """Operators allowed to carry this cohort, or ``any`` (an operator's ``boarding`` steps replace this for it)."""
     group_size: GroupSize = GroupSize()
     """Family size distribution."""
     arrival: Arrival = Arrival()
