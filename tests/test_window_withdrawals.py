@@ -3,6 +3,7 @@ withdrawals of the security force (``[[retrograde]]``), each flown by its own ca
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -248,3 +249,32 @@ def test_the_lead_times_are_checked_against_the_start_only_when_there_is_one(sma
     small.with_overrides({"security.gate_close_lead_hours": 60})
     with pytest.raises(sim.ScenarioError, match="security.gate_close_lead_hours"):
         small.with_overrides({"security.gate_close_lead_hours": 60, "security.start": 0.0})
+
+
+# ---- what reads the window -----------------------------------------------------------------------
+
+
+def test_relief_days_begin_at_the_security_start(small):
+    from sim.analysis.relief import local_days
+
+    assert [(d.date, d.start, d.end) for d in local_days(small)] == [("2021-08-14", 0.0, 24.0), ("2021-08-15", 24.0, 48.0)]
+    later = small.with_overrides({"security.start": 1.25})  # 15 Aug 06:00: relieving 14 Aug could change nothing
+    assert [(d.date, d.start, d.end) for d in local_days(later)] == [("2021-08-15", 30.0, 48.0)]
+
+
+def test_run_prints_the_security_start_and_each_withdrawal(tmp_path, small_path, capsys):
+    from sim.cli.main import main
+
+    retrograde = (
+        '[[retrograde]]\nname = "germans"\ntroops = 200\nstart = 1.0\ncarriers = ["germany"]\n\n'
+        '[[retrograde]]\ntroops = 500\nstart = 1.5\ncarriers = ["us"]\n'
+    )
+    path = _file_with(tmp_path, small_path, "start = 0.5", retrograde)
+    out = tmp_path / "o"
+    assert main(["run", str(path), "-n", "1", "--seed", "1", "--no-plots", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "secured from 14 Aug 2021 12:00" in text
+    assert "withdrawal germans" in text and "withdrawal 1 " in text
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["scenario"]["retrograde"][0]["name"] == "germans"
+    assert {"withdrawal.germans.troops_flown", "withdrawal.1.troops_stranded"} <= set(summary["metrics"])
