@@ -8,13 +8,17 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sim
+from sim.description.errors import ScenarioError
 from sim.description.metric_catalog import metric_names
 from sim.model.timeline import Timeline
 from sim.model.world import World
 
 from .record_checks import check_all
+from .test_invariants import SMALL, scenario_overrides
 
 TWO_WITHDRAWALS = [
     {"name": "germans", "troops": 200, "start": 1.0, "carriers": ["germany"]},
@@ -185,6 +189,44 @@ def test_withdrawal_starts_and_metric_names(small):
     with pytest.raises(sim.ScenarioError, match=r"retrograde.2.troops: no withdrawal '2' in retrograde \(indexes 0 to 1\)"):
         s.with_overrides({"retrograde.2.troops": 20})
     assert small.with_overrides({"retrograde.troops": 20}).withdrawals[0].troops == 20  # the single table as before
+
+
+@st.composite
+def window_and_withdrawals(draw: st.DrawFn) -> dict[str, object]:
+    """A random variation of the small scenario (as the invariant tests draw them) with a security start
+    and up to three withdrawals, each with its own troops, start and carriers."""
+    o = draw(scenario_overrides())
+    days = float(o["security.end"])
+    del o["retrograde.troops"], o["retrograde.start"]
+    leads = ("security.gate_close_lead_hours", "security.last_landing_lead_hours", "security.last_takeoff_lead_hours")
+    room = days * 24 - max(float(o[k]) for k in leads)  # hours a start may come after the scenario start
+    if room > 0 and draw(st.integers(0, 3)):
+        o["security.start"] = draw(st.floats(-6.0, 0.95 * room)) / 24
+    carriers = st.lists(st.sampled_from(["us", "germany"]), min_size=1, max_size=2, unique=True)
+    o["retrograde"] = [
+        {"troops": draw(st.integers(0, 400)), "start": draw(st.floats(-0.2, days)), "carriers": draw(carriers)}
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    return o
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(o=window_and_withdrawals(), seed=st.integers(0, 2**32 - 1))
+def test_random_windows_and_withdrawals_keep_every_invariant(o, seed):
+    try:
+        s = SMALL.with_overrides(o)
+        w = World(s, seed, 0)
+    except ScenarioError:
+        return  # refused with a clear error is a right answer
+    w.run()
+    check_all(w)
+    secured = s.secured_from_hours
+    assert all(x.start >= secured for x in w.records.screened)
+    assert all(d.landed >= secured for d in w.records.departures)
+    starts = w.timeline.withdrawal_starts
+    operator = {d.aircraft: d.operator for d in w.records.departures}
+    for x in w.records.troops_flown:  # a withdrawal's troops fly on its carriers only, after its start
+        assert operator[x.aircraft] in s.withdrawals[x.withdrawal].carriers and x.takeoff >= starts[x.withdrawal]
 
 
 # ---- validation --------------------------------------------------------------------------------
