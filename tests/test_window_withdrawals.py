@@ -320,3 +320,18 @@ def test_run_prints_the_security_start_and_each_withdrawal(tmp_path, small_path,
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["scenario"]["retrograde"][0]["name"] == "germans"
     assert {"withdrawal.germans.troops_flown", "withdrawal.1.troops_stranded"} <= set(summary["metrics"])
+
+
+def test_a_variant_replaces_the_single_withdrawal_by_a_list(tmp_path, small_path):
+    variant = tmp_path / "variant.toml"
+    variant.write_text(
+        f'extends = "{small_path.as_posix()}"\n\n[security]\nstart = 0.25\n\n'
+        '[[retrograde]]\nname = "germans"\ntroops = 100\nstart = 1.0\ncarriers = ["germany"]  # ASSUMPTION: a test figure\n',
+        encoding="utf-8",
+    )
+    s = sim.load_scenario(variant)
+    assert s.withdrawal_names == ["germans"] and s.withdrawals[0].troops == 100 and s.secured_from_hours == 6.0
+    assert s.security.end == 2.0  # the rest of [security] is the base's
+    from sim.description.assumption_notes import assumption_notes
+
+    assert [n.key for n in assumption_notes(variant)] == ["retrograde.0.carriers"]
