@@ -129,10 +129,13 @@ def _time_axis(ax: Any, s: Scenario, days: Sequence[Any] | None = None) -> None:
 
 
 def _end_line(ax: Any, s: Scenario, label: bool = True) -> None:
-    x = mdates.date2num(_local(s.at(s.end_hours)))
-    ax.axvline(x, color="black", ls="--", lw=1)
-    if label:
-        ax.annotate("security end", (x, 0.98), xycoords=("data", "axes fraction"), ha="right", va="top", fontsize=8, rotation=90)
+    """The security end, and the security start if it comes after the scenario start, as dashed lines."""
+    ends = [(s.end_hours, "security end")] + ([(s.secured_from_hours, "security start")] if s.secured_from_hours > 0 else [])
+    for hours, text in ends:
+        x = mdates.date2num(_local(s.at(hours)))
+        ax.axvline(x, color="black", ls="--", lw=1)
+        if label:
+            ax.annotate(text, (x, 0.98), xycoords=("data", "axes fraction"), ha="right", va="top", fontsize=8, rotation=90)
 
 
 def legend(ax: Any, **kwargs: Any) -> None:
