@@ -92,6 +92,26 @@ def test_20_august_slowdown_emerges_from_staging():
 
 
 @pytest.mark.slow
+def test_reference_path_piles_people_up_inside_at_the_peak(reference):
+    """The airlift binds at its peak: the gates let in more than the aircraft carry, so people pile
+    up inside (more than 10,000 waiting for a flight on 25 Aug, DoD) and some still wait on 27 Aug
+    after the public gates closed (5,400, Pentagon); US flights dip in the 24 hours to 26 Aug as
+    published (17 against 42 the day before). Before issue 19 the airfield was empty on 27 Aug."""
+    mean = reference.timeseries().groupby("hours").mean(numeric_only=True)
+
+    def at_noon(day: int, column: str) -> float:
+        return float(mean.loc[(day - 14) * 24 + 12, column])
+
+    assert at_noon(25, "airfield_people") > 10_000
+    assert at_noon(27, "airfield_people") > 1_000
+
+    def us_flights(day: int) -> float:
+        return at_noon(day, "departures_cumulative.us") - at_noon(day - 1, "departures_cumulative.us")
+
+    assert us_flights(26) < 0.7 * us_flights(25)
+
+
+@pytest.mark.slow
 def test_reference_binding_constraints_by_day(reference):
     """Screening lanes bind from 16 Aug (crowds of tens of thousands at the gates, the relief worth
     most: tests/test_binding.py) but at the peak of the airlift, when the gates let in more than
