@@ -111,12 +111,12 @@ def _print_differences(diffs: pd.DataFrame) -> None:
 
 
 def _across_settings(difference: Any) -> str:
-    """``; across settings 5/50/95%: a / b / c``: the percentiles of the per-setting mean differences
+    """`` (5/50/95%: a / b / c)``, after the range across settings: the percentiles of the per-setting mean differences
     (:func:`sim.experiments.ensemble.settings_quantiles`), when they were computed."""
     if "settings_p50" not in difference:
         return ""
     cells = " / ".join(number(difference[k]) for k in ("settings_p5", "settings_p50", "settings_p95"))
-    return f"; across settings 5/50/95%: {cells}"
+    return f" (5/50/95%: {cells})"
 
 
 def _what_differs(args: argparse.Namespace, a: Scenario, b: Scenario) -> list[str]:
