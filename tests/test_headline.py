@@ -178,6 +178,10 @@ def test_a_sweep_of_the_security_end_writes_the_curve_and_its_numbers(tmp_path: 
     assert row["end_date"] == "2021-08-16T00:00+04:30" and (out / "security_window_curve.png").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert {"security_window_curve.csv", "security_window_curve.png"} <= set(manifest["files"])
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.index('id="window"') < page.index('id="what"'), "the report leads with the curve"
+    assert page.count('id="fig-security_window_curve"') == 1 and "5–95% across settings" in page
     other = tmp_path / "lanes"
     assert main(["sweep", SMALL, "--vary", "gates.abbey.lanes=2,3", "-n", "1", "--no-plots", "--out", str(other)]) == 0
     assert not (other / "security_window_curve.csv").exists()

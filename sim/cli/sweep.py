@@ -206,7 +206,7 @@ def _with_ensemble_intervals(
 def _security_window(args: argparse.Namespace, spec: SweepSpec, out: Path, table: pd.DataFrame, start: Any) -> list[str]:
     """The security-window curve of a sweep of ``security.end`` alone: its numbers
     (``security_window_curve.csv``) and, unless ``--no-plots``, its figure: the names written."""
-    from sim.analysis.security_window import window_curve, with_end_dates
+    from sim.analysis.security_window import BAND_DEFINITIONS, window_curve, with_end_dates
     from sim.experiments import sweeps
     from sim.outputs.files import read_json, save_png, write_table
     from sim.outputs.window_figures import WINDOW_CURVE, security_window_curve
@@ -218,6 +218,7 @@ def _security_window(args: argparse.Namespace, spec: SweepSpec, out: Path, table
         title = f"{name}: people evacuated and stranded against the day security ends" if name else None
         save_png(out / f"{WINDOW_CURVE}.png", security_window_curve(curve, "security.end", start, title))
         names.append(f"{WINDOW_CURVE}.png")
+    print(f"security-window curve, evacuated and stranded by cohort: {' and '.join(names)} ({BAND_DEFINITIONS})")
     return names
 
 
