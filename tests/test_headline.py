@@ -137,7 +137,8 @@ def test_window_figure_draws_the_table_and_its_legend_hides_no_panel(cohorts: in
         sweep[f"cohort.c{i}.evacuated"] = sweep["cohort.siv.evacuated"] * i
         sweep[f"cohort.c{i}.stranded"] = sweep["cohort.siv.stranded"] * i
     curve = window_curve(sweep, "security.end", settings=4)
-    fig = security_window_curve(curve, "security.end", datetime(2021, 8, 14, tzinfo=timezone(timedelta(hours=4.5))))
+    start = datetime(2021, 8, 14, tzinfo=timezone(timedelta(hours=4.5)))
+    fig = security_window_curve(curve, "security.end", start, scenario_end=19.0 if cohorts == 1 else 16.0)
     renderer = _draw(fig)
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in panels][:2] == ["everyone", "siv"] and len(panels) == cohorts + 1
@@ -159,7 +160,10 @@ def test_window_figure_draws_the_table_and_its_legend_hides_no_panel(cohorts: in
     for ax in panels:  # the legend is outside every panel: it hides no line, band or tick label
         panel = ax.get_tightbbox(renderer)
         assert panel is not None and not box.overlaps(panel), ax.get_title()
-    assert any("4 plausible settings" in t.get_text() for t in legend.get_texts())
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert any("4 plausible settings" in t for t in texts)
+    marked = [t for t in texts if t.startswith("the scenario's own security end")]
+    assert marked == ([] if cohorts == 1 else ["the scenario's own security end (30 Aug)"]), "drawn only within the sweep"
     assert [t.get_text() for t in panels[-1].get_xticklabels()][0] == "28 Aug"
 
 
@@ -185,3 +189,18 @@ def test_a_sweep_of_the_security_end_writes_the_curve_and_its_numbers(tmp_path: 
     other = tmp_path / "lanes"
     assert main(["sweep", SMALL, "--vary", "gates.abbey.lanes=2,3", "-n", "1", "--no-plots", "--out", str(other)]) == 0
     assert not (other / "security_window_curve.csv").exists()
+
+
+@pytest.mark.parametrize("panels", [1, 2, 3])
+def test_window_figure_legend_fits_a_narrow_figure_with_the_scenario_end(panels: int) -> None:
+    sweep = _window_sweep()
+    if panels == 1:
+        sweep = sweep.drop(columns=["cohort.siv.evacuated", "cohort.siv.stranded"])
+    for i in range(2, panels):
+        sweep[f"cohort.c{i}.evacuated"] = sweep["cohort.siv.evacuated"] * i
+        sweep[f"cohort.c{i}.stranded"] = sweep["cohort.siv.stranded"] * i
+    fig = security_window_curve(window_curve(sweep, "security.end", settings=4), "security.end", None, scenario_end=15.0)
+    renderer = _draw(fig)
+    box = fig.legends[0].get_window_extent(renderer)
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y0 >= 0, "legend clipped"
+    assert "the scenario's own security end (day 15)" in [t.get_text() for t in fig.legends[0].get_texts()]

@@ -214,12 +214,24 @@ def _security_window(args: argparse.Namespace, spec: SweepSpec, out: Path, table
     curve = window_curve(table, "security.end", len(spec.ensemble) if spec.ensemble is not None else None)
     names = [write_table(out / WINDOW_CURVE, with_end_dates(curve, "security.end", start), "csv").name]
     if not args.no_plots:
-        name = read_json(out / sweeps.MANIFEST).get("scenario", {}).get("name")
-        title = f"{name}: people evacuated and stranded against the day security ends" if name else None
-        save_png(out / f"{WINDOW_CURVE}.png", security_window_curve(curve, "security.end", start, title))
+        scenario = read_json(out / sweeps.MANIFEST).get("scenario", {})
+        title = f"{scenario['name']}: people evacuated and stranded against the day security ends" if "name" in scenario else None
+        figure = security_window_curve(curve, "security.end", start, title, _own_end(scenario, start))
+        save_png(out / f"{WINDOW_CURVE}.png", figure)
         names.append(f"{WINDOW_CURVE}.png")
     print(f"security-window curve, evacuated and stranded by cohort: {' and '.join(names)} ({BAND_DEFINITIONS})")
     return names
+
+
+def _own_end(scenario: dict[str, Any], start: Any) -> float | None:
+    """The swept scenario's own security end (from the manifest), in days after ``start``; ``None`` if unknown."""
+    import pandas as pd
+
+    from sim.experiments import sweeps
+
+    ends, _ = sweeps.times_in_days(pd.DataFrame({"end": [scenario.get("security", {}).get("end")]}), ["end"], start)
+    end = ends["end"].iloc[0]
+    return float(end) if isinstance(end, int | float) and not isinstance(end, bool) else None
 
 
 def _capacity_curves(table: pd.DataFrame, keys: list[str], time_keys: list[str], out: Path) -> list[Any]:

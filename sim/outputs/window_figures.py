@@ -28,13 +28,15 @@ WINDOW_CURVE = "security_window_curve"
 COLOURS = {"evacuated": "#0072B2", "stranded": "#D55E00"}
 """Blue and vermilion (Okabe-Ito): told apart with every common colour-vision deficiency."""
 _SETTINGS_ALPHA, _REPLICATIONS_ALPHA = 0.35, 0.13
+_REFERENCE_STYLE: dict[str, Any] = {"color": "#333333", "ls": ":", "lw": 1.2}
 
 
 def _date_axis(ax: Any, ends: Any, start: datetime | None) -> None:
-    """Ticks at the ends swept (every other one, or fewer, so that at most five are labelled), as days
+    """Ticks at the ends swept (every other one, or fewer, so that at most four are labelled), as days
     after start or, when the start is known, as dates (with the local time when not all are whole days)."""
     ends = np.unique(np.asarray(ends, dtype=float))
-    ax.xaxis.set_major_locator(FixedLocator(ends[:: max(1, -(-len(ends) // 5))]))
+    ax.xaxis.set_major_locator(FixedLocator(ends[:: max(1, -(-len(ends) // 4))]))
+    ax.tick_params(axis="x", labelsize=8)
     whole_days = bool(np.all(np.mod(ends, 1) == 0))
     if start is not None:
         shown = "%d %b" if whole_days else "%d %b\n%H:%M"
@@ -58,8 +60,9 @@ def _panel(ax: Any, curve: Any, key: str, cohort: str) -> None:
     ax.grid(alpha=0.3)
 
 
-def _legend_handles(curve: Any) -> list[Any]:
-    """The two lines and the bands, in words (the band without an ensemble is chance alone)."""
+def _legend_handles(curve: Any, reference: str | None) -> list[Any]:
+    """The two lines and the bands, in words (the band without an ensemble is chance alone), and the
+    scenario's own end (``reference``: its label) when it is drawn."""
     n = int(curve["replications"].max())
     settings = int(curve["settings"].max())
     with_settings = bool(curve["settings_p5"].notna().any()) and settings > 1
@@ -74,20 +77,31 @@ def _legend_handles(curve: Any) -> list[Any]:
     else:
         single = "5–95% of single replications (chance)"
     handles.append(Patch(color=grey, alpha=_REPLICATIONS_ALPHA, label=single))
+    if reference:
+        handles.append(Line2D([], [], **_REFERENCE_STYLE, label=reference))
     return handles
 
 
 def security_window_curve(
-    curve: Any, key: str = "security.end", start: datetime | None = None, title: str | None = None
+    curve: Any,
+    key: str = "security.end",
+    start: datetime | None = None,
+    title: str | None = None,
+    scenario_end: float | None = None,
 ) -> Figure:
     """The curve of ``curve`` (a :func:`~sim.analysis.security_window.window_curve` table, ``key`` in days
-    after ``start``): everyone first, then each cohort, up to four panels a row."""
+    after ``start``): everyone first, then each cohort, up to four panels a row. ``scenario_end``: the
+    swept scenario's own end (days after ``start``), marked by a dotted line when within the sweep."""
     cohorts = list(dict.fromkeys(curve["cohort"]))
     ncols = min(4, max(1, len(cohorts)))
     nrows = max(1, -(-len(cohorts) // ncols))
-    fig = Figure(figsize=(3.3 * ncols, 1.5 + 2.5 * nrows), layout="constrained")
+    fig = Figure(figsize=(max(6.6, 3.3 * ncols), 1.5 + 2.5 * nrows), layout="constrained")  # wide enough for the legend
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, squeeze=False))
+    ends = curve[key].to_numpy(dtype=float)
+    marked = scenario_end is not None and ends.min() <= scenario_end <= ends.max()
     for i, (ax, cohort) in enumerate(zip(axes.ravel(), cohorts)):
+        if marked:
+            ax.axvline(scenario_end, **_REFERENCE_STYLE, zorder=1)
         _panel(ax, curve, key, cohort)
         _date_axis(ax, curve[key], start)
         lowest = i + ncols >= len(cohorts)  # the lowest panel of each column keeps its dates and says what they are
@@ -98,5 +112,11 @@ def security_window_curve(
         ax.set_visible(False)
     fig.supylabel("people (each panel its own scale)", fontsize=9)
     fig.suptitle(title or "People evacuated and stranded against the day security ends", fontsize=11)
-    fig.legend(handles=_legend_handles(curve), loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    reference = None
+    if marked and scenario_end is not None:
+        when = f"{start + timedelta(days=scenario_end):%d %b}" if start is not None else f"day {scenario_end:g}"
+        reference = f"the scenario's own security end ({when})"
+    handles = _legend_handles(curve, reference)
+    columns = min(-(-len(handles) // 2), max(2, ncols))  # two rows, fewer columns than panels a row
+    fig.legend(handles=handles, loc="outside lower center", ncols=columns, fontsize=8, frameon=False)
     return fig
