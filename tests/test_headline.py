@@ -17,10 +17,11 @@ from matplotlib.figure import Figure
 
 import sim
 import sim.experiments.sweeps
-from sim.analysis.security_window import window_curve
+from sim.analysis.security_window import scenario_end, window_curve
 from sim.cli.main import main
 from sim.experiments.ensemble import Ensemble
 from sim.outputs.window_figures import security_window_curve
+from sim.report.window_section import window_section
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = str(ROOT / "tests" / "data" / "small.toml")
@@ -204,3 +205,17 @@ def test_window_figure_legend_fits_a_narrow_figure_with_the_scenario_end(panels:
     box = fig.legends[0].get_window_extent(renderer)
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y0 >= 0, "legend clipped"
     assert "the scenario's own security end (day 15)" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_report_lead_reads_from_the_scenarios_own_end_and_draws_a_missing_figure(tmp_path: Path) -> None:
+    curve = window_curve(_window_sweep(), "security.end", settings=4)
+    lead = window_section(tmp_path, curve, None, own_end=16.0)
+    assert lead["sentence"] == (
+        "Secured until day 18 rather than day 16 (the scenario's own end), the median of the replications goes "
+        "from 111 to 113 people evacuated (2 more)"
+    )
+    assert window_section(tmp_path, curve, None, own_end=18.0)["sentence"].startswith("Secured until day 18 rather than day 14,")
+    assert lead["png"] and [r["evacuated_settings"] for r in lead["rows"]][1] == "98 – 124"  # 97.5 – 124.5, rounded half to even
+    kabul = datetime(2021, 8, 14, tzinfo=timezone(timedelta(hours=4.5)))
+    assert scenario_end({"security": {"end": "2021-08-31T00:00:00+04:30"}}, kabul) == 17.0
+    assert scenario_end({"security": {"end": 2.5}}, kabul) == 2.5 and scenario_end({}, kabul) is None

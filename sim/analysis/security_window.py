@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["window_curve", "with_end_dates", "curve_cohorts", "PERCENTILES", "BAND_DEFINITIONS"]
+__all__ = ["window_curve", "with_end_dates", "curve_cohorts", "scenario_end", "PERCENTILES", "BAND_DEFINITIONS"]
 
 PERCENTILES = {"p5": 5.0, "p50": 50.0, "p95": 95.0}
 """The percentiles of single replications, by column."""
@@ -95,3 +95,17 @@ def with_end_dates(curve: pd.DataFrame, key: str, start: datetime | None) -> pd.
         return curve
     dates = [(start + timedelta(days=float(days))).isoformat(timespec="minutes") for days in curve[key]]
     return curve.assign(end_date=dates)[[key, "end_date", *[c for c in curve.columns if c != key]]]
+
+
+def scenario_end(scenario: dict[str, Any], start: datetime | None) -> float | None:
+    """A scenario's own security end (``scenario``: as a sweep's manifest holds it, the JSON dump) in
+    days after ``start``, read as a swept time is (:func:`sim.experiments.sweeps.times_in_days`); ``None``
+    if it is missing or cannot be read."""
+    import pandas as pd
+
+    from sim.experiments.sweeps import times_in_days
+
+    security = scenario.get("security")
+    ends, _ = times_in_days(pd.DataFrame({"end": [security.get("end") if isinstance(security, dict) else None]}), ["end"], start)
+    end = ends["end"].iloc[0]
+    return float(end) if isinstance(end, int | float) and not isinstance(end, bool) else None

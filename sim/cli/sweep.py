@@ -206,7 +206,7 @@ def _with_ensemble_intervals(
 def _security_window(args: argparse.Namespace, spec: SweepSpec, out: Path, table: pd.DataFrame, start: Any) -> list[str]:
     """The security-window curve of a sweep of ``security.end`` alone: its numbers
     (``security_window_curve.csv``) and, unless ``--no-plots``, its figure: the names written."""
-    from sim.analysis.security_window import BAND_DEFINITIONS, window_curve, with_end_dates
+    from sim.analysis.security_window import BAND_DEFINITIONS, scenario_end, window_curve, with_end_dates
     from sim.experiments import sweeps
     from sim.outputs.files import read_json, save_png, write_table
     from sim.outputs.window_figures import WINDOW_CURVE, security_window_curve
@@ -216,22 +216,11 @@ def _security_window(args: argparse.Namespace, spec: SweepSpec, out: Path, table
     if not args.no_plots:
         scenario = read_json(out / sweeps.MANIFEST).get("scenario", {})
         title = f"{scenario['name']}: people evacuated and stranded against the day security ends" if "name" in scenario else None
-        figure = security_window_curve(curve, "security.end", start, title, _own_end(scenario, start))
+        figure = security_window_curve(curve, "security.end", start, title, scenario_end(scenario, start))
         save_png(out / f"{WINDOW_CURVE}.png", figure)
         names.append(f"{WINDOW_CURVE}.png")
     print(f"security-window curve, evacuated and stranded by cohort: {' and '.join(names)} ({BAND_DEFINITIONS})")
     return names
-
-
-def _own_end(scenario: dict[str, Any], start: Any) -> float | None:
-    """The swept scenario's own security end (from the manifest), in days after ``start``; ``None`` if unknown."""
-    import pandas as pd
-
-    from sim.experiments import sweeps
-
-    ends, _ = sweeps.times_in_days(pd.DataFrame({"end": [scenario.get("security", {}).get("end")]}), ["end"], start)
-    end = ends["end"].iloc[0]
-    return float(end) if isinstance(end, int | float) and not isinstance(end, bool) else None
 
 
 def _capacity_curves(table: pd.DataFrame, keys: list[str], time_keys: list[str], out: Path) -> list[Any]:

@@ -345,6 +345,7 @@ def _window(out: Path) -> dict[str, Any] | None:
     """The security-window lead (:mod:`sim.report.window_section`) when the sweep wrote its curve's numbers."""
     import pandas as pd
 
+    from sim.analysis.security_window import scenario_end
     from sim.experiments import sweeps
     from sim.report.window_section import WINDOW_COLUMNS, window_section
 
@@ -352,7 +353,9 @@ def _window(out: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     curve = _table(path, pd.read_csv, WINDOW_COLUMNS)
-    return window_section(out, curve, sweeps.read_manifest_start(out)) if len(curve) else None
+    start = sweeps.read_manifest_start(out)
+    own_end = scenario_end(read_json(out / "manifest.json").get("scenario", {}), start)
+    return window_section(out, curve, start, own_end) if len(curve) else None
 
 
 def _plan(out: Path) -> dict[str, Any]:

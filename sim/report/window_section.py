@@ -41,9 +41,10 @@ def _figure(out: Path, curve: Any, start: datetime | None) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def window_section(out: Path, curve: Any, start: datetime | None) -> dict[str, Any]:
+def window_section(out: Path, curve: Any, start: datetime | None, own_end: float | None = None) -> dict[str, Any]:
     """The lead of a ``security.end`` sweep's report, from its curve table
-    (:func:`~sim.analysis.security_window.window_curve`)."""
+    (:func:`~sim.analysis.security_window.window_curve`); ``own_end``: the swept scenario's own end
+    (days after ``start``), the sentence's starting point when it is one of the ends swept."""
     everyone = curve[curve["cohort"] == "all"]
     evacuated = everyone[everyone["metric"] == "evacuated"].sort_values("security.end")
     stranded = everyone[everyone["metric"] == "stranded"].sort_values("security.end").set_index("security.end")
@@ -60,9 +61,12 @@ def window_section(out: Path, curve: Any, start: datetime | None) -> dict[str, A
                 "stranded_replications": f"{_people(st['p5'])} – {_people(st['p95'])}",
             }
         )
-    first, last = evacuated.iloc[0], evacuated.iloc[-1]
+    own = evacuated[evacuated["security.end"] == own_end] if own_end is not None else evacuated.iloc[:0]
+    from_own = len(own) > 0 and own.index[0] != evacuated.index[-1]
+    first, last = (own.iloc[0] if from_own else evacuated.iloc[0]), evacuated.iloc[-1]
+    whose = " (the scenario's own end)" if from_own else ""
     sentence = (
-        f"Secured until {_end(last)} rather than {_end(first)}, the median of the replications rises from "
+        f"Secured until {_end(last)} rather than {_end(first)}{whose}, the median of the replications goes from "
         f"{_people(first['p50'])} to {_people(last['p50'])} people evacuated ({_people(last['p50'] - first['p50'])} more)"
     )
     return {
