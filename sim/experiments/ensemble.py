@@ -51,10 +51,12 @@ class Ensemble:
         return replication % len(self.settings)
 
     def apply(self, scenario: Scenario, replication: int, keep: Iterable[str] = ()) -> Scenario:
-        """``scenario`` with the setting of ``replication``, except the keys in ``keep``."""
+        """``scenario`` with the setting of ``replication``, except the keys in ``keep`` and those inside
+        entries the scenario removed (a variant's ``remove``). Keys the scenario's ``[scale]`` names
+        are scaled after the setting's values (a variant's "twice the lanes" doubles each setting's)."""
         i = self.setting_of(replication)
         held = set(keep)
-        over = {k: v for k, v in self.settings[i].items() if k not in held}
+        over = {k: v for k, v in self.settings[i].items() if k not in held and not scenario.removed(k)}
         return scenario.with_overrides(over, source=f"{self.source} (setting {i})") if over else scenario
 
     def check(self, scenario: Scenario, keep: Iterable[str] = ()) -> None:
@@ -62,7 +64,7 @@ class Ensemble:
         declares, and every setting a valid scenario: a :class:`ScenarioError` names the file, the
         row and the column. Called before anything runs."""
         held = set(keep)
-        overrides = [{k: v for k, v in setting.items() if k not in held} for setting in self.settings]
+        overrides = [{k: v for k, v in setting.items() if k not in held and not scenario.removed(k)} for setting in self.settings]
         problems = []
         for i, over in enumerate(overrides):
             for key, value in over.items():
