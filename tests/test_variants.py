@@ -296,3 +296,17 @@ def test_a_variant_removing_an_event_passes_over_the_settings_keys_inside_it(tmp
     ens.check(s)
     assert ens.apply(s, 0).gates["abbey"].lanes == 4
     assert _own_values(sim.load_scenario(named), s, ens.keys) == []
+
+
+def test_an_ensemble_naming_elements_by_index_is_refused_where_a_variant_removed_some(tmp_path: Path, named: Path) -> None:
+    s = sim.load_scenario(write(tmp_path, 'extends = "named.toml"\nremove = ["disruptions.riot"]\n'))
+    ens = Ensemble(({"disruptions.2.value": 0.25},), "settings")  # "checkpoints" in the base; 1 in the variant
+    with pytest.raises(ScenarioError) as e:
+        ens.check(s)
+    assert e.value.problems == [
+        (
+            "disruptions.2.value",
+            "names an element of disruptions by index, but this scenario removed some of them: name it instead",
+        )
+    ]
+    ens.check(sim.load_scenario(named))  # the base itself is fine

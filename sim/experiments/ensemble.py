@@ -65,7 +65,7 @@ class Ensemble:
         row and the column. Called before anything runs."""
         held = set(keep)
         overrides = [{k: v for k, v in setting.items() if k not in held and not scenario.removed(k)} for setting in self.settings]
-        problems = []
+        problems = _by_shifted_index(self.keys, scenario)
         for i, over in enumerate(overrides):
             for key, value in over.items():
                 declared = scenario.uncertain.get(key)
@@ -83,6 +83,18 @@ class Ensemble:
         if self.provenance:
             out["provenance"] = {k: self.provenance[k] for k in ("command", "budget", "seed", "version") if k in self.provenance}
         return out
+
+
+def _by_shifted_index(keys: Iterable[str], scenario: Scenario) -> list[tuple[str, str]]:
+    """Keys naming an element by index in a list the scenario (a variant) removed elements of: the
+    indexes no longer name the entries the settings were fitted for, so such a key is refused."""
+    parents = {gone.rpartition(".")[0] for gone in scenario.remove}
+    return [
+        (key, f"names an element of {parent} by index, but this scenario removed some of them: name it instead")
+        for key in keys
+        for parent in parents
+        if key.startswith(f"{parent}.") and key[len(parent) + 1 :].split(".")[0].isdigit()
+    ]
 
 
 MAX_LISTED = 20
