@@ -15,6 +15,7 @@ from sim.description.disruptions import ArrivalFactor
 from sim.description.errors import ScenarioError
 from sim.description.lookup import scaled_keys, value_at
 from sim.experiments.ensemble import Ensemble, load_ensemble
+from sim.experiments.identity import flat_keys
 from sim.experiments.replications import _own_values
 
 from .conftest import DATA, ROOT
@@ -310,3 +311,10 @@ def test_an_ensemble_naming_elements_by_index_is_refused_where_a_variant_removed
         )
     ]
     ens.check(sim.load_scenario(named))  # the base itself is fine
+
+
+def test_what_compare_lists_as_different_names_the_removed_events_not_shifted_indexes() -> None:
+    base, calm = sim.load_scenario("kabul_2021.toml"), sim.load_scenario("kabul_2021_no_attack.toml")
+    fa, fb = flat_keys(base.model_dump(mode="json", by_alias=True)), flat_keys(calm.model_dump(mode="json", by_alias=True))
+    differ = {k.split(".")[1] for k in fa.keys() | fb.keys() if k.startswith("disruptions.") and fa.get(k) != fb.get(k)}
+    assert differ == {"abbey_bombing", "bombing_new_moi"}
