@@ -200,8 +200,17 @@ def check_held_back(w: World) -> None:
         assert m["metrics"][f"limit.{c}_hours"] == pytest.approx(series[-1] if len(series) else 0.0)
 
 
+def check_loads(w: World) -> None:
+    """No aircraft leaves with more people than its largest load: seats, or the surge load (rising
+    to ``max_surge_seats`` only when the holding area is full)."""
+    for d in w.records.departures:
+        spec = w.scenario.fleets[d.fleet]
+        assert d.evacuees + d.troops <= max(spec.seats, spec.surge_seats or 0, spec.max_surge_seats or 0), d
+
+
 def check_all(w: World) -> None:
     check_conservation(w)
+    check_loads(w)
     check_holding(w)
     check_runway_and_ramp(w)
     check_staging(w)

@@ -89,9 +89,10 @@ def test_a_bad_disruption_names_its_dotted_field(small, disruption, expected):
 def test_overrides_reach_fields_of_any_kind_in_any_order(small):
     s = small.with_overrides({"disruptions.0.value": 4, "disruptions.0.kind": "lanes", "disruptions.0.target": "north"})
     assert isinstance(s.disruptions[0], LaneChange) and s.disruptions[0].value == 4
-    assert ("disruptions.0.valeu", "unknown key 'valeu' in disruptions.0 (known: description, end, kind, start, target)") in [
-        (f, m) for f, m in problems(small, {"disruptions.0.valeu": 1})
-    ]
+    assert (
+        "disruptions.0.valeu",
+        "unknown key 'valeu' in disruptions.0 (known: description, end, kind, name, start, target)",
+    ) in [(f, m) for f, m in problems(small, {"disruptions.0.valeu": 1})]
     assert problems(small, {"disruptions.0.value": 1}) == [
         ("disruptions.0.value", "unknown key (check the spelling; unknown keys are errors)")
     ]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import simpy
 
 import sim
-from sim.model.fleet import CHALKS_PER_STAY
+from sim.description.errors import ScenarioError
+from sim.description.fleets import Fleet
+from sim.model.fleet import CHALKS_PER_STAY, Load, _Chalks
 from sim.model.ramp import Ramp
 from sim.model.records import Movement, Records
 from sim.model.runway import Runway
@@ -258,3 +262,37 @@ def test_chalks_per_stay_are_bounded(small):
         stay = d.takeoff - d.landed
         assert len(polls) <= CHALKS_PER_STAY * max(1.0, stay / max_ground) + 1
     check_all(w)
+
+
+def _chalks_at(fill: float, max_surge_seats: int | None) -> int:
+    """The seats an aircraft (300 seats, surge 380 over half-full holding) may fill with the
+    holding area ``fill`` full, boarding taking no time (no deadline clamp)."""
+    spec = Fleet(
+        operator="us", aircraft_type="C-17", size_class="heavy", count=1, bases=("qatar",), seats=300,
+        surge_seats=380, max_surge_seats=max_surge_seats, boarding_min_per_person=0,
+    )  # fmt: skip
+    holding = SimpleNamespace(fill_fraction=lambda: fill)
+    ctx = SimpleNamespace(
+        timeline=SimpleNamespace(boarding_deadline=100.0, retrograde_start=math.inf),
+        holding=holding, records=SimpleNamespace(boardings=[]), surge_when_holding_over=0.5,
+    )  # fmt: skip
+    chalks = _Chalks(SimpleNamespace(spec=spec, carries_troops=False), ctx, np.array([0]))  # type: ignore[arg-type]
+    return chalks.seats(Load(), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("fill", "flat", "rising"),
+    [(0.4, 300, 300), (0.5, 300, 300), (0.6, 380, 380 + 88), (0.75, 380, 380 + 221), (1.0, 380, 823)],
+)
+def test_surge_loads_rise_with_crowding_to_the_record(fill: float, flat: int, rising: int) -> None:
+    """Above half full the surge load is 380, or, with max_surge_seats = 823, 380 plus the 443 extra
+    seats in proportion to how far the holding area is from half to full (rounded down)."""
+    assert _chalks_at(fill, None) == flat
+    assert _chalks_at(fill, 823) == rising
+
+
+def test_max_surge_seats_needs_a_surge_below_it(small: sim.Scenario) -> None:
+    with pytest.raises(ScenarioError, match="max_surge_seats needs surge_seats"):
+        small.with_overrides({"fleets.us_c17.max_surge_seats": 400, "fleets.us_c17.surge_seats": 450})
+    with pytest.raises(ScenarioError, match="max_surge_seats needs surge_seats"):
+        small.with_overrides({"fleets.de_a400m.max_surge_seats": 400})

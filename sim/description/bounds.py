@@ -41,3 +41,6 @@ MIN_TARGET_SD = 1e-150
 """Lower bound of a target's standard deviation, so that its square (the variance) is not zero."""
 MAX_NESTING = 32
 """Lists and tables in a scenario file or an override nest at most this deep (the schema needs 6)."""
+MAX_SCALE = 1_000
+"""Upper bound of a ``[scale]`` factor (and 1 / MAX_SCALE its lower bound): the scaled value must
+still lie within its own bounds."""

@@ -200,7 +200,10 @@ def _target_names(s: Described, table: TargetTable) -> list[str]:
 
 
 def _disruption_problems(s: Described) -> Iterator[Problem]:
+    first_with: dict[str, int] = {}
     for i, d in enumerate(s.disruptions):
+        if d.name is not None and first_with.setdefault(d.name, i) != i:
+            yield f"disruptions.{i}.name", f"{d.name!r} is the name of disruption {first_with[d.name]} too: names must be unique"
         if d.end is not None and s.hours(d.end) < s.hours(d.start):
             yield f"disruptions.{i}.end", "before its start"
         valid = _target_names(s, d.target_table()) + (["*"] if d.every_target else [])

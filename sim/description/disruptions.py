@@ -20,6 +20,7 @@ from sim.description.values import Fraction, Number, PeoplePerDay, StrictModel
 __all__ = [
     "DISRUPTION_KINDS",
     "ArrivalFactor",
+    "EventName",
     "Disruption",
     "GateClosure",
     "LaneChange",
@@ -52,6 +53,10 @@ RELIEF_TABLES: dict[str, TargetTable] = {
 """What a relief's ``target`` names, by its resource."""
 
 
+EventName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")]
+"""A disruption's name: starts with a letter (so it is never read as a list index)."""
+
+
 def _whole(v: float) -> float:
     if v != int(v):
         raise ValueError("must be a whole number")
@@ -68,6 +73,10 @@ class _Dated(StrictModel):
 
     kind: str
     """The kind of event (see the kinds)."""
+    name: EventName | None = None
+    """A name for the event, unique among the disruptions (a letter first, then letters, digits, ``_``,
+    ``-``): dotted keys, ``[uncertain]`` and variants' ``remove`` and ``[set]`` then name it by it
+    (``disruptions.abbey_bombing.end``) instead of by its place in the list."""
     start: TimeSpec
     """When it starts (datetime or days after start)."""
     end: TimeSpec | None = None

@@ -99,6 +99,10 @@ class Fleet(StrictModel):
     """Normal evacuee load."""
     surge_seats: Annotated[Whole, Field(ge=1, le=MAX_SEATS)] | None = None
     """Surge load, used while the holding area is crowded (``airfield.surge_when_holding_over``); absent: no surge."""
+    max_surge_seats: Annotated[Whole, Field(ge=1, le=MAX_SEATS)] | None = None
+    """Surge load when the holding area is full (a record load): above ``airfield.surge_when_holding_over``
+    the load rises in proportion to the crowding from ``surge_seats`` to this; absent: ``surge_seats``
+    however crowded."""
     available_from: TimeSpec | None = None
     """First time the fleet can fly (datetime or days); absent: the start."""
     available_until: TimeSpec | None = None
@@ -131,4 +135,6 @@ class Fleet(StrictModel):
     def _surge(self) -> Fleet:
         if self.surge_seats is not None and self.surge_seats < self.seats:
             raise ValueError("surge_seats must be at least seats")
+        if self.max_surge_seats is not None and (self.surge_seats is None or self.max_surge_seats < self.surge_seats):
+            raise ValueError("max_surge_seats needs surge_seats, and must be at least surge_seats")
         return self

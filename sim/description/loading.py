@@ -1,5 +1,6 @@
-"""Scenario files: TOML read (UTF-8, a byte-order mark allowed), ``extends`` inheritance merged,
-overrides applied, the result validated; where the bundled scenarios are; the folder name a
+"""Scenario files: TOML read (UTF-8, a byte-order mark allowed), ``extends`` inheritance merged (and a
+variant's ``remove`` and ``[set]`` applied by dotted key, its ``[scale]`` factors last), overrides applied,
+the result validated; where the bundled scenarios are; the folder name a
 scenario's results go to by default."""
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.description.errors import ScenarioError
-from sim.description.overrides import check_nesting
+from sim.description.overrides import apply_overrides, check_nesting, iso_times, key_path, remove_entries, thaw
+from sim.description.scaling import apply_scale
 from sim.description.scenario import Scenario, validate
 from sim.description.validation import shown
 
@@ -65,7 +67,11 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError(str(path), [("extends", "circular inheritance")])
     raw = read_toml(path)
     parent = raw.pop("extends", None)
+    removed, settings = raw.pop("remove", None), raw.pop("set", None)
     if parent is None:
+        if removed is not None or settings is not None:
+            key = "remove" if removed is not None else "set"
+            raise ScenarioError(str(path), [(key, "only in a file that extends another (it changes the base's entries)")])
         return raw
     if not isinstance(parent, str):
         raise ScenarioError(str(path), [("extends", "must be a file name")])
@@ -74,7 +80,51 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError(str(path), [("extends", f"base scenario {parent!r} not found")])
     if not parent_path.is_file():
         raise ScenarioError(str(path), [("extends", f"base scenario {parent!r} is not a file ({parent_path})")])
-    return _merge(_load_raw(parent_path, (*seen, path)), raw)
+    merged = _merge(_load_raw(parent_path, (*seen, path)), raw)
+    _change_by_key(merged, removed, settings, str(path))
+    if removed:  # the resolved scenario keeps what every file of the chain removed
+        merged["remove"] = [*merged.get("remove", []), *removed]
+    return merged
+
+
+def _change_by_key(raw: dict[str, Any], removed: Any, settings: Any, source: str) -> None:
+    """A variant's ``remove`` (dotted keys of entries to drop) and ``[set]`` (dotted keys and their
+    values), applied to the merged scenario in that order, as ``--set`` applies overrides: a name
+    that is not there is an error naming the file and ``remove`` or ``set."KEY"``."""
+    if removed is not None:
+        if not isinstance(removed, list) or not all(isinstance(k, str) for k in removed):
+            raise ScenarioError(source, [("remove", 'must be a list of dotted keys, e.g. ["disruptions.abbey_bombing"]')])
+        try:
+            _forget_uncertain_under(raw, removed, source)
+            remove_entries(raw, removed, source, Scenario)
+        except ScenarioError as e:
+            raise ScenarioError(source, [(f'remove "{k}"', m) for k, m in e.problems]) from None
+    if settings is not None:
+        if not isinstance(settings, dict):
+            raise ScenarioError(
+                source, [("set", 'must be a table of dotted keys, e.g. "disruptions.abbey_bombing.end" = 2021-08-27')]
+            )
+        for key, value in settings.items():
+            try:
+                apply_overrides(raw, {key: iso_times(value)}, source, Scenario)
+            except ScenarioError as e:
+                raise ScenarioError(source, [(f'set."{key}"', m) for _, m in e.problems]) from None
+
+
+def _forget_uncertain_under(raw: dict[str, Any], removed: list[str], source: str) -> None:
+    """Drop the ``[uncertain]`` keys that lie in an entry about to be removed (however spelt, by
+    name or index): what is gone has no range."""
+    table = raw.get("uncertain")
+    if not isinstance(table, dict):
+        return
+    gone = [key_path(raw, k, source, Scenario) for k in removed]
+    for key in list(table):
+        try:
+            path = key_path(raw, str(key), source, Scenario)
+        except ScenarioError:
+            continue  # reported when the scenario is validated
+        if any(path[: len(g)] == g for g in gone):
+            del table[key]
 
 
 def scenarios_dir() -> Path:
@@ -101,7 +151,13 @@ def load_scenario(path: str | Path | None = None, overrides: Mapping[str, Any] |
     a message naming the file and the dotted field for any problem.
     """
     p = resolve_path(path)
-    scenario = validate(_load_raw(p), str(p))
+    raw = _load_raw(p)
+    if raw.get("scale"):
+        # factors apply to the complete scenario (defaults included), so validate, scale, validate again
+        unscaled = validate(raw, str(p), check_uncertain=False)
+        raw = thaw(unscaled.model_dump(mode="python", by_alias=True))
+        apply_scale(raw, unscaled.scale, str(p), Scenario)
+    scenario = validate(raw, str(p))
     if overrides:
         # resolved against the complete scenario, so keys with defaults exist even if the file omits them
         source = f"{p} (with {', '.join(f'{k}={shown(v)}' for k, v in overrides.items())})"

@@ -1,14 +1,16 @@
-"""Values of a scenario by dotted name (``disruptions.0.end``), as overrides, sweeps and the
-``[uncertain]`` table name them."""
+"""Values of a scenario by dotted name (``disruptions.0.end``, ``disruptions.abbey_bombing.end``), as
+overrides, sweeps and the ``[uncertain]`` table name them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sim.description.overrides import ABSENT, raw_value
+from sim.description.overrides import ABSENT, key_path, raw_value
+from sim.description.scaling import scaled_numbers
 from sim.description.scenario import Scenario
 
-__all__ = ["uncertain_is_integer", "value_at"]
+__all__ = ["scaled_keys", "uncertain_is_integer", "value_at"]
 
 
 def value_at(scenario: Scenario, key: str) -> Any:
@@ -31,3 +33,13 @@ def uncertain_is_integer(scenario: Scenario, key: str) -> bool:
     if isinstance(current, int):
         return True
     return isinstance(current, float) and current.is_integer() and isinstance(u.low, int) and isinstance(u.high, int)
+
+
+def scaled_keys(scenario: Scenario, keys: Iterable[str]) -> set[str]:
+    """Those of ``keys`` whose values the scenario's ``[scale]`` changes (by name or index alike):
+    an override of one of them is scaled in turn."""
+    if not scenario.scale:
+        return set()
+    raw = scenario.model_dump(mode="python", by_alias=True)
+    scaled = scaled_numbers(raw, scenario.scale, scenario.name, Scenario)
+    return {k for k in keys if key_path(raw, k, scenario.name, Scenario) in scaled}

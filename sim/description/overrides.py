@@ -1,7 +1,8 @@
 """Dotted overrides: ``gates.abbey.lanes=6`` parsed, resolved against the schema, applied.
 
 A dotted name addresses one existing entry of a scenario: a key of the schema, a named entry of
-a table (a gate, a base, a ramp size class) or an index of a list. Overrides change existing
+a table (a gate, a base, a ramp size class) or an element of a list, by its index or, for a list of
+tables with a ``name`` (disruptions), by that name (``disruptions.abbey_bombing.end``). Overrides change existing
 entries only; an unknown name at any level is a :class:`~sim.description.errors.ScenarioError` naming it
 and listing the known ones. Validating the result is :mod:`sim.description.scenario`'s job.
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Annotated, Any
 
@@ -22,7 +23,18 @@ from pydantic.fields import FieldInfo
 from sim.description.bounds import MAX_NESTING
 from sim.description.errors import ScenarioError, known_names
 
-__all__ = ["ABSENT", "apply_overrides", "check_nesting", "parse_override", "raw_value", "thaw"]
+__all__ = [
+    "ABSENT",
+    "apply_overrides",
+    "check_nesting",
+    "element_named",
+    "iso_times",
+    "key_path",
+    "parse_override",
+    "raw_value",
+    "remove_entries",
+    "thaw",
+]
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -41,17 +53,17 @@ def parse_override(text: str) -> tuple[str, Any]:
     except RecursionError:
         raise ScenarioError("--set", [(key, f"nested too deeply (at most {MAX_NESTING} levels)")]) from None
     check_nesting(parsed, "--set", key)
-    return key, _iso_times(parsed)
+    return key, iso_times(parsed)
 
 
-def _iso_times(value: Any) -> Any:
+def iso_times(value: Any) -> Any:
     """``value`` with every datetime, date and time (at any depth) as its ISO text."""
     if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, list):
-        return [_iso_times(v) for v in value]
+        return [iso_times(v) for v in value]
     if isinstance(value, dict):
-        return {k: _iso_times(v) for k, v in value.items()}
+        return {k: iso_times(v) for k, v in value.items()}
     return value
 
 
@@ -151,7 +163,8 @@ def _fields(kind: str, typ: Any, node: Any) -> dict[str, FieldInfo]:
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any], source: str, schema: type[BaseModel]) -> None:
-    """Set dotted keys of a raw scenario mapping in place (``disruptions.2.end`` indexes lists).
+    """Set dotted keys of a raw scenario mapping in place (``disruptions.2.end`` indexes lists,
+    ``disruptions.abbey_bombing.end`` names an element by its ``name``).
 
     Overrides change existing entries only: a key that is not in the schema, a name that is not
     in ``raw`` (a gate, a base, a ramp size class...) or a list index out of range is a
@@ -176,6 +189,9 @@ class _Walk:
     typ: Any
     noun: str = "name"
     i: int = 0
+    path: list[str | int] = field(default_factory=list)
+    build: bool = True
+    """Whether an absent table on the way is created (an override) or only looked through."""
 
     def where(self) -> str:
         return ".".join(self.parts[: self.i]) or "the scenario"
@@ -185,7 +201,18 @@ class _Walk:
 
 
 def _apply_one(raw: dict[str, Any], key: str, value: Any, source: str, schema: type[BaseModel]) -> None:
-    walk = _Walk(key, key.split("."), source, raw, "model", schema)
+    walk, slot, current, child_kind, child_typ = _locate(raw, key, source, schema)
+    _check_table(value, current, child_kind, child_typ, key, source)
+    walk.node[slot] = thaw(value)
+
+
+def _locate(
+    raw: dict[str, Any], key: str, source: str, schema: type[BaseModel], build: bool = True
+) -> tuple[_Walk, Any, Any, str, Any]:
+    """Walk down ``key``: the walk (its ``node`` the parent of the last slot, its ``path`` every slot),
+    the last slot, the value there (``None`` if absent) and how that value is typed. ``build``:
+    absent tables on the way are created in ``raw``, else only looked through."""
+    walk = _Walk(key, key.split("."), source, raw, "model", schema, build=build)
     slot: str | int
     while True:
         if walk.kind in ("model", "union"):
@@ -196,22 +223,47 @@ def _apply_one(raw: dict[str, Any], key: str, value: Any, source: str, schema: t
             slot, child_kind, child_typ = _list_slot(walk)
         else:
             raise walk.refuse(f"{walk.where()} is a value, not a table")
+        walk.path.append(slot)
         current = walk.node.get(slot) if walk.kind in ("model", "union") else walk.node[slot]
         if child_kind == "either":  # one table or a list of them: as it is written now
             child_kind = "list" if isinstance(current, list | tuple) else "model"
         if walk.i == len(walk.parts):
-            _check_table(value, current, child_kind, child_typ, key, source)
-            walk.node[slot] = thaw(value)
-            return
+            return walk, slot, current, child_kind, child_typ
         walk.node, walk.kind, walk.typ = _child_node(walk, slot, current, child_kind), child_kind, child_typ
+
+
+def key_path(raw: dict[str, Any], key: str, source: str, schema: type[BaseModel]) -> tuple[str | int, ...]:
+    """The slots a dotted key walks through, list elements by index: one spelling of each key
+    (``disruptions.abbey_bombing.end`` and ``disruptions.6.end`` give the same path). Unknown
+    names are a :class:`ScenarioError` as for an override; ``raw`` is not changed."""
+    return tuple(_locate(raw, key, source, schema, build=False)[0].path)
+
+
+def remove_entries(raw: dict[str, Any], keys: Sequence[str], source: str, schema: type[BaseModel]) -> None:
+    """Remove entries of a raw scenario mapping in place: a named entry of a table (``fleets.uk``),
+    an element of a list by name or index (``disruptions.abbey_bombing``), or a key of a table (it
+    goes back to its default; one absent already is left alone). Every key is resolved before any
+    is removed, so indexes name the elements of the list as it was; an unknown name is a
+    :class:`ScenarioError` as for an override."""
+    located: list[tuple[Any, str | int]] = []
+    for key in keys:
+        walk, slot, _current, _kind, _typ = _locate(raw, str(key), source, schema)
+        if isinstance(walk.node, dict) and slot not in walk.node:
+            continue
+        if any(node is walk.node and s == slot for node, s in located):
+            raise ScenarioError(source, [(str(key), "removed twice (once by another spelling)")])
+        located.append((walk.node, slot))
+    # list elements last index first, so the earlier indexes still name the elements meant
+    for node, slot in sorted(located, key=lambda ns: ns[1] if isinstance(ns[1], int) else -1, reverse=True):
+        del node[slot]
 
 
 def _child_node(walk: _Walk, slot: Any, current: Any, child_kind: str) -> Any:
     """The node below ``slot``, made ready to walk into (an absent table created, a tuple thawed)."""
-    if current is None and child_kind == "model":
-        current = walk.node[slot] = {}
-    elif isinstance(current, tuple):
-        current = walk.node[slot] = list(current)
+    if current is None and child_kind == "model" or isinstance(current, tuple):
+        current = {} if current is None else list(current)
+        if walk.build:
+            walk.node[slot] = current
     if (
         child_kind in ("model", "union", "map")
         and not isinstance(current, dict)
@@ -255,15 +307,23 @@ def _map_slot(walk: _Walk) -> tuple[str, str, Any]:
 
 
 def _list_slot(walk: _Walk) -> tuple[int, str, Any]:
-    """An element of a list, by its index."""
-    part = walk.parts[walk.i]
-    if not part.isdigit() or int(part) >= len(walk.node):
-        have = f"indexes 0 to {len(walk.node) - 1}" if walk.node else "the list is empty"
+    """An element of a list, by its index or (a list of tables) by its ``name``."""
+    part, node = walk.parts[walk.i], walk.node
+    index = int(part) if part.isdigit() else element_named(node, part)
+    if index is None or index >= len(node):
+        names = [e["name"] for e in node if isinstance(e, Mapping) and isinstance(e.get("name"), str)]
+        have = f"indexes 0 to {len(node) - 1}" if node else "the list is empty"
+        have += f"; names: {known_names(names)}" if names else ""
         what = walk.noun if walk.noun != "name" else "element"
         raise walk.refuse(f"no {what} {part!r} in {walk.where()} ({have})")
     walk.i += 1
     child_kind, child_typ = _node_kind(walk.typ)
-    return int(part), child_kind, child_typ
+    return index, child_kind, child_typ
+
+
+def element_named(elements: Sequence[Any], name: str) -> int | None:
+    """The index of the table in ``elements`` whose ``name`` is ``name``, or ``None``."""
+    return next((i for i, e in enumerate(elements) if isinstance(e, Mapping) and e.get("name") == name), None)
 
 
 def _check_table(value: Any, current: Any, kind: str, typ: Any, key: str, source: str) -> None:
@@ -304,11 +364,12 @@ ABSENT = object()
 
 
 def raw_value(raw: Any, key: str) -> Any:
-    """The value at a dotted key of a raw scenario mapping (list elements by index), or :data:`ABSENT`."""
+    """The value at a dotted key of a raw scenario mapping (list elements by index or name), or :data:`ABSENT`."""
     node = raw
     for part in key.split("."):
-        if isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
+        index = (int(part) if part.isdigit() else element_named(node, part)) if isinstance(node, list | tuple) else None
+        if isinstance(node, list | tuple) and index is not None and index < len(node):
+            node = node[index]
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:

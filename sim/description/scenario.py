@@ -18,14 +18,15 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError, model_validator
 
 from sim.description.airport import Airfield, Departure, Gate, Ramp, Retrograde, Runway, Security, Withdrawals
-from sim.description.bounds import MAX_BOARDING_STEPS
+from sim.description.bounds import MAX_BOARDING_STEPS, MAX_SCALE
 from sim.description.checks import cross_reference_problems
 from sim.description.disruptions import Disruption
 from sim.description.errors import FieldProblems, ScenarioError
 from sim.description.evacuees import Cohort
 from sim.description.fleets import Base, BoardingStep, Fleet
-from sim.description.overrides import ABSENT, apply_overrides, raw_value, thaw
+from sim.description.overrides import ABSENT, apply_overrides, key_path, raw_value, thaw
 from sim.description.ranges import Uncertain
+from sim.description.scaling import apply_scale
 from sim.description.targets import PublishedCumulative, Target
 from sim.description.times import StartTime, TimeSpec
 from sim.description.validation import problems_of
@@ -83,6 +84,15 @@ class Scenario(StrictModel):
     source = "..." }`` (``[[reference_cumulative]]``), drawn on the cumulative plot."""
     uncertain: dict[str, Uncertain] = Field(default_factory=dict)
     """Unpublished parameters with their plausible ranges, keyed by dotted name (see docs/scenario-reference.md)."""
+    scale: dict[str, Annotated[Number, Field(ge=1 / MAX_SCALE, le=MAX_SCALE)]] = Field(default_factory=dict)
+    """Factors on dotted keys, ``*`` for every name or element at a level (``"gates.*.lanes" = 2.0``): a
+    variant's relative change, applied when the file is loaded and again to every later override of a
+    key it names (``--set``, a sweep point, an ensemble setting); a key's schedule is scaled with it
+    (docs/scenario-reference.md, "Variants")."""
+    remove: tuple[str, ...] = ()
+    """Dotted keys of entries a variant (a file that ``extends`` another) removes from its base, e.g.
+    ``["disruptions.abbey_bombing"]``; already gone from this scenario, with their ``[uncertain]`` keys.
+    An ensemble setting's keys inside them are passed over."""
 
     # -- time helpers -------------------------------------------------------------------
     def hours(self, t: TimeSpec | str) -> float:
@@ -125,6 +135,10 @@ class Scenario(StrictModel):
     def operators(self) -> list[str]:
         return sorted({f.operator for f in self.fleets.values()})
 
+    def removed(self, key: str) -> bool:
+        """Whether ``key`` is, or lies inside, an entry this scenario's ``remove`` took out (spelt alike)."""
+        return any(key == gone or key.startswith(f"{gone}.") for gone in self.remove)
+
     def with_overrides(
         self, overrides: Mapping[str, Any], source: str = "overrides", *, check_uncertain: bool = True
     ) -> Scenario:
@@ -135,6 +149,10 @@ class Scenario(StrictModel):
         table plays no part in a run."""
         raw = thaw(self.model_dump(mode="python", by_alias=True))
         apply_overrides(raw, overrides, source, type(self))
+        if self.scale:
+            # a number an override gives a scaled key is scaled in turn (a whole table or list is taken as written)
+            given = {key_path(raw, str(k), source, type(self)) for k, v in overrides.items() if _is_number(v)}
+            apply_scale(raw, self.scale, source, type(self), only=given)
         return validate(raw, source, check_uncertain=check_uncertain)
 
     @model_validator(mode="after")
@@ -143,6 +161,10 @@ class Scenario(StrictModel):
         if problems:
             raise FieldProblems(problems)
         return self
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def validate(raw: Mapping[str, Any], source: str, *, check_uncertain: bool = True) -> Scenario:

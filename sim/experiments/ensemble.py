@@ -62,10 +62,12 @@ class Ensemble:
         return replication % len(self.settings)
 
     def apply(self, scenario: Scenario, replication: int, keep: Iterable[str] = ()) -> Scenario:
-        """``scenario`` with the setting of ``replication``, except the keys in ``keep``."""
+        """``scenario`` with the setting of ``replication``, except the keys in ``keep`` and those inside
+        entries the scenario removed (a variant's ``remove``). Keys the scenario's ``[scale]`` names
+        are scaled after the setting's values (a variant's "twice the lanes" doubles each setting's)."""
         i = self.setting_of(replication)
         held = set(keep)
-        over = {k: v for k, v in self.settings[i].items() if k not in held}
+        over = {k: v for k, v in self.settings[i].items() if k not in held and not scenario.removed(k)}
         return scenario.with_overrides(over, source=f"{self.source} (setting {i})") if over else scenario
 
     def check(self, scenario: Scenario, keep: Iterable[str] = ()) -> None:
@@ -73,8 +75,8 @@ class Ensemble:
         declares, and every setting a valid scenario: a :class:`ScenarioError` names the file, the
         row and the column. Called before anything runs."""
         held = set(keep)
-        overrides = [{k: v for k, v in setting.items() if k not in held} for setting in self.settings]
-        problems = []
+        overrides = [{k: v for k, v in setting.items() if k not in held and not scenario.removed(k)} for setting in self.settings]
+        problems = _by_shifted_index(self.keys, scenario)
         for i, over in enumerate(overrides):
             for key, value in over.items():
                 declared = scenario.uncertain.get(key)
@@ -92,6 +94,18 @@ class Ensemble:
         if self.provenance:
             out["provenance"] = {k: self.provenance[k] for k in ("command", "budget", "seed", "version") if k in self.provenance}
         return out
+
+
+def _by_shifted_index(keys: Iterable[str], scenario: Scenario) -> list[tuple[str, str]]:
+    """Keys naming an element by index in a list the scenario (a variant) removed elements of: the
+    indexes no longer name the entries the settings were fitted for, so such a key is refused."""
+    parents = {gone.rpartition(".")[0] for gone in scenario.remove}
+    return [
+        (key, f"names an element of {parent} by index, but this scenario removed some of them: name it instead")
+        for key in keys
+        for parent in parents
+        if key.startswith(f"{parent}.") and key[len(parent) + 1 :].split(".")[0].isdigit()
+    ]
 
 
 MAX_LISTED = 20

@@ -21,17 +21,19 @@ def scenario_hash(scenario: Scenario | Mapping[str, Any]) -> str:
 
 
 def _index_lists(node: Any) -> Any:
-    """Lists of tables become tables keyed by position (``disruptions.0.end``), as overrides name them."""
+    """Lists of tables become tables keyed by each element's ``name`` where it has one, else by position
+    (``disruptions.abbey_bombing.end``, ``gates.abbey.closed.0.end``), as overrides name them: a list
+    with an element removed then differs in that element only."""
     if isinstance(node, Mapping):
         return {str(k): _index_lists(v) for k, v in node.items()}
     if isinstance(node, list) and node and all(isinstance(x, Mapping) for x in node):
-        return {str(i): _index_lists(x) for i, x in enumerate(node)}
+        return {x["name"] if isinstance(x.get("name"), str) else str(i): _index_lists(x) for i, x in enumerate(node)}
     return node
 
 
 def flat_keys(tree: Mapping[str, Any]) -> dict[str, Any]:
     """A nested mapping (e.g. a scenario's JSON dump) as ``{dotted key: value}``, by
-    :func:`pandas.json_normalize`; list elements that are tables are reached by index."""
+    :func:`pandas.json_normalize`; list elements that are tables are reached by name, else by index."""
     import pandas as pd
 
     indexed = _index_lists(tree)

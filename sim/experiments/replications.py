@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.description.lookup import value_at
+from sim.description.lookup import scaled_keys, value_at
 from sim.description.scenario import Scenario
 from sim.experiments.ensemble import Ensemble, aggregate_ensemble, as_ensemble, ensemble_stats, settings_quantiles
 from sim.experiments.executors import ExecutorLike, as_executor, make_executor
@@ -496,6 +496,14 @@ class CompareResult:
         return out
 
 
+def _own_values(a: Scenario, b: Scenario, keys: Iterable[str]) -> list[str]:
+    """The keys of an ensemble whose value B sets apart from A: B keeps its own value for them. Not
+    the keys B scales (B scales each setting's value) or has removed (passed over anyway)."""
+    keys = [k for k in keys if not a.removed(k) and not b.removed(k)]
+    scaled = scaled_keys(b, keys)
+    return [k for k in keys if k not in scaled and value_at(a, k) != value_at(b, k)]
+
+
 def compare(
     a: Scenario,
     b: Scenario,
@@ -509,12 +517,13 @@ def compare(
     """Run two scenarios on the same seeds and replications (common random numbers).
 
     With ``ensemble``, replication ``r`` of both sides runs setting ``r mod K``; a key that B
-    sets to another value than A keeps B's value (the comparison is about that change).
+    sets to another value than A keeps B's value (the comparison is about that change), unless
+    B's ``[scale]`` names it: then B runs the setting's value scaled (twice each setting's lanes).
     ``executor``: any :class:`concurrent.futures.Executor`, or a ``dask.distributed.Client``.
     """
     executor = as_executor(executor)
     ens = as_ensemble(ensemble, a)
-    keep = [k for k in ens.keys if value_at(a, k) != value_at(b, k)] if ens else []
+    keep = _own_values(a, b, ens.keys) if ens else []
     if ens:
         ens.check(b, keep)  # both sides' settings checked before either runs
     return CompareResult(

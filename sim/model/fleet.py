@@ -417,6 +417,8 @@ class _Chalks:
         spec, tl = ac.spec, ctx.timeline
         self.ac, self.holding, self.cohorts, self.boardings = ac, ctx.holding, cohorts, ctx.records.boardings
         self.full_seats, self.surge_seats, self.surge_over = spec.seats, spec.surge_seats, ctx.surge_when_holding_over
+        self.surge_rise = (spec.max_surge_seats or 0) - (spec.surge_seats or 0)
+        """Extra seats a full holding area adds to the surge load (0: the surge load is flat)."""
         self.per_person = spec.boarding_min_per_person / 60.0
         self.deadline = tl.boarding_deadline
         self.board_by = self.deadline
@@ -434,11 +436,16 @@ class _Chalks:
         return self.step_cohorts[bisect.bisect_right(self.step_times, now) - 1]
 
     def seats(self, load: Load, now: float) -> int:
-        """Seats usable now: surge seats while holding is crowded, and no more people than can
-        board before the boarding deadline."""
+        """Seats usable now: surge seats while holding is crowded (rising to ``max_surge_seats`` as
+        it fills up), and no more people than can board before the boarding deadline."""
         seats = self.full_seats
-        if self.surge_seats and self.holding.fill_fraction() > self.surge_over:
+        fill = self.holding.fill_fraction()
+        if self.surge_seats and fill > self.surge_over:
             seats = self.surge_seats
+            if self.surge_rise > 0:
+                # record loads (823 on a C-17, 15 Aug 2021, AMC) only when the airfield is overwhelmed
+                span = 1.0 - self.surge_over
+                seats += int(self.surge_rise * (1.0 if span <= 0 else min(1.0, (fill - self.surge_over) / span)))
         if self.per_person > 0:
             room_in_time = (self.board_by - now) / self.per_person
             if room_in_time < seats - load.people:
