@@ -273,10 +273,10 @@ def _chalks_at(fill: float, max_surge_seats: int | None) -> int:
     )  # fmt: skip
     holding = SimpleNamespace(fill_fraction=lambda: fill)
     ctx = SimpleNamespace(
-        timeline=SimpleNamespace(boarding_deadline=100.0, retrograde_start=math.inf),
+        timeline=SimpleNamespace(boarding_deadline=100.0, withdrawal_starts=()),
         holding=holding, records=SimpleNamespace(boardings=[]), surge_when_holding_over=0.5,
     )  # fmt: skip
-    chalks = _Chalks(SimpleNamespace(spec=spec, carries_troops=False), ctx, np.array([0]))  # type: ignore[arg-type]
+    chalks = _Chalks(SimpleNamespace(spec=spec, withdrawals=(), boarding=()), ctx, np.array([0]))  # type: ignore[arg-type]
     return chalks.seats(Load(), 0.0)
 
 
