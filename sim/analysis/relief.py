@@ -36,7 +36,7 @@ RESOURCES: tuple[str, ...] = get_args(ReliefResource)
 TOTAL = "evacuated_total"
 """The metric a gain is counted in."""
 RESOURCE_TEXT = {
-    "lanes": "screening lanes at every gate",
+    "lanes": "screening lanes at every entry point",
     "aircraft": "aircraft in every fleet",
     "crews": "crews per aircraft in every fleet",
     "holding": "holding room",

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 __all__ = ["add_parser", "cmd", "print_run"]
 
 COHORT_COLUMNS = ("people", "evacuated", "stranded", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")
+COHORT_WIDTHS = (9, 12, 12, 14, 11, 10)
+"""Printed width of each of :data:`COHORT_COLUMNS` (the headings: never reached the perimeter, at the
+entry points, inside the perimeter)."""
 
 
 MOST_REPLICATIONS = 200
@@ -146,9 +149,9 @@ def _print_totals(result: RunResult) -> None:
     print(f"  people in scenario   {number(m['population_total']['mean'])}")
     print(f"  evacuated            {mean_and_interval(m['evacuated_total'])}")
     print(f"  stranded             {mean_and_interval(m['stranded_total'])}")
-    print(f"    never reached a gate  {m['stranded_never_arrived']['mean']:,.0f}")
-    print(f"    at the gates          {m['stranded_at_gates']['mean']:,.0f}")
-    print(f"    inside the airfield   {m['stranded_airfield']['mean']:,.0f}")
+    print(f"    never reached the perimeter  {m['stranded_never_arrived']['mean']:,.0f}")
+    print(f"    at the entry points          {m['stranded_at_gates']['mean']:,.0f}")
+    print(f"    inside the perimeter         {m['stranded_airfield']['mean']:,.0f}")
     print(f"  departures           {mean_and_interval(m['departures_total'])}")
     if m["departures_total"]["mean"] > 0:
         print(
@@ -163,7 +166,7 @@ def _print_totals(result: RunResult) -> None:
     print(
         f"  peak day             {peak_day:%Y-%m-%d}: {number(peak['evacuated'])} evacuated, {peak['departures']:.0f} departures"
     )
-    print(f"  gate wait            mean {m['gate_wait_mean_hours']['mean']:.1f} h, p95 {m['gate_wait_p95_hours']['mean']:.1f} h")
+    print(f"  wait to be screened  mean {m['gate_wait_mean_hours']['mean']:.1f} h, p95 {m['gate_wait_p95_hours']['mean']:.1f} h")
     if m["troops_flown"]["mean"] or m["troops_stranded"]["mean"]:
         print(f"  retrograde troops    {number(m['troops_flown']['mean'])} flown, {number(m['troops_stranded']['mean'])} left")
     print("")
@@ -171,13 +174,11 @@ def _print_totals(result: RunResult) -> None:
 
 def _print_cohorts_and_operators(result: RunResult) -> None:
     m = result.metrics
-    print("  stranded by cohort        people   evacuated    stranded   never arrived  at gates  airfield")
+    columns = ("people", "evacuated", "stranded", "not reached", "at entry", "inside")
+    print(f"  {'stranded by cohort':<24}" + "".join(f"{c:>{w}}" for c, w in zip(columns, COHORT_WIDTHS)))
     for cohort in result.scenario.cohorts:
         mean = {key: m[f"cohort.{cohort}.{key}"]["mean"] for key in COHORT_COLUMNS}
-        print(
-            f"    {cohort:<22}{mean['people']:>9,.0f}{mean['evacuated']:>12,.0f}{mean['stranded']:>12,.0f}"
-            f"{mean['stranded_never_arrived']:>16,.0f}{mean['stranded_at_gates']:>10,.0f}{mean['stranded_airfield']:>10,.0f}"
-        )
+        print(f"    {cohort:<22}" + "".join(f"{mean[key]:>{w},.0f}" for key, w in zip(COHORT_COLUMNS, COHORT_WIDTHS)))
     print("")
     print("  by operator               evacuated  departures")
     for op in result.scenario.operators:

@@ -48,12 +48,13 @@ __all__ = [
     "limits_by_day",
     "PALETTE",
     "utc_offset",
+    "scale_with_line",
 ]
 
 WHERE = (
-    ("stranded_never_arrived", "never reached a gate", "#bbbbbb"),
-    ("stranded_at_gates", "at the gates", "#e08214"),
-    ("stranded_airfield", "inside the airfield", "#b2182b"),
+    ("stranded_never_arrived", "never reached the perimeter", "#bbbbbb"),
+    ("stranded_at_gates", "at the entry points", "#e08214"),
+    ("stranded_airfield", "inside the perimeter", "#b2182b"),
 )
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
@@ -61,13 +62,13 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 OTHER = "#999999"
 
 CAUSES = {
-    "gates": ("gates: screening lanes busy", "#E69F00"),
-    "holding": ("holding area full: gates stopped", "#0072B2"),
+    "gates": ("gates: every screening lane busy", "#E69F00"),
+    "holding": ("holding: holding area full", "#0072B2"),
     "fleet": ("fleet: every aircraft flying", "#F0E442"),
-    "crew": ("aircraft waiting for a rested crew", "#D55E00"),
-    "ramp": ("aircraft waiting for a spot", "#009E73"),
-    "runway": ("aircraft waiting for the runway", "#555555"),
-    "staging": ("aircraft held by staging room", "#CC79A7"),
+    "crew": ("crew: waiting for a rested crew", "#D55E00"),
+    "ramp": ("ramp: waiting for a parking spot", "#009E73"),
+    "runway": ("runway: waiting for the runway", "#555555"),
+    "staging": ("staging: waiting for staging room", "#CC79A7"),
 }
 """Short labels and colours of the causes of LIMIT_CAUSES (people held back by ...); an unknown cause still gets drawn."""
 CONSTRAINT_COLOURS = {"airlift": "#56B4E9", "gates": "#E69F00", "none": "#999999"}
@@ -123,10 +124,24 @@ def _time_axis(ax: Any, s: Scenario, days: Sequence[Any] | None = None) -> None:
 
 
 def _end_line(ax: Any, s: Scenario, label: bool = True) -> None:
+    """The security end as a dashed vertical line, named in the legend (a label written beside the
+    line would cover whatever is drawn at the end, such as the published total)."""
     x = mdates.date2num(_local(s.at(s.end_hours)))
-    ax.axvline(x, color="black", ls="--", lw=1)
-    if label:
-        ax.annotate("security end", (x, 0.98), xycoords=("data", "axes fraction"), ha="right", va="top", fontsize=8, rotation=90)
+    ax.axvline(x, color="black", ls="--", lw=1, label="security end" if label else None)
+
+
+def scale_with_line(peak: float, line: float, room: float = 1.1) -> tuple[float, bool]:
+    """The top of a y axis showing data up to ``peak`` and a reference ``line`` (a capacity): the
+    line is kept in view unless it is more than three times the peak, where it would flatten the data
+    into the bottom of the plot. Returns the top and whether the line is in view."""
+    peak = max(peak, 1.0)
+    if line <= 3 * peak:
+        return max(peak, line) * room, True
+    return peak * 1.25, False
+
+
+def _capacity_label(cap: int, shown: bool) -> str:
+    return f"holding capacity ({cap:,} people)" if shown else f"holding capacity ({cap:,} people, above the axis)"
 
 
 def legend(ax: Any, **kwargs: Any) -> None:
@@ -285,7 +300,8 @@ def daily_by_operator(result: RunResult) -> Figure:
 
 
 def crowds(result: RunResult) -> Figure:
-    """Gate crowds, airfield holding (with its capacity) and aircraft on the ground over time:
+    """People waiting outside the perimeter at the entry points, airfield holding (with its capacity)
+    and aircraft on the ground over time:
     the mean of replications with its 95% band."""
     s = result.scenario
     reps = _hourly(result)
@@ -293,7 +309,7 @@ def crowds(result: RunResult) -> Figure:
     fig = Figure(figsize=(9, 7), layout="constrained")
     axes = fig.subplots(3, 1, sharex=True)
     series = (
-        ("gate_queue_people", "people in gate crowds", "#E69F00"),
+        ("gate_queue_people", "people waiting outside\nthe perimeter", "#E69F00"),
         ("airfield_people", "people in the holding area", "#0072B2"),
         ("aircraft_on_ground", "aircraft on the ground", "#555555"),
     )
@@ -308,14 +324,16 @@ def crowds(result: RunResult) -> Figure:
         _end_line(ax, s, label=ax is axes[0])
         _time_axis(ax, s)
     cap = s.airfield.holding_capacity_people
-    axes[1].axhline(cap, color="#0072B2", ls=":", lw=1.2, label=f"holding capacity ({cap:,} people)")
-    axes[1].set_ylim(0, max(cap, finite_max(band(np.array([h["airfield_people"] for h in reps]))[2])) * 1.1)
+    peak = max(finite_max(band(np.array([h["airfield_people"] for h in reps], dtype=float))[2]), 0.0)
+    top, shown = scale_with_line(peak, cap)
+    axes[1].axhline(cap, color="#0072B2", ls=":", lw=1.2, label=_capacity_label(cap, shown))
+    axes[1].set_ylim(0, top)
     for ax in axes:
         legend(ax, fontsize=7, loc="upper left")
     for ax in axes[:-1]:
         ax.set_xlabel("")
     n = len(reps)
-    axes[0].set_title(f"{s.name}: crowds, holding area and ramp (mean of {n}; {_band_note(n)})")
+    axes[0].set_title(f"{s.name}: waiting outside, holding area and ramp (mean of {n}; {_band_note(n)})")
     return fig
 
 
@@ -336,7 +354,8 @@ def stranded(result: RunResult) -> Figure:
     ax.set_xlabel(f"people stranded (mean of {len(result.replications)} replications)")
     thousands(ax.xaxis)
     ax.set_title(f"{result.scenario.name}: stranded by cohort and where they were")
-    legend(ax, loc="lower right", fontsize=8)
+    # below the axes, not inside them: inside, it covers the longest bars and their totals
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=len(WHERE), fontsize=8, frameon=False)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     return fig
@@ -379,14 +398,13 @@ def limits_by_day(result: RunResult) -> Figure:
     if len(x):
         ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=3, frameon=False)
     if "holding_people" in table.columns:
-        low.bar(x, table["holding_people"].to_numpy(dtype=float), width=0.8, color=CONSTRAINT_COLOURS["airlift"])
-        low.axhline(s.airfield.holding_capacity_people, color="#0072B2", ls=":", lw=1, label="holding capacity")
+        holding = table["holding_people"].to_numpy(dtype=float)
+        cap = s.airfield.holding_capacity_people
+        top, shown = scale_with_line(float(np.max(holding, initial=0)), cap, room=1.25)
+        low.bar(x, holding, width=0.8, color=CONSTRAINT_COLOURS["airlift"])
+        low.axhline(cap, color="#0072B2", ls=":", lw=1, label=_capacity_label(cap, shown))
         low.legend(fontsize=7, loc="upper left")
-        low.set_ylim(
-            0,
-            max(s.airfield.holding_capacity_people, float(np.max(table["holding_people"].to_numpy(dtype=float), initial=0)))
-            * 1.25,
-        )
+        low.set_ylim(0, top)
     low.set_ylabel("people waiting\ninside (mean)", fontsize=9)
     thousands(low.yaxis)
     _time_axis(low, s, days=list(table.index) or [s.start.date()])

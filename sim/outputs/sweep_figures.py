@@ -40,22 +40,28 @@ __all__ = [
 _WORDS = {
     "evacuated_total": "people evacuated",
     "stranded_total": "people stranded",
-    "stranded_never_arrived": "people stranded who never reached a gate",
-    "stranded_at_gates": "people stranded at the gates",
-    "stranded_at_gates_in_crowd": "people stranded in the gate crowds",
-    "stranded_at_gates_gave_up": "people stranded who gave up at the gates",
-    "stranded_airfield": "people stranded inside the airfield",
+    "stranded_never_arrived": "people stranded who never reached the perimeter",
+    "stranded_at_gates": "people stranded at the entry points",
+    "stranded_at_gates_in_crowd": "people stranded waiting outside the entry points",
+    "stranded_at_gates_gave_up": "people stranded who gave up at the entry points",
+    "stranded_airfield": "people stranded inside the perimeter",
     "population_total": "people in the scenario",
     "departures_total": "departures",
     "peak_day_evacuated": "people evacuated on the peak day",
     "mean_load_factor": "mean load factor (share of seats)",
     "mean_evacuees_per_departure": "evacuees per departure",
-    "gate_wait_mean_hours": "mean gate wait (hours)",
-    "gate_wait_p95_hours": "95th-percentile gate wait (hours)",
+    "gate_wait_mean_hours": "mean wait to be screened (hours)",
+    "gate_wait_p95_hours": "95th-percentile wait to be screened (hours)",
     "troops_flown": "troops flown out",
     "troops_stranded": "troops left behind",
     "holding_peak_people": "peak people in the holding area",
 }
+_WHERE_STRANDED = {
+    "never_arrived": "never reached the perimeter",
+    "at_gates": "at the entry points",
+    "airfield": "inside the perimeter",
+}
+"""Where a cohort's stranded were (the tail of ``cohort.<cohort>.stranded_<where>``), in words."""
 _PATTERNS = (
     (r"cohort\.(.+)\.people", "people in cohort {}"),
     (r"cohort\.(.+)\.evacuated", "{} evacuated (people)"),
@@ -75,7 +81,7 @@ def metric_label(metric: str) -> str:
     for pattern, words in _PATTERNS:
         m = re.fullmatch(pattern, metric)
         if m:
-            return words.format(*(g.replace("_", " ") for g in m.groups()))
+            return words.format(*(_WHERE_STRANDED.get(g, g.replace("_", " ")) for g in m.groups()))
     return metric
 
 

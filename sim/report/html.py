@@ -42,8 +42,8 @@ CAPTIONS = {
     "counts, and where the curve flattens before the dashed line for the airlift stopping before security did.",
     "daily_by_operator": "Read each bar's height for the people flown out that local day, its colours for who flew "
     "them, and the whisker for how precisely the replications pin the daily total.",
-    "crowds_and_airfield": "Read where the holding-area curve meets the dotted capacity line: there the gates stop "
-    "admitting and the crowds outside grow.",
+    "crowds_and_airfield": "Read where the holding-area curve meets the dotted capacity line: there the entry points stop "
+    "admitting and the numbers waiting outside the perimeter grow.",
     "stranded_by_cohort": "Read each bar's length for the people of that cohort left behind, and its colours for where "
     "they were when the airport closed.",
     "limits_by_day": "Read the word above each day for what bound throughput that day (its tallest bar segment); the "
