@@ -311,3 +311,20 @@ def test_crowds_say_when_the_capacity_is_above_the_axis(small_path: Any) -> None
     fig = plots.crowds(sim.run(s, 2, 0))
     assert any(t.startswith("holding capacity (100,000 people, above the axis)") for t in _legend_texts(fig))
     assert fig.axes[1].get_ylim()[1] < 100000
+
+
+def test_titles_fit_in_their_figures(small_path: Any) -> None:
+    """Every title and legend lies inside its figure, with a scenario name as long as the bundled
+    ones (the crowds title used to run off the right edge)."""
+    s = sim.load_scenario(small_path, {"name": "wadi_saeedna_2023_and_more"})
+    result = sim.run(s, 2, 0)
+    for stem, fig in plots.run_figures(result).items():
+        renderer = _draw(fig)
+        frame = fig.bbox
+        texts = [ax.title for ax in fig.axes] + ([fig._suptitle] if fig._suptitle is not None else [])
+        for t in [t for t in texts if t.get_text()]:
+            box = t.get_window_extent(renderer)
+            assert frame.x0 - 1 <= box.x0 and box.x1 <= frame.x1 + 1, f"{stem}: {t.get_text()!r} runs off the figure"
+        for name, box in _text_boxes(fig):
+            if name.startswith("legend") or name == "axes legend":
+                assert frame.x0 - 1 <= box.x0 and box.x1 <= frame.x1 + 1, f"{stem}: {name} runs off the figure"

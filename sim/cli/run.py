@@ -116,11 +116,31 @@ def print_run(result: RunResult, out: Path | None, written: Sequence[str] = ()) 
         for key, value in result.scenario.reference.items():
             if key in result.metrics:
                 print(f"    {key:<32}{result.metrics[key]['mean']:>13,.0f}{value:>13,.0f}")
+    if result.scenario.reference_cumulative:
+        _print_published_counts(result)
     if out is not None:
         print("")
         files = [name for name in written if not name.endswith(".png")]
         files.sort(key=lambda name: name != "summary.json")
         print(f"  written to {out}/ ({', '.join([*files, *(['plots'] if len(files) < len(written) else [])])})")
+
+
+def _print_published_counts(result: RunResult) -> None:
+    """Each dated published count (``[[reference_cumulative]]``) beside the model's mean cumulative
+    evacuated at that time, all operators or the one it names."""
+    import numpy as np
+
+    from sim.analysis.target_values import sample_at
+
+    s = result.scenario
+    print("")
+    print("  published counts by date             model (mean)    published")
+    for p in s.reference_cumulative:
+        column = "evacuated_cumulative" + (f".{p.operator}" if p.operator else "")
+        at = s.hours(p.at)
+        values = [sample_at(np.asarray(r.hourly["hours"]), np.asarray(r.hourly[column]), at) for r in result.replications]
+        when = f"{s.at(at):%d %b %H:%M} {p.operator or 'all'}"
+        print(f"    {when:<32}{float(np.mean(values)):>13,.0f}{p.evacuated:>13,.0f}")
 
 
 def _print_heading(result: RunResult) -> None:

@@ -194,7 +194,7 @@ def cumulative(result: RunResult) -> Figure:
     if len(reps) > 1:
         ax.fill_between(t, lo, hi, color="#0072B2", alpha=0.25, lw=0, label="95% interval of the mean")
     ax.plot(t, mean, color="#0072B2", lw=2, marker="o" if len(t) < 3 else None, label=f"model: mean of {len(reps)} replications")
-    published = [(s.hours(p.at), p.evacuated, p.source) for p in getattr(s, "reference_cumulative", [])]
+    published = [(s.hours(p.at), p.evacuated, p.source) for p in s.reference_cumulative if p.operator is None]
     if "evacuated_total" in s.reference:
         published.append((s.end_hours, s.reference["evacuated_total"], "published total"))
     if published:
@@ -223,18 +223,23 @@ OPERATOR_COLOURS = ("#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 
 
 def _published_operators(ax: Any, s: Scenario, reps: list[dict[str, Any]], t: np.ndarray) -> None:
-    """Each operator with a published total (``reference`` ``operator.<operator>.evacuated``): the
-    mean of its hourly ``evacuated_cumulative.<operator>`` column, dashed, and the published figure
-    as a diamond at the security end in the same colour."""
-    ops = [op for op in s.operators if f"operator.{op}.evacuated" in s.reference]
+    """Each operator with a published total (``reference`` ``operator.<operator>.evacuated``) or
+    dated counts (``[[reference_cumulative]]`` with its ``operator``): the mean of its hourly
+    ``evacuated_cumulative.<operator>`` column, dashed, and the published figures as diamonds in the
+    same colour (the total at the security end)."""
+    dated = {op: [(s.hours(p.at), p.evacuated) for p in s.reference_cumulative if p.operator == op] for op in s.operators}
+    ops = [op for op in s.operators if f"operator.{op}.evacuated" in s.reference or dated[op]]
     ops = [op for op in ops if all(f"evacuated_cumulative.{op}" in h for h in reps)]
     for i, op in enumerate(ops):
         colour = OPERATOR_COLOURS[i % len(OPERATOR_COLOURS)]
         mean = np.mean([np.asarray(h[f"evacuated_cumulative.{op}"], dtype=float) for h in reps], axis=0)
         ax.plot(t, mean, color=colour, lw=1.6, ls="--", label=f"model: {op} (mean)")
+        points = dated[op] + (
+            [(s.end_hours, s.reference[f"operator.{op}.evacuated"])] if f"operator.{op}.evacuated" in s.reference else []
+        )
         ax.scatter(
-            _dates(s.start, [s.end_hours]),
-            [s.reference[f"operator.{op}.evacuated"]],
+            _dates(s.start, [h for h, _ in points]),
+            [v for _, v in points],
             marker="D",
             s=36,
             color=colour,
@@ -292,7 +297,7 @@ def daily_by_operator(result: RunResult) -> Figure:
     n = len(totals)
     ax.set_ylabel("people evacuated per day")
     thousands(ax.yaxis)
-    ax.set_title(f"{s.name}: evacuated per local day by operator (mean of {n}; {_band_note(n).replace('band', 'bars')})")
+    ax.set_title(f"{s.name}: evacuated per local day by operator\n(mean of {n}; {_band_note(n).replace('band', 'bars')})")
     legend(ax, ncol=2, fontsize=7, loc="upper left")
     ax.set_ylim(0, max(finite_max(hi), finite_max(bottom), 1.0) * 1.35)
     _time_axis(ax, s, days=days)
@@ -333,7 +338,7 @@ def crowds(result: RunResult) -> Figure:
     for ax in axes[:-1]:
         ax.set_xlabel("")
     n = len(reps)
-    axes[0].set_title(f"{s.name}: waiting outside, holding area and ramp (mean of {n}; {_band_note(n)})")
+    axes[0].set_title(f"{s.name}: waiting outside, holding area and ramp\n(mean of {n}; {_band_note(n)})")
     return fig
 
 
