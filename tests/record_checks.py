@@ -30,17 +30,25 @@ def max_overlap(intervals: list[tuple[float, float]]) -> int:
     return peak
 
 
+WHERE = ("stranded_never_arrived", "stranded_turned_back", "stranded_at_gates", "stranded_airfield")
+"""Where the stranded of a cohort are: each of them in exactly one."""
+
+
 def check_conservation(w: World) -> None:
-    """Everyone is evacuated or stranded; the evacuated are exactly the people on departures."""
+    """Everyone is evacuated, did not travel or is stranded, in exactly one place; the evacuated
+    are exactly the people on departures."""
     s, rec = w.scenario, w.records
     m = w.summary()["metrics"]
     total = 0
     for c, cohort in s.cohorts.items():
-        parts = [m[f"cohort.{c}.{k}"] for k in ("evacuated", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")]
-        assert sum(parts) == cohort.people, c
-        assert m[f"cohort.{c}.evacuated"] + m[f"cohort.{c}.stranded"] == cohort.people, c
+        stranded = [m[f"cohort.{c}.{k}"] for k in WHERE]
+        assert m[f"cohort.{c}.evacuated"] + sum(stranded) + m[f"cohort.{c}.did_not_travel"] == cohort.people, c
+        assert m[f"cohort.{c}.evacuated"] + m[f"cohort.{c}.stranded"] + m[f"cohort.{c}.did_not_travel"] == cohort.people, c
+        assert sum(stranded) == m[f"cohort.{c}.stranded"], c
+        if cohort.registration is None:
+            assert m[f"cohort.{c}.did_not_travel"] == m[f"cohort.{c}.stranded_turned_back"] == 0, c
         total += cohort.people
-    assert m["population_total"] == total == m["evacuated_total"] + m["stranded_total"]
+    assert m["population_total"] == total == m["evacuated_total"] + m["stranded_total"] + m["did_not_travel_total"]
     flown = [g for d in rec.departures for g in d.groups]
     assert len(flown) == len(set(flown)), "a family flew twice"
     assert m["evacuated_total"] == sum(d.evacuees for d in rec.departures)

@@ -21,6 +21,9 @@ COHORT_COLUMNS = ("people", "evacuated", "stranded", "stranded_never_arrived", "
 COHORT_WIDTHS = (9, 12, 12, 14, 11, 10)
 """Printed width of each of :data:`COHORT_COLUMNS` (the headings: never reached the perimeter, at the
 entry points, inside the perimeter)."""
+REGISTRATION_COLUMNS = ("stranded_turned_back", "did_not_travel")
+"""Columns of the cohort table added when a cohort is registered (``cohorts.<c>.registration``)."""
+REGISTRATION_WIDTHS = (13, 16)
 
 
 MOST_REPLICATIONS = 200
@@ -164,14 +167,25 @@ def _print_heading(result: RunResult) -> None:
     print("")
 
 
+def _registered(result: RunResult) -> bool:
+    """Whether a cohort of the scenario is registered (its outcomes get lines of their own)."""
+    return any(c.registration is not None for c in result.scenario.cohorts.values())
+
+
 def _print_totals(result: RunResult) -> None:
     m = result.metrics
+    registered = _registered(result)
     print(f"  people in scenario   {number(m['population_total']['mean'])}")
     print(f"  evacuated            {mean_and_interval(m['evacuated_total'])}")
     print(f"  stranded             {mean_and_interval(m['stranded_total'])}")
     print(f"    never reached the perimeter  {m['stranded_never_arrived']['mean']:,.0f}")
+    if registered:
+        print(f"    turned back on the way       {m['stranded_turned_back']['mean']:,.0f}")
     print(f"    at the entry points          {m['stranded_at_gates']['mean']:,.0f}")
     print(f"    inside the perimeter         {m['stranded_airfield']['mean']:,.0f}")
+    if registered:
+        not_stranded = "(registered, chose not to set out; not stranded)"
+        print(f"  did not travel       {mean_and_interval(m['did_not_travel_total'])}  {not_stranded}")
     print(f"  departures           {mean_and_interval(m['departures_total'])}")
     if m["departures_total"]["mean"] > 0:
         print(
@@ -194,11 +208,14 @@ def _print_totals(result: RunResult) -> None:
 
 def _print_cohorts_and_operators(result: RunResult) -> None:
     m = result.metrics
-    columns = ("people", "evacuated", "stranded", "not reached", "at entry", "inside")
-    print(f"  {'stranded by cohort':<24}" + "".join(f"{c:>{w}}" for c, w in zip(columns, COHORT_WIDTHS)))
+    extra = REGISTRATION_COLUMNS if _registered(result) else ()
+    keys = (*COHORT_COLUMNS, *extra)
+    widths = (*COHORT_WIDTHS, *(REGISTRATION_WIDTHS if extra else ()))
+    columns = ("people", "evacuated", "stranded", "not reached", "at entry", "inside", "turned back", "did not travel")
+    print(f"  {'stranded by cohort':<24}" + "".join(f"{c:>{w}}" for c, w in zip(columns, widths)))
     for cohort in result.scenario.cohorts:
-        mean = {key: m[f"cohort.{cohort}.{key}"]["mean"] for key in COHORT_COLUMNS}
-        print(f"    {cohort:<22}" + "".join(f"{mean[key]:>{w},.0f}" for key, w in zip(COHORT_COLUMNS, COHORT_WIDTHS)))
+        mean = {key: m[f"cohort.{cohort}.{key}"]["mean"] for key in keys}
+        print(f"    {cohort:<22}" + "".join(f"{mean[key]:>{w},.0f}" for key, w in zip(keys, widths)))
     print("")
     print("  by operator               evacuated  departures")
     for op in result.scenario.operators:

@@ -14,6 +14,10 @@ MAX_LANES = 10_000
 """Upper bound of screening lanes at one gate (``lanes``, ``lane_schedule``, ``lanes`` disruptions)."""
 MAX_SEATS = 10_000
 """Upper bound of seats of one aircraft."""
+MAX_TIMETABLE_SLOTS = 100_000
+"""Upper bound of the scheduled departures of one fleet (``timetable``): one every 5 minutes for a year."""
+MAX_BOARDING_STEPS = 1_000
+"""Upper bound of the steps of one operator's boarding rule (``boarding.<operator>``)."""
 MAX_FAMILY = 100
 """Upper bound of a family's size (and of the mean size)."""
 MAX_DAYS = 3_660
@@ -26,6 +30,8 @@ MAX_PATIENCE_HOURS = 1e9
 """Upper bound of the patience means (a mean this long means: never gives up)."""
 MAX_MINUTES = 7 * 24 * 60
 """Upper bound of every duration in minutes (a week)."""
+MAX_CV = 10.0
+"""Upper bound of a coefficient of variation (``registration.travel_cv``)."""
 MAX_WEIGHT = 1e9
 """Upper bound of relative weights."""
 MAX_TARGET = 1e150

@@ -17,7 +17,7 @@ from sim.description.bounds import MAX_AIRCRAFT, MAX_DAYS, MAX_LANES, MAX_WINDOW
 from sim.description.disruptions import Disruption, TargetTable
 from sim.description.errors import known_names
 from sim.description.evacuees import Cohort
-from sim.description.fleets import Base, Fleet
+from sim.description.fleets import Base, BoardingStep, Fleet
 from sim.description.targets import PublishedCumulative, Target, target_problems
 from sim.description.times import TimeSpec
 
@@ -44,6 +44,8 @@ class Described(Protocol):
     @property
     def cohorts(self) -> Mapping[str, Cohort]: ...
     @property
+    def boarding(self) -> Mapping[str, tuple[BoardingStep, ...]]: ...
+    @property
     def gates(self) -> Mapping[str, Gate]: ...
     @property
     def disruptions(self) -> tuple[Disruption, ...]: ...
@@ -63,6 +65,7 @@ def cross_reference_problems(s: Described) -> list[Problem]:
     return [
         *_window_problems(s),
         *_cohort_problems(s),
+        *_boarding_problems(s),
         *_gate_problems(s),
         *_fleet_problems(s),
         *_retrograde_problems(s),
@@ -99,6 +102,20 @@ def _cohort_problems(s: Described) -> Iterator[Problem]:
             yield f"cohorts.{name}", "no gate admits this cohort"
 
 
+def _boarding_problems(s: Described) -> Iterator[Problem]:
+    """Each operator's boarding steps name a known operator and known cohorts, in increasing time."""
+    operators = set(s.operators)
+    for op, steps in s.boarding.items():
+        if op not in operators:
+            yield f"boarding.{op}", f"unknown operator {op!r} (known: {known_names(operators)})"
+        for i, step in enumerate(steps):
+            for co in step.cohorts:
+                if co not in s.cohorts:
+                    yield f"boarding.{op}.{i}.cohorts", f"unknown cohort {co!r} (known: {known_names(s.cohorts)})"
+            if i and not s.hours(step.from_) > s.hours(steps[i - 1].from_):
+                yield f"boarding.{op}.{i}.from", "not after the step before it (steps are in increasing time)"
+
+
 def _gate_problems(s: Described) -> Iterator[Problem]:
     for name, g in s.gates.items():
         for co in g.admits:
@@ -129,6 +146,20 @@ def _fleet_problems(s: Described) -> Iterator[Problem]:
         if f.available_from is not None and f.available_until is not None:
             if s.hours(f.available_until) < s.hours(f.available_from):
                 yield f"fleets.{name}.available_until", "before available_from"
+        yield from _timetable_problems(s, name, f)
+
+
+def _timetable_problems(s: Described, name: str, f: Fleet) -> Iterator[Problem]:
+    """A timetable's slots are in increasing time, and the departure keys it overrules are not set for the fleet."""
+    slots = [s.hours(t) for t in f.timetable]
+    for i in range(1, len(slots)):
+        if not slots[i] > slots[i - 1]:
+            yield f"fleets.{name}.timetable.{i}", "not after the slot before it (slots are in increasing time)"
+            break
+    if slots:
+        for key in ("min_load_fraction", "wait_for_base_room"):
+            if getattr(f.departure, key) is not None:
+                yield f"fleets.{name}.departure.{key}", "plays no part for a fleet with a timetable (it leaves at its slots)"
 
 
 def _retrograde_problems(s: Described) -> Iterator[Problem]:

@@ -1,5 +1,6 @@
 """The evacuees: cohorts of people with one priority, their family sizes, when they first try to
-reach the gates, and how long they wait there."""
+reach the gates (or, for a registered cohort, whether and when they set out and how long the
+journey takes), and how long they wait there."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.description.bounds import MAX_FAMILY, MAX_PATIENCE_HOURS
+from sim.description.bounds import MAX_CV, MAX_FAMILY, MAX_PATIENCE_HOURS
 from sim.description.times import TimeSpec
-from sim.description.values import Fraction, HourOfDay, Name, Number, People, StrictModel, Weight, Whole
+from sim.description.values import Fraction, HourOfDay, Hours, Name, Number, People, StrictModel, Weight, Whole
 
-__all__ = ["Arrival", "Cohort", "GroupSize", "Patience"]
+__all__ = ["Arrival", "Cohort", "GroupSize", "Patience", "Registration"]
 
 
 class GroupSize(StrictModel):
@@ -37,7 +38,8 @@ class GroupSize(StrictModel):
 
 
 class Arrival(StrictModel):
-    """When groups first try to reach the gates, and what stops them getting there."""
+    """When groups first try to reach the gates (for a registered cohort: when the families that
+    travel set out), and what stops them getting there."""
 
     profile: Annotated[tuple[tuple[TimeSpec, Weight], ...], Field(min_length=1)] = ((0.0, 1.0),)
     """Piecewise-constant relative intensity: ``[[from, weight], ...]``; the last holds until the end."""
@@ -67,18 +69,43 @@ class Patience(StrictModel):
     """Most times a family joins a gate crowd; after that many it stops trying (bounds the work)."""
 
 
+class Registration(StrictModel):
+    """Registration-driven demand: the cohort's ``people`` registered (with an embassy, say) and
+    each family decides once whether to travel to the airport. A family that travels sets out at a
+    time drawn from ``arrival.profile`` and reaches a gate ``travel_hours`` later, unless it turns
+    back on the way; a family that turns back does not try again. Once at a gate it waits, gives up
+    and comes back like any family (``patience``)."""
+
+    travel_probability: Fraction = 1.0
+    """Chance that a registered family sets out at all; the others did not travel (their choice:
+    counted in ``did_not_travel``, not as stranded)."""
+    turn_back_probability: Fraction = 0.0
+    """Chance that a family on its way turns back for good (counted as stranded, turned back). On
+    top of it, the cohort's access factor when the family sets out (``arrival_factor``
+    disruptions, curfew) is the share of the rest that get through: a family gets through with
+    ``(1 - turn_back_probability) * access factor``."""
+    travel_hours: Hours = 0.0
+    """Mean journey time from setting out to reaching a gate."""
+    travel_cv: Annotated[Number, Field(ge=0, le=MAX_CV)] = 0.0
+    """Coefficient of variation of the journey time (lognormal with mean ``travel_hours``); 0: every
+    family takes exactly ``travel_hours``."""
+
+
 class Cohort(StrictModel):
     """People with the same priority, eligibility and behaviour."""
 
     people: People
     """People in the cohort (counted exactly; families are cut to fit)."""
     priority: Annotated[Whole, Field(ge=1, le=1_000)]
-    """1 is served first at the gates and on board."""
+    """1 is served first at the gates and on board (an operator's ``boarding`` steps may order its own aircraft otherwise)."""
     carriers: Annotated[tuple[Name, ...], Field(min_length=1)] = ("any",)
-    """Operators allowed to carry this cohort, or ``any``."""
+    """Operators allowed to carry this cohort, or ``any`` (an operator's ``boarding`` steps replace this for it)."""
     group_size: GroupSize = GroupSize()
     """Family size distribution."""
     arrival: Arrival = Arrival()
     """When families try to reach the gates."""
     patience: Patience = Patience()
     """How long families wait and whether they come back."""
+    registration: Registration | None = None
+    """Registration-driven demand (a table, see its keys); absent: families make their own way to
+    the gates, turned back on the way they try again (``patience``)."""

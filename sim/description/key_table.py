@@ -108,6 +108,10 @@ def scenario_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> list[t
         bare = _bare(ann)
         inner = typing.get_args(bare)
         sub = None
+        if typing.get_origin(bare) in (types.UnionType, typing.Union):
+            members = [a for a in inner if a is not type(None)]
+            if len(members) == 1 and isinstance(members[0], type) and issubclass(members[0], BaseModel):
+                bare = members[0]  # an optional table (absent: none): its keys are listed too
         if isinstance(bare, type) and issubclass(bare, BaseModel):
             sub, key_next = bare, key + "."
         elif typing.get_origin(bare) in (dict, Mapping):

@@ -32,8 +32,17 @@ hourly column ``limit_<cause>_hours``."""
 METRICS: tuple[tuple[str, str], ...] = (
     ("population_total", "people in the scenario (all cohorts)"),
     ("evacuated_total", "people airborne before the security end"),
-    ("stranded_total", "everyone else: `population_total - evacuated_total`"),
-    ("stranded_never_arrived", "stranded who never reached the perimeter (set out too late, or turned back on the way)"),
+    ("stranded_total", "everyone else: `population_total - evacuated_total - did_not_travel_total`"),
+    (
+        "did_not_travel_total",
+        "people of registered cohorts (`registration`) who chose not to set out; not counted as stranded",
+    ),
+    (
+        "stranded_never_arrived",
+        "stranded who never reached the perimeter (first attempt too late, turned back on the way and gave up, "
+        "or still on the way when the airport closed)",
+    ),
+    ("stranded_turned_back", "stranded who set out from a registered cohort and turned back on the way"),
     (
         "stranded_at_gates",
         "stranded at the entry points: waiting outside or in screening when the airport closed, or gave up "
@@ -59,8 +68,10 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("cohort.<cohort>.evacuated", "people of the cohort evacuated"),
     ("cohort.<cohort>.stranded", "people of the cohort stranded"),
     ("cohort.<cohort>.stranded_never_arrived", "of them, never reached the perimeter"),
+    ("cohort.<cohort>.stranded_turned_back", "of them, turned back on the way (registered cohorts)"),
     ("cohort.<cohort>.stranded_at_gates", "of them, stranded at the entry points"),
     ("cohort.<cohort>.stranded_airfield", "of them, stranded inside the perimeter"),
+    ("cohort.<cohort>.did_not_travel", "people of the cohort who chose not to set out (registered cohorts; not stranded)"),
     ("operator.<operator>.evacuated", "evacuees flown by the operator"),
     ("operator.<operator>.departures", "take-offs by the operator"),
     (

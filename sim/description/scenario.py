@@ -18,11 +18,12 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError, model_validator
 
 from sim.description.airport import Airfield, Departure, Gate, Ramp, Retrograde, Runway, Security
+from sim.description.bounds import MAX_BOARDING_STEPS
 from sim.description.checks import cross_reference_problems
 from sim.description.disruptions import Disruption
 from sim.description.errors import FieldProblems, ScenarioError
 from sim.description.evacuees import Cohort
-from sim.description.fleets import Base, Fleet
+from sim.description.fleets import Base, BoardingStep, Fleet
 from sim.description.overrides import ABSENT, apply_overrides, raw_value, thaw
 from sim.description.ranges import Uncertain
 from sim.description.targets import PublishedCumulative, Target
@@ -60,6 +61,13 @@ class Scenario(StrictModel):
     """Fleets by name."""
     cohorts: Annotated[FrozenMap[Name, Cohort], Field(min_length=1)]
     """Evacuee cohorts by name."""
+    boarding: FrozenMap[Name, Annotated[tuple[BoardingStep, ...], Field(min_length=1, max_length=MAX_BOARDING_STEPS)]] = (
+        FrozenDict()
+    )
+    """Who boards an operator's aircraft, in what order, over time: by operator, a list of steps
+    ``{ from = time, cohorts = [...] }`` in time order; from each step on that operator boards only
+    the cohorts listed, first listed first. Operators not named, and any operator before its first
+    step, board by the cohorts' ``carriers`` and ``priority`` (see docs/model.md)."""
     gates: Annotated[FrozenMap[Name, Gate], Field(min_length=1)]
     """Perimeter gates by name."""
     disruptions: tuple[Disruption, ...] = ()

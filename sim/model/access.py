@@ -14,21 +14,27 @@ first event of two Poisson processes with piecewise-constant rates: "gets throug
 an exponential, and which of the two happened), however many times the family is turned back
 on the way: the cost of the way does not grow with the number of attempts, and each family's
 way uses its own draws. This module builds the step tables it reads (:attr:`Access.way`).
+
+A *registered* cohort (``cohorts.<c>.registration``) makes no attempts of that kind: each family
+decides once whether to travel, sets out at its first attempt time, gets through with
+``(1 - turn_back_probability)`` times the access factor when it sets out, and reaches a gate
+after its journey time; a family turned back does not try again (:func:`journeys`).
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from typing import NamedTuple
 
 import numpy as np
 
-from sim.description.evacuees import Arrival
+from sim.description.evacuees import Arrival, Registration
 from sim.description.scenario import Scenario
 from sim.model import perimeter_core as core
 from sim.model.timeline import Timeline, in_hours_window
 
-__all__ = ["Access", "CohortAccess", "way_tables"]
+__all__ = ["Access", "CohortAccess", "Journeys", "journeys", "journey_hours", "way_tables"]
 
 
 def _factor_at(t: float, disruptions: list[tuple[float, float, float]], a: Arrival, until: float, tl: Timeline) -> float:
@@ -126,3 +132,43 @@ class Access:
     def factor_vector(self, cohort: int, t: np.ndarray) -> np.ndarray:
         """:meth:`factor` for many times at once."""
         return self.cohorts[cohort].factor_vector(t)
+
+
+class Journeys(NamedTuple):
+    """What became of the families of a registered cohort on their way to the gates."""
+
+    reached: np.ndarray  # when each reached a gate; inf: not before the end
+    did_not_travel: np.ndarray  # bool: chose not to set out
+    turned_back: np.ndarray  # bool: set out before the end and turned back for good
+
+
+def journey_hours(reg: Registration, z: np.ndarray) -> np.ndarray:
+    """Journey times from standard normal draws ``z``: exactly ``travel_hours`` when ``travel_cv``
+    is 0, else lognormal with mean ``travel_hours`` and that coefficient of variation."""
+    if reg.travel_cv == 0 or reg.travel_hours == 0:
+        return np.full(len(z), reg.travel_hours)
+    sigma = math.sqrt(math.log1p(reg.travel_cv**2))
+    return np.exp(math.log(reg.travel_hours) - sigma**2 / 2 + sigma * np.asarray(z, dtype=float))
+
+
+def journeys(
+    reg: Registration,
+    set_out: np.ndarray,
+    factor: np.ndarray,
+    draws: tuple[np.ndarray, np.ndarray, np.ndarray],
+    end: float,
+) -> Journeys:
+    """The journeys of a registered cohort's families that would set out at ``set_out`` (hours),
+    the cohort's access factor being ``factor`` then, with each family's own draws (``u_travel``
+    and ``u_through`` uniform on [0, 1), ``z`` standard normal): it travels if
+    ``u_travel < travel_probability``; one that sets out before ``end`` gets through if
+    ``u_through < (1 - turn_back_probability) * factor``, and reaches a gate after its
+    :func:`journey_hours`. A family setting out or arriving at ``end`` or later never reaches a
+    gate (it is neither turned back nor counted as not travelling)."""
+    u_travel, u_through, z = draws
+    travels = u_travel < reg.travel_probability
+    left = travels & (set_out < end)
+    through = u_through < (1.0 - reg.turn_back_probability) * factor
+    reached = np.where(left & through, set_out + journey_hours(reg, z), np.inf)
+    reached[reached >= end] = np.inf
+    return Journeys(reached=reached, did_not_travel=~travels, turned_back=left & ~through)

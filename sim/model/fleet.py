@@ -4,11 +4,22 @@ Each aircraft is one SimPy process. A sortie: wait for a rested crew if the crew
 would run out; get a parking spot and a landing slot (leaving the base so as to land on the
 slot); land; unload and prepare (``ground_fixed_min``); board chalks of passengers until the
 departure rule says go; take off on a runway slot; fly to the staging base chosen at
-boarding; turn around there. The departure rule: leave once the load reaches
-``departure.min_load_fraction`` of the seats, or after ``departure.max_ground_hours`` on the
-ground, whichever comes first, and always in time to be airborne before the security end;
-with ``departure.wait_for_base_room`` an aircraft that has people to take but nowhere to take
-them waits (see :mod:`sim.model.staging`).
+boarding; turn around there. The departure rule (the fleet's own ``departure`` keys in place
+of the scenario's): leave once the load reaches ``min_load_fraction`` of the seats, or after
+``max_ground_hours`` on the ground, whichever comes first, and always in time to be airborne
+before the security end; with ``wait_for_base_room`` an aircraft that has people to take but
+nowhere to take them waits (see :mod:`sim.model.staging`).
+
+A fleet with a ``timetable`` flies its slots instead (:class:`Timetable`): at its base, an
+aircraft claims the first slot no other aircraft of the fleet has claimed that it can still make
+(landing and its fixed ground time before it); it waits at the base so as to land
+``max_ground_hours`` before the slot (its crew off duty meanwhile), boards until the slot and
+leaves at it, full or not. An aircraft that lands too late for its slot takes the next free one
+(or, with none left, leaves at once); one with no slot left to claim leaves service.
+
+Which cohorts an aircraft boards, in what order, is its operator's rule in force at the chalk:
+the ``boarding`` step of its operator, or before any, the cohorts whose ``carriers`` name it,
+by ``priority``.
 
 An aircraft deals with the ramp, the runway, the holding area, the population and its staging
 bases only through the narrow interfaces below (``world.py`` hands it the objects); it never
@@ -20,8 +31,9 @@ chalk) and ``records.waits`` (aircraft-hours by cause).
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,7 +45,7 @@ from sim.description.fleets import Fleet
 from sim.model.records import Boarding, Departure, MovementKind, Records
 from sim.model.timeline import Steps, Timeline
 
-__all__ = ["Aircraft", "FleetContext", "sortie_cycle", "CHALKS_PER_STAY"]
+__all__ = ["Aircraft", "FleetContext", "Timetable", "sortie_cycle", "CHALKS_PER_STAY"]
 
 CHALKS_PER_STAY = 60
 """An aircraft calls at most this many chalks per ``max_ground_hours`` on the ground: the
@@ -102,17 +114,46 @@ class Destination(Protocol):
     def arrive(self, n: int, t: float) -> None: ...
 
 
+class Timetable:
+    """A fleet's scheduled departures: each slot is flown by one aircraft, the first to claim it.
+    Slots after the boarding deadline cannot be made and are left out."""
+
+    def __init__(self, slots: Sequence[float], deadline: float):
+        self.slots = sorted(t for t in slots if t <= deadline)
+        self.free = [True] * len(self.slots)
+
+    def claim(self, earliest: float) -> float | None:
+        """The first free slot at or after ``earliest``, now claimed; None if none is left."""
+        i = bisect.bisect_left(self.slots, earliest)
+        while i < len(self.slots) and not self.free[i]:
+            i += 1
+        if i == len(self.slots):
+            return None
+        self.free[i] = False
+        return self.slots[i]
+
+    def release(self, slot: float) -> None:
+        """Give a claimed slot back (its aircraft will not fly it)."""
+        self.free[bisect.bisect_left(self.slots, slot)] = True
+
+
 @dataclass
 class Aircraft:
     ident: str
     fleet: str
     spec: Fleet
     cohorts: list[int]
-    """Cohort indices this operator may carry, in boarding priority order."""
+    """Cohort indices this operator may carry, in boarding priority order (before any ``boarding`` step)."""
     carries_troops: bool
     available_from: float
     last_landing: float
     bases: list[Destination]
+    rule: DepartureRule
+    """The departure rule of its fleet."""
+    boarding: tuple[tuple[float, tuple[int, ...]], ...] = ()
+    """Its operator's boarding steps: from each time on, the cohorts it boards, in order (in place of ``cohorts``)."""
+    timetable: Timetable | None = None
+    """Its fleet's timetable, shared by the fleet's aircraft; None: it leaves by the departure rule."""
     location: Destination = field(init=False)
     doing: tuple[str, float] = field(init=False)
     """What it is doing and until when (then it is cycling): see :mod:`sim.model.held_back`."""
@@ -124,6 +165,11 @@ class Aircraft:
     def __post_init__(self) -> None:
         self.location = self.bases[0]
         self.doing = ("gone", self.available_from)
+
+    def cohorts_at(self, t: float) -> Sequence[int]:
+        """The cohorts it boards at ``t``, in order: its operator's boarding step in force, else ``cohorts``."""
+        step = bisect.bisect_right([at for at, _ in self.boarding], t)
+        return self.cohorts if step == 0 else self.boarding[step - 1][1]
 
     def seats_and_room(self, t: float) -> tuple[int, int]:
         """Seats still free aboard, and room for people at the staging base it would take them to."""
@@ -140,7 +186,6 @@ class FleetContext:
 
     env: simpy.Environment
     timeline: Timeline
-    rule: DepartureRule
     ramp: Spots
     runway: Slots
     holding: Passengers
@@ -229,7 +274,17 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
         flight = ac.location.flight_hours
         if env.now + flight > ac.last_landing:
             return
-        rest = crews.wait_for_rested(env.now, 2 * flight + fixed + ctx.rule.max_ground_hours)
+        slot = math.inf
+        if ac.timetable is None:
+            rest = crews.wait_for_rested(env.now, 2 * flight + fixed + ac.rule.max_ground_hours)
+        else:
+            claimed = yield from _to_slot(ac, ctx, crews, flight, fixed)
+            if claimed is None:
+                return  # no slot left that it can make
+            slot = claimed
+            rest = crews.wait_for_rested(env.now, 2 * flight + max(fixed, slot - env.now - flight))
+            if rest is not None:
+                ac.timetable.release(slot)
         if rest is not None:
             # hours past the aircraft's last chance to land limited nothing
             rec.wait(env.now, "crew", min(rest, max(0.0, ac.last_landing - flight - env.now)), ac.ident)
@@ -240,13 +295,18 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
             continue
         cleared = yield from _clearance(ac, ctx, flight)
         if cleared is None:
+            if ac.timetable is not None:
+                ac.timetable.release(slot)
             return
         spot, land = cleared
         yield env.timeout(land - env.now)  # waits at the base, then flies in on its slot
         ctx.ramp.landed()
         ac.doing, ac.load = ("boarding", math.inf), None
         yield env.timeout(fixed)
-        load = yield from _board(ac, ctx, land, chalks)
+        if ac.timetable is None:
+            load = yield from _board(ac, ctx, land, chalks)
+        else:
+            load = yield from _board_until(ac, ctx, chalks, slot)
         yield from _take_off(ac, ctx, spot, land, load)
         target = load.dest or ac.location
         yield env.timeout(target.flight_hours)
@@ -254,6 +314,26 @@ def sortie_cycle(ac: Aircraft, ctx: FleetContext) -> Generator[simpy.Event, Any,
             load.dest.arrive(load.evacuees, env.now)
         ac.location = target
         yield env.timeout(spec.turnaround_hours)
+
+
+def _to_slot(
+    ac: Aircraft, ctx: FleetContext, crews: Crews, flight: float, fixed: float
+) -> Generator[simpy.Event, Any, float | None]:
+    """A timetabled aircraft at its base claims the first free slot it can make (landing and its
+    fixed ground time before it) and waits there so as to land ``max_ground_hours`` before it
+    (by its last landing at the latest). Its crew is off duty meanwhile: a wait of at least
+    ``crew_rest_hours`` rests it. Returns the slot, or None when none is left to make."""
+    env, timetable = ctx.env, ac.timetable
+    assert timetable is not None
+    slot = timetable.claim(env.now + flight + fixed)
+    if slot is None:
+        return None
+    wait = min(slot - max(ac.rule.max_ground_hours, fixed), ac.last_landing) - flight - env.now
+    if wait > 0:
+        yield env.timeout(wait)
+        if wait >= ac.spec.crew_rest_hours:
+            crews.duty_start = env.now
+    return slot
 
 
 def _clearance(
@@ -333,7 +413,17 @@ class _Chalks:
         self.full_seats, self.surge_seats, self.surge_over = spec.seats, spec.surge_seats, ctx.surge_when_holding_over
         self.per_person = spec.boarding_min_per_person / 60.0
         self.deadline = tl.boarding_deadline
+        self.board_by = self.deadline
+        """No more people board than can before then: the boarding deadline, or a timetable slot."""
         self.troops_from = tl.retrograde_start if ac.carries_troops else math.inf
+        self.step_times = [at for at, _ in ac.boarding]
+        self.step_cohorts = [ctx.holding.cohort_set(list(step)) for _, step in ac.boarding]
+
+    def cohorts_at(self, now: float) -> np.ndarray:
+        """The cohorts boarded now, in order: the boarding step in force, or the aircraft's ``cohorts``."""
+        if not self.step_times or now < self.step_times[0]:
+            return self.cohorts
+        return self.step_cohorts[bisect.bisect_right(self.step_times, now) - 1]
 
     def seats(self, load: Load, now: float) -> int:
         """Seats usable now: surge seats while holding is crowded, and no more people than can
@@ -342,7 +432,7 @@ class _Chalks:
         if self.surge_seats and self.holding.fill_fraction() > self.surge_over:
             seats = self.surge_seats
         if self.per_person > 0:
-            room_in_time = (self.deadline - now) / self.per_person
+            room_in_time = (self.board_by - now) / self.per_person
             if room_in_time < seats - load.people:
                 seats = load.people + max(0, int(room_in_time))
         return seats
@@ -353,7 +443,8 @@ class _Chalks:
         Returns the people taken, whether room at the staging base, not a lack of passengers,
         kept the aircraft from filling up, and the seats it had."""
         holding = self.holding
-        eligible = holding.ready(now, self.cohorts)  # the holding area as it is now
+        cohorts = self.cohorts_at(now) if self.step_times else self.cohorts
+        eligible = holding.ready(now, cohorts)  # the holding area as it is now
         seats = self.seats(load, now)
         troops = 0
         if now >= self.troops_from and holding.has_troops():
@@ -369,7 +460,7 @@ class _Chalks:
             room = dest.room(now) if dest is not None else 0
             boarded, more = 0, True
             if dest is not None and room > 0:
-                taken, boarded, more = holding.board(now, self.cohorts, min(seats - load.people, room))
+                taken, boarded, more = holding.board(now, cohorts, min(seats - load.people, room))
                 dest.commit(boarded)
                 load.groups.extend(taken)
                 load.evacuees += boarded
@@ -384,7 +475,7 @@ class _Chalks:
 
 def _board(ac: Aircraft, ctx: FleetContext, land: float, chalks: _Chalks) -> Generator[simpy.Event, Any, Load]:
     """Board chalks until the departure rule releases the aircraft; returns what is aboard."""
-    env, rule, wait_row, ident = ctx.env, ctx.rule, ctx.records.wait, ac.ident
+    env, rule, wait_row, ident = ctx.env, ac.rule, ctx.records.wait, ac.ident
     per_person = chalks.per_person
     # the latest the aircraft may board; a take-off slot before the last take-off time is then certain
     deadline = chalks.deadline
@@ -410,4 +501,31 @@ def _board(ac: Aircraft, ctx: FleetContext, land: float, chalks: _Chalks) -> Gen
         wait_row(now, "staging" if blocked_by_base else "evacuees", wait, ident)
         ac.doing = ("staging" if blocked_by_base else "boarding", math.inf)
         yield env.timeout(wait)
+    return load
+
+
+def _board_until(ac: Aircraft, ctx: FleetContext, chalks: _Chalks, slot: float) -> Generator[simpy.Event, Any, Load]:
+    """A timetabled aircraft boards chalks until its slot and leaves at it, full or not (no one
+    boards who could not be aboard by then). Landed too late for its slot, it takes the next free
+    one, or with none left leaves at once."""
+    env, wait_row, ident, timetable = ctx.env, ctx.records.wait, ac.ident, ac.timetable
+    if env.now > slot and timetable is not None:
+        later = timetable.claim(env.now)
+        slot = env.now if later is None else later
+    leave = chalks.board_by = min(slot, chalks.deadline)
+    interval = max(ctx.chalk_interval_hours, ac.rule.max_ground_hours / CHALKS_PER_STAY)
+    load = ac.load = Load()
+    while True:
+        took, blocked_by_base, seats = chalks.take(load, env.now)
+        if took and chalks.per_person > 0:
+            yield env.timeout(took * chalks.per_person)
+        now = env.now
+        if now >= leave:
+            break
+        wait = min(interval, leave - now)
+        if load.people < seats or blocked_by_base:  # short of its load: waiting for evacuees or for room
+            wait_row(now, "staging" if blocked_by_base else "evacuees", wait, ident)
+        ac.doing = ("staging" if blocked_by_base else "boarding", math.inf)
+        yield env.timeout(wait)
+    chalks.board_by = chalks.deadline
     return load

@@ -38,6 +38,8 @@ def _where_people_are(by: np.ndarray) -> dict[str, np.ndarray]:
         "crowd": by[:, Status.IN_CROWD] + by[:, Status.SCREENING],
         "gave_up": by[:, Status.GAVE_UP],
         "airfield": by[:, Status.HOLDING] + by[:, Status.BOARDED],
+        "turned_back": by[:, Status.TURNED_BACK],
+        "did_not_travel": by[:, Status.DID_NOT_TRAVEL],
     }
 
 
@@ -47,8 +49,10 @@ def _headline(by: np.ndarray, deps: list[Departure], troops_total: int) -> dict[
     m = {
         "population_total": float(by.sum()),
         "evacuated_total": float(flown),
-        "stranded_total": float(by.sum() - flown),
+        "stranded_total": float(by.sum() - flown - w["did_not_travel"].sum()),
+        "did_not_travel_total": float(w["did_not_travel"].sum()),
         "stranded_never_arrived": float(w["never"].sum()),
+        "stranded_turned_back": float(w["turned_back"].sum()),
         "stranded_at_gates": float(w["crowd"].sum() + w["gave_up"].sum()),
         "stranded_at_gates_in_crowd": float(w["crowd"].sum()),
         "stranded_at_gates_gave_up": float(w["gave_up"].sum()),
@@ -80,10 +84,12 @@ def _by_cohort(by: np.ndarray, cohort_names: list[str]) -> dict[str, float]:
     for i, c in enumerate(cohort_names):
         m[f"cohort.{c}.people"] = float(by[i].sum())
         m[f"cohort.{c}.evacuated"] = float(w["flown"][i])
-        m[f"cohort.{c}.stranded"] = float(by[i].sum() - w["flown"][i])
+        m[f"cohort.{c}.stranded"] = float(by[i].sum() - w["flown"][i] - w["did_not_travel"][i])
         m[f"cohort.{c}.stranded_never_arrived"] = float(w["never"][i])
+        m[f"cohort.{c}.stranded_turned_back"] = float(w["turned_back"][i])
         m[f"cohort.{c}.stranded_at_gates"] = float(w["crowd"][i] + w["gave_up"][i])
         m[f"cohort.{c}.stranded_airfield"] = float(w["airfield"][i])
+        m[f"cohort.{c}.did_not_travel"] = float(w["did_not_travel"][i])
     return m
 
 
@@ -120,7 +126,8 @@ def summarise(
     """Metrics of one replication: ``{"metrics": {name: float}, "daily": [...]}``.
 
     ``people_by_status`` is people by (cohort, :class:`~sim.model.records.Status`) when the airport
-    closed. Every person is counted once: evacuated (flown) or stranded (any other status).
+    closed. Every person is counted once: evacuated (flown), did not travel (a registered
+    family's choice, not stranded) or stranded (any other status, turned back on the way included).
     """
     by = people_by_status
     deps = [d for d in rec.departures if d.takeoff <= end_hours]

@@ -2,10 +2,12 @@
 
 People are never SimPy processes. Each cohort becomes arrays of groups whose sizes add up to the
 cohort exactly; each group's first attempt to reach the gates is drawn from the cohort's
-arrival profile. Group state (where each group is) lives in arrays owned by :class:`Population`;
-its methods write every status change, except the two the compiled perimeter and holding area
-make on its behalf, in its ``status`` array, inside their loop: entering the holding area and
-boarding (see :mod:`sim.model.perimeter_core`).
+arrival profile (for a registered cohort, the time it would set out; whether it travels and how
+its journey ends are drawn from streams of their own, :func:`registration_draws`). Group state
+(where each group is) lives in arrays owned by :class:`Population`; its methods write every
+status change, except the two the compiled perimeter and holding area make on its behalf, in its
+``status`` array, inside their loop: entering the holding area and boarding (see
+:mod:`sim.model.perimeter_core`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 from sim.description.evacuees import Cohort
 from sim.description.scenario import Scenario
 from sim.model import perimeter_core as core
-from sim.model.access import Access
+from sim.model.access import Access, journeys
 from sim.model.records import Status
 from sim.model.streams import Streams, VisitDraws
 from sim.model.timeline import Timeline
@@ -66,6 +68,17 @@ def first_attempts(cohort: Cohort, scenario: Scenario, horizon: float, gen: np.r
     return starts[seg] + within * lengths[seg]
 
 
+def registration_draws(name: str, streams: Streams, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A registered cohort's ``n`` families' draws for their journeys, each decision from a stream
+    of its own and of the cohort's (so that no other stream, nor another cohort's draws, shift):
+    whether it travels and whether it gets through (uniform), and its journey time (standard normal)."""
+    return (
+        streams(f"registration_travel/{name}").random(n),
+        streams(f"registration_through/{name}").random(n),
+        streams(f"registration_journey/{name}").standard_normal(n),
+    )
+
+
 class Population:
     """All groups of all cohorts, as parallel lists indexed by group id."""
 
@@ -74,10 +87,14 @@ class Population:
         self.cohorts = [scenario.cohorts[c] for c in self.cohort_names]
         self.timeline = timeline
         sizes, cohort_idx, attempts = [], [], []
+        # per registered cohort (by index), its families' draws for the way (registration_draws)
+        self.journey_draws: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for i, (name, c) in enumerate(zip(self.cohort_names, self.cohorts)):
             s = group_sizes(c, streams(f"group_sizes/{name}"))
             horizon = scenario.hours(c.arrival.until) if c.arrival.until is not None else timeline.end
             t = first_attempts(c, scenario, horizon, streams(f"arrivals/{name}"), len(s))
+            if c.registration is not None:
+                self.journey_draws[i] = registration_draws(name, streams, len(s))
             sizes.append(s)
             cohort_idx.append(np.full(len(s), i, dtype=np.int64))
             attempts.append(t)
@@ -119,13 +136,17 @@ class Population:
 
         On the way, the first attempt gets through with the cohort's access factor at that time
         (curfew, checkpoints); a family turned back tries again (see :mod:`sim.model.access`,
-        with its draws for visit 0). None of this depends on the state of the airfield, so it is
-        drawn for all families at once, before the run.
+        with its draws for visit 0). A registered cohort's families travel or not, and turn back
+        for good or arrive after their journey (:meth:`_journeys`). None of this depends on the
+        state of the airfield, so it is drawn for all families at once, before the run.
         """
         t = self.first_attempt
         reached = np.full(len(t), np.inf)
         turned = []
         for c in range(len(self.cohorts)):
+            if c in self.journey_draws:
+                self._journeys(c, horizon, reached)
+                continue
             sel = np.flatnonzero((self.cohort_arr == c) & (t < horizon))
             through = self.access_u[sel] < self.access.factor_vector(c, t[sel])
             reached[sel[through]] = t[sel[through]]
@@ -137,6 +158,19 @@ class Population:
         reached[back] = args[-1]
         reached[reached >= horizon] = np.inf
         return reached
+
+    def _journeys(self, c: int, horizon: float, reached: np.ndarray) -> None:
+        """Registered cohort ``c``'s journeys (:func:`sim.model.access.journeys`): when its families
+        reach a gate, into ``reached``; those that did not travel or turned back for good get that
+        status, their final one (nothing later changes it)."""
+        sel = np.flatnonzero(self.cohort_arr == c)
+        registration = self.cohorts[c].registration
+        assert registration is not None
+        set_out = self.first_attempt[sel]
+        way = journeys(registration, set_out, self.access.factor_vector(c, set_out), self.journey_draws[c], horizon)
+        reached[sel] = way.reached
+        self.status[sel[way.did_not_travel]] = int(Status.DID_NOT_TRAVEL)
+        self.status[sel[way.turned_back]] = int(Status.TURNED_BACK)
 
     def people(self) -> int:
         return int(self.size_arr.sum())

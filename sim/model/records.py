@@ -40,13 +40,15 @@ class Status(IntEnum):
     it, except entering the holding area and boarding, which the compiled state of the people on
     the ground (:mod:`sim.model.perimeter_core`) writes on its behalf."""
 
-    NOT_ARRIVED = 0  # has not reached a gate yet (or was turned back on the way and will retry)
+    NOT_ARRIVED = 0  # has not reached a gate yet (or was turned back on the way and will retry, or gave up on the way)
     IN_CROWD = 1  # waiting in a gate crowd
     SCREENING = 2  # in a screening lane
     GAVE_UP = 3  # left a gate crowd, or was turned back on the way (may come back)
     HOLDING = 4  # inside the airfield holding area
     BOARDED = 5  # on an aircraft still on the ground
     FLOWN = 6  # on an aircraft that took off
+    DID_NOT_TRAVEL = 7  # registered, chose not to set out (a registered cohort's, see Cohort.registration)
+    TURNED_BACK = 8  # registered, set out and turned back on the way for good
 
 
 STATUS_NAMES = tuple(s.name.lower() for s in Status)

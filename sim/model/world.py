@@ -8,6 +8,7 @@ reports; :mod:`sim.experiments.replications` decides when to run.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import gc
 import math
@@ -21,7 +22,7 @@ import simpy
 
 from sim.description.metric_catalog import LIMIT_CAUSES
 from sim.description.scenario import Scenario
-from sim.model.fleet import Aircraft, FleetContext, sortie_cycle
+from sim.model.fleet import Aircraft, FleetContext, Timetable, sortie_cycle
 from sim.model.held_back import held_back
 from sim.model.holding import Holding
 from sim.model.metrics import summarise
@@ -122,7 +123,6 @@ class World:
         ctx = FleetContext(
             env=self.env,
             timeline=tl,
-            rule=s.departure,
             ramp=self.ramp,
             runway=self.runway,
             holding=self.holding,
@@ -135,7 +135,12 @@ class World:
         for ac in self.aircraft:
             self.env.process(self._in_service(ac, ctx))
         self._priority = sorted(range(len(pop.cohorts)), key=lambda i: (pop.cohorts[i].priority, i))
-        self._carriers = [[ac for ac in self.aircraft if i in ac.cohorts] for i in range(len(pop.cohorts))]
+        # the aircraft that may carry each cohort, from each time a boarding step changes who may (-inf: at the start)
+        self._carriers_from = [-math.inf, *sorted({at for ac in self.aircraft for at, _ in ac.boarding})]
+        self._carriers = [
+            [[ac for ac in self.aircraft if i in ac.cohorts_at(at)] for i in range(len(pop.cohorts))]
+            for at in self._carriers_from
+        ]
         if tl.retrograde_start < math.inf:
             self.env.process(self._retrograde(s.retrograde.troops))
         self.env.process(self._record_hourly())
@@ -144,9 +149,12 @@ class World:
         """Every aircraft any fleet ever has in service, with when it joins and leaves."""
         s, tl, pop = self.scenario, self.timeline, self.population
         by_priority = sorted(range(len(pop.cohorts)), key=lambda i: (pop.cohorts[i].priority, i))
+        index = {c: i for i, c in enumerate(pop.cohort_names)}
         out: list[Aircraft] = []
         for name, f in s.fleets.items():
             cohorts = [i for i in by_priority if {"any", f.operator} & set(pop.cohorts[i].carriers)]
+            steps = tuple((s.hours(b.from_), tuple(index[c] for c in b.cohorts)) for b in s.boarding.get(f.operator, ()))
+            timetable = Timetable([s.hours(t) for t in f.timetable], tl.boarding_deadline) if f.timetable else None
             last = tl.last_landing
             if f.available_until is not None:
                 last = min(last, s.hours(f.available_until))
@@ -166,6 +174,9 @@ class World:
                         available_from=max(first, joins) + rank * f.stagger_hours,
                         last_landing=min(last, leaves),
                         bases=[self.bases[b] for b in f.bases],
+                        rule=f.departure.over(s.departure),
+                        boarding=steps,
+                        timetable=timetable,
                     )
                 )
         return out
@@ -182,7 +193,8 @@ class World:
         """People held back now by each cause (see :mod:`sim.model.held_back`)."""
         waiting = self.perimeter.state.inside_by_cohort  # people in the holding area by cohort (status HOLDING)
         gates = (self.perimeter.blocked_gates(), len(self.scenario.gates))
-        return held_back(now, self.perimeter.crowd_people(), gates, waiting, self._carriers, self._priority)
+        carriers = self._carriers[bisect.bisect_right(self._carriers_from, now) - 1]
+        return held_back(now, self.perimeter.crowd_people(), gates, waiting, carriers, self._priority)
 
     def _retrograde(self, troops: int) -> Generator[simpy.Event, Any, None]:
         """Troops become ready to board, ahead of every evacuee, when the retrograde starts."""

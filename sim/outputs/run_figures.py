@@ -53,9 +53,15 @@ __all__ = [
 
 WHERE = (
     ("stranded_never_arrived", "never reached the perimeter", "#bbbbbb"),
+    ("stranded_turned_back", "turned back on the way", "#8073ac"),
     ("stranded_at_gates", "at the entry points", "#e08214"),
     ("stranded_airfield", "inside the perimeter", "#b2182b"),
 )
+"""Where the stranded were: per-cohort metric, label, colour (those of OPTIONAL_WHERE drawn only
+when someone is in them)."""
+NOT_STRANDED = ("did_not_travel", "did not travel (not stranded)", "#dddddd")
+"""People of registered cohorts who chose not to set out: drawn after the stranded, hatched, when any."""
+OPTIONAL_WHERE = ("stranded_turned_back",)
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 """Okabe-Ito colours (distinct also for colour-blind readers); more series than this are grouped."""
@@ -342,25 +348,43 @@ def crowds(result: RunResult) -> Figure:
     return fig
 
 
+def _cohort_means(m: Mapping[str, Any], cohorts: list[str], key: str) -> np.ndarray:
+    """The mean of ``cohort.<c>.<key>`` for each cohort (0 where a result has no such metric)."""
+    return np.array([float(m[f"cohort.{c}.{key}"]["mean"]) if f"cohort.{c}.{key}" in m else 0.0 for c in cohorts])
+
+
 def stranded(result: RunResult) -> Figure:
-    """Mean stranded people by cohort and where they were when the airport closed."""
+    """Mean stranded people by cohort and where they were when the airport closed; beyond them,
+    hatched, the people of registered cohorts who did not travel (not stranded), if any."""
     m = result.metrics
     cohorts = list(result.scenario.cohorts)
     fig = Figure(figsize=(8, 1.4 + 0.6 * len(cohorts)), layout="constrained")
     ax = fig.add_subplot()
     left = np.zeros(len(cohorts))
     for key, label, color in WHERE:
-        vals = np.array([m[f"cohort.{c}.{key}"]["mean"] for c in cohorts])
+        vals = _cohort_means(m, cohorts, key)
+        if key in OPTIONAL_WHERE and not vals.any():
+            continue
         ax.barh(cohorts, vals, left=left, label=label, color=color)
         left += vals
-    for y, total in enumerate(left):
-        ax.annotate(f"{total:,.0f}", (total, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
-    ax.set_xlim(0, max(float(left.max()) * 1.18, 1.0))
-    ax.set_xlabel(f"people stranded (mean of {len(result.replications)} replications)")
+    key, label, color = NOT_STRANDED
+    away = _cohort_means(m, cohorts, key)
+    if away.any():
+        ax.barh(cohorts, away, left=left, label=label, color=color, hatch="//", edgecolor="#999999")
+    for y, (total, beyond) in enumerate(zip(left, left + away, strict=True)):
+        ax.annotate(f"{total:,.0f}", (beyond, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_xlim(0, max(float((left + away).max()) * 1.18, 1.0))
+    replications = len(result.replications)
+    ax.set_xlabel(
+        f"people (mean of {replications} replications); the number: those stranded"
+        if away.any()
+        else f"people stranded (mean of {replications} replications)"
+    )
     thousands(ax.xaxis)
     ax.set_title(f"{result.scenario.name}: stranded by cohort and where they were")
     # below the axes, not inside them: inside, it covers the longest bars and their totals
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=len(WHERE), fontsize=8, frameon=False)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 3), fontsize=8, frameon=False)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     return fig
