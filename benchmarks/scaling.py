@@ -38,7 +38,11 @@ def scaled(s: Scenario, k: float, whole: bool = True) -> Scenario:
         o["airfield.holding_capacity_people"] = int(s.airfield.holding_capacity_people * k)
         o["runway.separation_day_min"] = s.runway.separation_day_min / k
         o["runway.separation_night_min"] = s.runway.separation_night_min / k
-        o["retrograde.troops"] = int(s.retrograde.troops * k)
+        if isinstance(s.retrograde, tuple):
+            for i, withdrawal in enumerate(s.retrograde):
+                o[f"retrograde.{i}.troops"] = int(withdrawal.troops * k)
+        else:
+            o["retrograde.troops"] = int(s.retrograde.troops * k)
 
         o["disruptions"] = [d.model_dump(mode="json") | _scaled_value(d, k) for d in s.disruptions]
     return s.with_overrides(o)

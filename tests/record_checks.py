@@ -54,7 +54,12 @@ def check_conservation(w: World) -> None:
     assert m["evacuated_total"] == sum(d.evacuees for d in rec.departures)
     assert sum(w.population.size[g] for g in flown) == m["evacuated_total"]
     assert all(w.population.status[g] == Status.FLOWN for g in flown)
-    assert m["troops_flown"] + m["troops_stranded"] == (s.retrograde.troops if w.timeline.retrograde_start < float("inf") else 0)
+    starts = w.timeline.withdrawal_starts
+    troops = [r.troops if start < float("inf") else 0 for r, start in zip(s.withdrawals, starts, strict=True)]
+    assert m["troops_flown"] + m["troops_stranded"] == sum(troops)
+    assert sum(d.troops for d in rec.departures) == sum(x.troops for x in rec.troops_flown)
+    for name, n in zip(s.withdrawal_names, troops, strict=False):
+        assert m[f"withdrawal.{name}.troops_flown"] + m[f"withdrawal.{name}.troops_stranded"] == n
 
 
 def check_holding(w: World) -> None:

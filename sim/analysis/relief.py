@@ -57,8 +57,8 @@ class Day:
 
 
 def local_days(scenario: Scenario) -> list[Day]:
-    """Every local calendar day the security window touches, in the scenario's local time."""
-    end = scenario.end_hours
+    """Every local calendar day the security window touches (from ``security.start``), in the scenario's local time."""
+    end, secured = scenario.end_hours, scenario.secured_from_hours
     start = scenario.start
     days: list[Day] = []
     day = start.date()
@@ -67,7 +67,8 @@ def local_days(scenario: Scenario) -> list[Day]:
         a, z = scenario.hours(midnight), scenario.hours(midnight + timedelta(days=1))
         if a >= end:
             return days
-        days.append(Day(day.isoformat(), max(a, 0.0), min(z, end)))
+        if z > secured:
+            days.append(Day(day.isoformat(), max(a, secured), min(z, end)))
         day += timedelta(days=1)
 
 
@@ -196,7 +197,7 @@ def explain(
         )
     ensemble = as_ensemble(ensemble, scenario, keep=["disruptions"])
     days = local_days(scenario)
-    periods = [(WHOLE, 0.0, scenario.end_hours), *((d.date, d.start, d.end) for d in days)]
+    periods = [(WHOLE, scenario.secured_from_hours, scenario.end_hours), *((d.date, d.start, d.end) for d in days)]
     asked = [(res, day, relief_overrides(scenario, res, fraction, a, z)) for res in RESOURCES for day, a, z in periods]
     reps = range(replications)
     results = run_batch(

@@ -153,6 +153,8 @@ def _print_heading(result: RunResult) -> None:
         f"{s.name}: {s.start:%d %b %Y %H:%M} to security end {s.at(s.end_hours):%d %b %Y %H:%M} "
         f"(UTC{s.start:%z}), {n} replication{'s' if n > 1 else ''}, seed {result.seed}"
     )
+    if s.secured_from_hours > 0:
+        print(f"secured from {s.at(s.secured_from_hours):%d %b %Y %H:%M}: no one enters and no aircraft lands before then")
     if result.ensemble:
         e = result.ensemble
         used = min(len(e), n)
@@ -203,6 +205,9 @@ def _print_totals(result: RunResult) -> None:
     print(f"  wait to be screened  mean {m['gate_wait_mean_hours']['mean']:.1f} h, p95 {m['gate_wait_p95_hours']['mean']:.1f} h")
     if m["troops_flown"]["mean"] or m["troops_stranded"]["mean"]:
         print(f"  retrograde troops    {number(m['troops_flown']['mean'])} flown, {number(m['troops_stranded']['mean'])} left")
+        for name in result.scenario.withdrawal_names:
+            flown, left = m[f"withdrawal.{name}.troops_flown"]["mean"], m[f"withdrawal.{name}.troops_stranded"]["mean"]
+            print(f"    {'withdrawal ' + name:<19}{number(flown)} flown, {number(left)} left")
     print("")
 
 

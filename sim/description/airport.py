@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from sim.description.bounds import MAX_LANES, MAX_PEOPLE, MAX_SPOTS, MAX_WEIGHT
 from sim.description.times import StepValue, TimeSpec, Window
@@ -24,12 +24,16 @@ from sim.description.values import (
     Whole,
 )
 
-__all__ = ["Airfield", "Departure", "Gate", "Ramp", "Retrograde", "Runway", "Security"]
+__all__ = ["WITHDRAWAL_FORMS", "Airfield", "Departure", "Gate", "Ramp", "Retrograde", "Runway", "Security", "Withdrawals"]
 
 
 class Security(StrictModel):
-    """The security window: when the airport stops being secured, and the lead times before it."""
+    """The security window: when the airport is secured from and until, and the lead times before its end."""
 
+    start: TimeSpec | None = None
+    """When the airport starts being secured (datetime or days after start); absent: from the scenario start.
+    Before it the gates admit nobody (people who arrive wait in the gate crowds, with their patience as usual)
+    and no aircraft lands (aircraft wait at their base and fly in to land from then on)."""
     end: TimeSpec
     """When the airport stops being secured: whoever is not airborne by then is stranded (datetime or days after start)."""
     gate_close_lead_hours: Hours = 12.0
@@ -41,8 +45,10 @@ class Security(StrictModel):
 
 
 class Retrograde(StrictModel):
-    """The security force itself, flown out in the final hours ahead of evacuees."""
+    """One withdrawal of the security force, flown out ahead of evacuees on its carriers' aircraft."""
 
+    name: Name | None = None
+    """A name for the withdrawal in a list of them (it names its metrics); absent: its index in the list."""
     troops: People = 0
     """Troops to fly out; they board ahead of every evacuee and need no staging room."""
     start: TimeSpec | None = None
@@ -51,6 +57,22 @@ class Retrograde(StrictModel):
     """Troops start to leave this long before the security end, wherever the end is moved."""
     carriers: tuple[Name, ...] = ()
     """Operators whose aircraft carry troops."""
+
+
+WITHDRAWAL_FORMS = ("one withdrawal", "withdrawals")
+"""The two ways to write ``retrograde``, as pydantic names them in the location of an error (and the
+error messages leave out): one table ``[retrograde]``, or a list of tables ``[[retrograde]]``."""
+
+
+def _withdrawal_form(v: object) -> str:
+    return WITHDRAWAL_FORMS[1] if isinstance(v, list | tuple) else WITHDRAWAL_FORMS[0]
+
+
+Withdrawals = Annotated[
+    Annotated[Retrograde, Tag(WITHDRAWAL_FORMS[0])] | Annotated[tuple[Retrograde, ...], Tag(WITHDRAWAL_FORMS[1])],
+    Discriminator(_withdrawal_form),
+]
+"""The withdrawal of the security force: one table, or a list of tables, one per withdrawal."""
 
 
 class Gate(StrictModel):

@@ -34,7 +34,11 @@ class Described(Protocol):
     @property
     def security(self) -> Security: ...
     @property
-    def retrograde(self) -> Retrograde: ...
+    def retrograde(self) -> Retrograde | tuple[Retrograde, ...]: ...
+    @property
+    def withdrawals(self) -> tuple[Retrograde, ...]: ...
+    @property
+    def withdrawal_names(self) -> list[str]: ...
     @property
     def ramp(self) -> Ramp: ...
     @property
@@ -89,6 +93,24 @@ def _window_problems(s: Described) -> Iterator[Problem]:
         yield "security.end", "must be after start"
     elif end > MAX_WINDOW_DAYS * 24:
         yield "security.end", f"the security window is at most {MAX_WINDOW_DAYS} days"
+    if s.security.start is not None:
+        yield from _window_start_problems(s.security, s.hours(s.security.start), end)
+
+
+def _window_start_problems(security: Security, start: float, end: float) -> Iterator[Problem]:
+    """A security start before the end, leaving time for every lead time before the end after it."""
+    if start >= end:
+        yield "security.start", "must be before security.end"
+        return
+    leads = (
+        ("gate_close_lead_hours", "the gates close, so no one could enter"),
+        ("last_landing_lead_hours", "the last landing, so no aircraft could land"),
+        ("last_takeoff_lead_hours", "the last take-off, so no aircraft could leave"),
+    )
+    for key, what in leads:
+        lead = getattr(security, key)
+        if end - lead <= start:
+            yield f"security.{key}", f"{lead:g} h before security.end is at or before security.start: {what}"
 
 
 def _cohort_problems(s: Described) -> Iterator[Problem]:
@@ -163,13 +185,21 @@ def _timetable_problems(s: Described, name: str, f: Fleet) -> Iterator[Problem]:
 
 
 def _retrograde_problems(s: Described) -> Iterator[Problem]:
+    """Each withdrawal's carriers are operators, its troops have a start and a carrier; the names of
+    a list of withdrawals differ."""
     operators = set(s.operators)
-    r = s.retrograde
-    for op in r.carriers:
-        if op not in operators:
-            yield "retrograde.carriers", f"unknown operator {op!r} (known: {known_names(operators)})"
-    if r.troops > 0 and ((r.start is None) == (r.hours_before_end is None) or not r.carriers):
-        yield "retrograde", "troops need one of start or hours_before_end, and at least one carrier"
+    many = isinstance(s.retrograde, tuple)
+    for i, r in enumerate(s.withdrawals):
+        where = f"retrograde.{i}" if many else "retrograde"
+        for op in r.carriers:
+            if op not in operators:
+                yield f"{where}.carriers", f"unknown operator {op!r} (known: {known_names(operators)})"
+        if r.troops > 0 and ((r.start is None) == (r.hours_before_end is None) or not r.carriers):
+            yield where, "troops need one of start or hours_before_end, and at least one carrier"
+    names = s.withdrawal_names
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            yield f"retrograde.{i}.name", f"{name!r} names an earlier withdrawal too (an unnamed one is named by its index)"
 
 
 def _target_names(s: Described, table: TargetTable) -> list[str]:

@@ -118,6 +118,8 @@ def scenario_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> list[t
             val = inner[1]
             if isinstance(val, type) and issubclass(val, BaseModel):
                 sub, key_next = val, f"{key}.<name>."
+        elif (one := _table_or_list(bare)) is not None:
+            sub, key_next = one, key + "."  # its keys as one table writes them; a list's as ``<key>.<i>.``
         elif typing.get_origin(bare) in (list, tuple) and name == "disruptions":
             kinds, key_next = typing.get_args(_bare(inner[0])), f"{key}.<i>."
         rows.append((key, _type(ann) + _bounds(f.metadata), _default(f), (f.description or "").replace("\n", " ")))
@@ -126,6 +128,17 @@ def scenario_keys(model: type[BaseModel] = Scenario, prefix: str = "") -> list[t
         elif name == "disruptions":
             rows.extend(_kinds_keys(kinds, key_next))
     return rows
+
+
+def _table_or_list(ann: Any) -> type[BaseModel] | None:
+    """The model of a key written either as one table of it or as a list of such tables (``retrograde``)."""
+    if typing.get_origin(ann) not in (types.UnionType, typing.Union):
+        return None
+    parts = [_bare(a) for a in typing.get_args(ann) if a is not type(None)]
+    if len(parts) != 2 or not (isinstance(parts[0], type) and issubclass(parts[0], BaseModel)):
+        return None
+    many = typing.get_args(parts[1]) if typing.get_origin(parts[1]) in (list, tuple) else ()
+    return parts[0] if many and _bare(many[0]) is parts[0] else None
 
 
 def _kinds_keys(kinds: tuple[type[BaseModel], ...], prefix: str) -> list[tuple[str, str, str, str]]:

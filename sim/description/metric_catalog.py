@@ -2,8 +2,9 @@
 
 One table, :data:`METRICS`, is the single source for ``airlift metrics``, the metric
 table (a test keeps it identical) and the check of metric names given by users (``--metric``,
-sweep files). A pattern's ``<cohort>``, ``<operator>``, ``<base>`` and ``<cause>`` stand for
-the scenario's cohorts, operators, staging bases and the waiting causes; :func:`metric_names`
+sweep files). A pattern's ``<cohort>``, ``<operator>``, ``<base>``, ``<withdrawal>`` and ``<cause>``
+stand for the scenario's cohorts, operators, staging bases, withdrawals (of a list ``[[retrograde]]``:
+their names) and the waiting causes; :func:`metric_names`
 expands them for one scenario. Computing the metrics is :mod:`sim.model.metrics`'s job, not this one's.
 """
 
@@ -54,6 +55,8 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("departures_total", "take-offs before the end, all operators"),
     ("troops_flown", "retrograde troops flown out"),
     ("troops_stranded", "retrograde troops left behind"),
+    ("withdrawal.<withdrawal>.troops_flown", "troops of the withdrawal flown out (only for a list `[[retrograde]]`)"),
+    ("withdrawal.<withdrawal>.troops_stranded", "troops of the withdrawal left behind (only for a list `[[retrograde]]`)"),
     ("mean_load_factor", "mean over departures of (evacuees + troops) / normal seats"),
     ("mean_evacuees_per_departure", "evacuees per departure"),
     (
@@ -98,6 +101,7 @@ def metric_names(scenario: Scenario) -> list[str]:
         "<cohort>": list(scenario.cohorts),
         "<operator>": list(scenario.operators),
         "<base>": list(scenario.bases),
+        "<withdrawal>": scenario.withdrawal_names,
         "<cause>": list(limit_causes()),
     }
     out: list[str] = []

@@ -75,6 +75,7 @@ _NOUNS = {
     "reference": "reference figure",
     "uncertain": "uncertain key",
     "disruptions": "disruption",
+    "retrograde": "withdrawal",
 }
 """What one entry of each named collection (or list) is called in error messages."""
 
@@ -106,13 +107,16 @@ def _tagged_union(ann: Any) -> _Union | None:
 
 
 def _node_kind(ann: Any) -> tuple[str, Any]:
-    """``("model", cls)``, ``("union", _Union)``, ``("map", value type)``, ``("list", element type)`` or ``("value", None)``."""
+    """``("model", cls)``, ``("union", _Union)``, ``("map", value type)``, ``("list", element type)``,
+    ``("either", cls)`` (one table of a model or a list of them) or ``("value", None)``."""
     if typing.get_origin(ann) is Annotated and (union := _tagged_union(ann)) is not None:
         return "union", union
     while typing.get_origin(ann) is Annotated:
         ann = typing.get_args(ann)[0]
     if typing.get_origin(ann) in (types.UnionType, typing.Union):
         args = [a for a in typing.get_args(ann) if a is not type(None)]
+        if len(args) == 2 and (one := _table_or_list(*args)) is not None:
+            return "either", one
         if len(args) != 1:
             return "value", None
         return _node_kind(args[0])
@@ -124,6 +128,18 @@ def _node_kind(ann: Any) -> tuple[str, Any]:
     if origin in (list, tuple):
         return "list", typing.get_args(ann)[0]
     return "value", None
+
+
+def _table_or_list(first: Any, second: Any) -> type[BaseModel] | None:
+    """The model of a key written either as one table of it or as a list of such tables (``retrograde``)."""
+    one, many = _node_kind(first), _node_kind(second)
+    return one[1] if one[0] == "model" and many == ("list", _bare(one[1])) else None
+
+
+def _bare(ann: Any) -> Any:
+    while typing.get_origin(ann) is Annotated:
+        ann = typing.get_args(ann)[0]
+    return ann
 
 
 def _fields(kind: str, typ: Any, node: Any) -> dict[str, FieldInfo]:
@@ -181,6 +197,8 @@ def _apply_one(raw: dict[str, Any], key: str, value: Any, source: str, schema: t
         else:
             raise walk.refuse(f"{walk.where()} is a value, not a table")
         current = walk.node.get(slot) if walk.kind in ("model", "union") else walk.node[slot]
+        if child_kind == "either":  # one table or a list of them: as it is written now
+            child_kind = "list" if isinstance(current, list | tuple) else "model"
         if walk.i == len(walk.parts):
             _check_table(value, current, child_kind, child_typ, key, source)
             walk.node[slot] = thaw(value)

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from sim.description.airport import Airfield, Departure, Gate, Ramp, Retrograde, Runway, Security
+from sim.description.airport import Airfield, Departure, Gate, Ramp, Retrograde, Runway, Security, Withdrawals
 from sim.description.bounds import MAX_BOARDING_STEPS
 from sim.description.checks import cross_reference_problems
 from sim.description.disruptions import Disruption
@@ -45,8 +45,9 @@ class Scenario(StrictModel):
     """Start of the simulation, an ISO datetime with UTC offset; all local times use this offset."""
     security: Security
     """The security window."""
-    retrograde: Retrograde = Retrograde()
-    """Withdrawal of the security force."""
+    retrograde: Withdrawals = Retrograde()
+    """Withdrawal of the security force: one table ``[retrograde]``, or a list of tables ``[[retrograde]]``, one per
+    withdrawal (each with its own troops, start and carriers; keys ``retrograde.<i>.troops`` and so on)."""
     airfield: Airfield
     """Holding area and boarding."""
     runway: Runway = Runway()
@@ -101,6 +102,24 @@ class Scenario(StrictModel):
     @property
     def end_hours(self) -> float:
         return self.hours(self.security.end)
+
+    @property
+    def secured_from_hours(self) -> float:
+        """Hours after ``start`` from which the airport is secured (``security.start``; 0 when absent or earlier)."""
+        return max(0.0, self.hours(self.security.start)) if self.security.start is not None else 0.0
+
+    @property
+    def withdrawals(self) -> tuple[Retrograde, ...]:
+        """Every withdrawal of the security force, in the order written (one for a single ``[retrograde]``)."""
+        return self.retrograde if isinstance(self.retrograde, tuple) else (self.retrograde,)
+
+    @property
+    def withdrawal_names(self) -> list[str]:
+        """The name of each withdrawal of a list (its ``name``, else its index), as its metrics use it;
+        none for a single ``[retrograde]`` table."""
+        if not isinstance(self.retrograde, tuple):
+            return []
+        return [w.name if w.name is not None else str(i) for i, w in enumerate(self.retrograde)]
 
     @property
     def operators(self) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from sim.description.airport import WITHDRAWAL_FORMS
 from sim.description.disruptions import DISRUPTION_KINDS
 from sim.description.errors import FieldProblems, known_names
 from sim.description.times import TIME_BRANCHES
@@ -22,11 +23,14 @@ _SHOWN_CHARACTERS = 40
 
 def field_name(loc: Iterable[Any]) -> str:
     """The dotted name of an error's location, without the branch tags pydantic adds for unions (the
-    reading of a time, the kind of a disruption); a key holding dots (of ``[uncertain]``) is quoted."""
+    reading of a time, the kind of a disruption, the form of ``retrograde``); a key holding dots (of
+    ``[uncertain]``) is quoted."""
     parts: list[str] = []
     loc = tuple(loc)
     for k, p in enumerate(loc):
         if isinstance(p, str) and p in TIME_BRANCHES and k == len(loc) - 1:
+            continue
+        if isinstance(p, str) and p in WITHDRAWAL_FORMS and k == 1 and loc[0] == "retrograde":
             continue
         if (
             isinstance(p, str)

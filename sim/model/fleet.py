@@ -25,8 +25,9 @@ An aircraft deals with the ramp, the runway, the holding area, the population an
 bases only through the narrow interfaces below (``world.py`` hands it the objects); it never
 changes their state itself.
 
-Records: ``records.departures`` (one row per take-off), ``records.boardings`` (one row per
-chalk) and ``records.waits`` (aircraft-hours by cause).
+Records: ``records.departures`` (one row per take-off), ``records.troops_flown`` (per take-off,
+the troops of each withdrawal aboard), ``records.boardings`` (one row per chalk) and
+``records.waits`` (aircraft-hours by cause).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import simpy
 
 from sim.description.airport import Departure as DepartureRule
 from sim.description.fleets import Fleet
-from sim.model.records import Boarding, Departure, MovementKind, Records
+from sim.model.records import Boarding, Departure, MovementKind, Records, TroopsFlown
 from sim.model.timeline import Steps, Timeline
 
 __all__ = ["Aircraft", "FleetContext", "Timetable", "sortie_cycle", "CHALKS_PER_STAY"]
@@ -92,7 +93,7 @@ class Passengers(Protocol):
 
     def has_troops(self) -> bool: ...
 
-    def board_troops(self, seats: int) -> int: ...
+    def board_troops(self, seats: int, withdrawals: Sequence[int]) -> dict[int, int]: ...
 
 
 class Flown(Protocol):
@@ -144,7 +145,8 @@ class Aircraft:
     spec: Fleet
     cohorts: list[int]
     """Cohort indices this operator may carry, in boarding priority order (before any ``boarding`` step)."""
-    carries_troops: bool
+    withdrawals: tuple[int, ...]
+    """The withdrawals (indices) whose troops its operator carries."""
     available_from: float
     last_landing: float
     bases: list[Destination]
@@ -202,6 +204,8 @@ class Load:
     groups: list[int] = field(default_factory=list)
     evacuees: int = 0
     troops: int = 0
+    troops_by: dict[int, int] = field(default_factory=dict)
+    """Troops aboard by withdrawal."""
     people: int = 0
     dest: Destination | None = None
     short_of_room: bool = False
@@ -402,6 +406,8 @@ def _take_off(
             size_class=spec.size_class,
         )
     )
+    for w, n in load.troops_by.items():
+        ctx.records.troops_flown.append(TroopsFlown(takeoff, ac.ident, w, n))
 
 
 class _Chalks:
@@ -415,7 +421,9 @@ class _Chalks:
         self.deadline = tl.boarding_deadline
         self.board_by = self.deadline
         """No more people board than can before then: the boarding deadline, or a timetable slot."""
-        self.troops_from = tl.retrograde_start if ac.carries_troops else math.inf
+        # the withdrawals it carries, by when their troops are ready (first come, first flown)
+        self.troop_turns = sorted((tl.withdrawal_starts[w], w) for w in ac.withdrawals if tl.withdrawal_starts[w] < math.inf)
+        self.troops_from = self.troop_turns[0][0] if self.troop_turns else math.inf
         self.step_times = [at for at, _ in ac.boarding]
         self.step_cohorts = [ctx.holding.cohort_set(list(step)) for _, step in ac.boarding]
 
@@ -448,7 +456,10 @@ class _Chalks:
         seats = self.seats(load, now)
         troops = 0
         if now >= self.troops_from and holding.has_troops():
-            troops = holding.board_troops(seats - load.people)
+            aboard = holding.board_troops(seats - load.people, [w for start, w in self.troop_turns if now >= start])
+            for w, n in aboard.items():
+                load.troops_by[w] = load.troops_by.get(w, 0) + n
+                troops += n
             load.troops += troops
             load.people += troops
         if load.people >= seats or not eligible:

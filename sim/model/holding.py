@@ -48,6 +48,9 @@ class Holding:
         self._state = state = upstream.state
         self._counters = state.counters
         self.troops_waiting = 0
+        """Troops awaiting retrograde, of every withdrawal."""
+        self.troops_by_withdrawal: dict[int, int] = {}
+        """Troops awaiting retrograde by withdrawal (its index in the scenario's withdrawals)."""
         self._cohorts: dict[tuple[int, ...], np.ndarray] = {}
         self._made: set[int] = set()
         self._board = core.direct(core.board, state, 0.0, np.zeros(1, dtype=np.int64), 0)
@@ -129,14 +132,22 @@ class Holding:
             if stopped[gate]:
                 self.records.gate_stops.append(GateStop(began, t, gate))
 
-    def troops_ready(self, troops: int) -> None:
-        """Troops awaiting retrograde join the front of the line."""
+    def troops_ready(self, troops: int, withdrawal: int = 0) -> None:
+        """Troops of a withdrawal (its index) awaiting retrograde join the front of the line."""
+        self.troops_by_withdrawal[withdrawal] = self.troops_by_withdrawal.get(withdrawal, 0) + troops
         self.troops_waiting += troops
 
     def has_troops(self) -> bool:
         return self.troops_waiting > 0
 
-    def board_troops(self, seats: int) -> int:
-        n = min(seats, self.troops_waiting)
-        self.troops_waiting -= n
-        return n
+    def board_troops(self, seats: int, withdrawals: Sequence[int] = (0,)) -> dict[int, int]:
+        """Take up to ``seats`` troops of these withdrawals (in the order given): troops taken by withdrawal."""
+        taken: dict[int, int] = {}
+        for w in withdrawals:
+            n = min(seats, self.troops_by_withdrawal.get(w, 0))
+            if n > 0:
+                taken[w] = n
+                self.troops_by_withdrawal[w] -= n
+                self.troops_waiting -= n
+                seats -= n
+        return taken

@@ -7,6 +7,7 @@ from the records (:mod:`sim.model.records`) and the final whereabouts of each fa
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -122,12 +123,15 @@ def summarise(
     operators: list[str],
     people_by_status: np.ndarray,
     troops_total: int,
+    withdrawals: Mapping[str, tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
     """Metrics of one replication: ``{"metrics": {name: float}, "daily": [...]}``.
 
     ``people_by_status`` is people by (cohort, :class:`~sim.model.records.Status`) when the airport
     closed. Every person is counted once: evacuated (flown), did not travel (a registered
     family's choice, not stranded) or stranded (any other status, turned back on the way included).
+    ``withdrawals``: for a list of withdrawals, each one's index and troops by its name (their
+    ``withdrawal.<name>.*`` metrics); none for a single ``[retrograde]``.
     """
     by = people_by_status
     deps = [d for d in rec.departures if d.takeoff <= end_hours]
@@ -140,6 +144,10 @@ def summarise(
         od = [d for d in deps if d.operator == op]
         m[f"operator.{op}.evacuated"] = float(sum(d.evacuees for d in od))
         m[f"operator.{op}.departures"] = float(len(od))
+    for name, (w, troops) in (withdrawals or {}).items():
+        flown = sum(x.troops for x in rec.troops_flown if x.withdrawal == w and x.takeoff <= end_hours)
+        m[f"withdrawal.{name}.troops_flown"] = float(flown)
+        m[f"withdrawal.{name}.troops_stranded"] = float(troops - flown)
     for cause, hours in rec.held_back_hours().items():
         m[f"limit.{cause}_hours"] = hours
     return {"metrics": m, "daily": daily}

@@ -25,6 +25,7 @@ __all__ = [
     "MovementKind",
     "Screened",
     "Boarding",
+    "TroopsFlown",
     "Arrival",
     "Wait",
     "GateStop",
@@ -118,6 +119,15 @@ class Boarding(NamedTuple):
     people: int
     troops: int
     base: str
+
+
+class TroopsFlown(NamedTuple):
+    """Troops of one withdrawal (its index in the scenario's withdrawals) aboard a take-off at ``takeoff``."""
+
+    takeoff: float
+    aircraft: str
+    withdrawal: int
+    troops: int
 
 
 class Arrival(NamedTuple):
@@ -268,6 +278,8 @@ class Records:
     waits: list[Wait] = field(default_factory=list)
     gate_stops: list[GateStop] = field(default_factory=list)
     hourly: list[Hourly] = field(default_factory=list)
+    troops_flown: list[TroopsFlown] = field(default_factory=list)
+    """Per take-off with troops, the troops of each withdrawal aboard (a departure's ``troops`` is their sum)."""
 
     def wait(self, start: float, cause: str, hours: float, aircraft: str = "") -> None:
         """Record a wait (zero-length waits are not recorded)."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.description.airport import Retrograde
 from sim.description.disruptions import (
     ArrivalFactor,
     Disruption,
@@ -164,6 +165,11 @@ class Timeline:
     """Aircraft stop boarding and leave by then, so that even with every spot occupied all of
     them get a take-off slot before ``last_takeoff``."""
     retrograde_start: float = INF
+    """When the first withdrawal's troops start to leave (``inf``: no troops)."""
+    withdrawal_starts: list[float] = field(default_factory=list)
+    """Per withdrawal (in the order written), when its troops start to leave (``inf``: no troops)."""
+    secured_from: float = 0.0
+    """When the airport starts being secured: before it the gates admit nobody and no aircraft lands."""
     change_times: dict[str, list[float]] = field(default_factory=dict)
     """Per gate, every time its open state or lane count may change (for the gate actor)."""
 
@@ -176,7 +182,6 @@ class Timeline:
     @classmethod
     def from_scenario(cls, s: Scenario) -> Timeline:
         end = s.end_hours
-        h = s.hours
         effects = _Effects.of(s)
         closures = _intervals(effects.runway_closed)
         gate_closures, gate_lanes, change_times = _gate_schedules(s, effects)
@@ -186,13 +191,7 @@ class Timeline:
             f: _extra_aircraft(Steps(float(x.count), _schedule(s, x.count_schedule)), fleet_count[f]) for f, x in s.fleets.items()
         }
         last_takeoff, deadline = _deadlines(s, closures, fleet_count, spots)
-        retro = s.retrograde
-        if retro.troops == 0:
-            retrograde_start = INF
-        elif retro.start is not None:
-            retrograde_start = h(retro.start)
-        else:
-            retrograde_start = end - (retro.hours_before_end or 0.0)
+        withdrawal_starts = [_withdrawal_start(s, w) for w in s.withdrawals]
         return cls(
             end=end,
             gate_close=end - s.security.gate_close_lead_hours,
@@ -214,9 +213,21 @@ class Timeline:
                 Steps(float(s.airfield.holding_capacity_people)), effects.relief("holding", "holding"), more_units
             ),
             runway_speedup=relieved(Steps(1.0), effects.relief("runway", "runway"), lambda one, r: one + r),
-            retrograde_start=retrograde_start,
+            retrograde_start=min(withdrawal_starts, default=INF),
+            withdrawal_starts=withdrawal_starts,
+            secured_from=s.secured_from_hours,
             change_times=change_times,
         )
+
+
+def _withdrawal_start(s: Scenario, w: Retrograde) -> float:
+    """When a withdrawal's troops start to leave: its ``start``, or ``hours_before_end`` before the end
+    (``inf`` without troops)."""
+    if w.troops == 0:
+        return INF
+    if w.start is not None:
+        return s.hours(w.start)
+    return s.end_hours - (w.hours_before_end or 0.0)
 
 
 Span = tuple[float, float]
@@ -321,10 +332,12 @@ SCHEDULE_BUILDERS: dict[str, Callable[[_Effects, Scenario, Any], None]] = {
 
 
 def _gate_schedules(s: Scenario, effects: _Effects) -> tuple[dict[str, list[Span]], dict[str, Steps], dict[str, list[float]]]:
-    """Per gate: closed intervals, lanes in force, and every time either may change."""
+    """Per gate: closed intervals (every gate is closed before the security start), lanes in force,
+    and every time either may change."""
     closures, lanes, change_times = {}, {}, {}
+    unsecured = [(-INF, s.secured_from_hours)] if s.secured_from_hours > 0 else []  # before security.start
     for g, gate in s.gates.items():
-        closures[g] = _intervals([_span(s, w) for w in gate.closed] + effects.gates_closed[g])
+        closures[g] = _intervals([_span(s, w) for w in gate.closed] + effects.gates_closed[g] + unsecured)
         in_force = windowed(float(gate.lanes), _schedule(s, gate.lane_schedule), effects.lanes[g])
         lanes[g] = relieved(in_force, effects.relief("lanes", g), more_units)
         ts = set(lanes[g].times) | {x for iv in closures[g] for x in iv}

@@ -141,8 +141,9 @@ class World:
             [[ac for ac in self.aircraft if i in ac.cohorts_at(at)] for i in range(len(pop.cohorts))]
             for at in self._carriers_from
         ]
-        if tl.retrograde_start < math.inf:
-            self.env.process(self._retrograde(s.retrograde.troops))
+        for w, (withdrawal, start) in enumerate(zip(s.withdrawals, tl.withdrawal_starts, strict=True)):
+            if start < math.inf:
+                self.env.process(self._retrograde(withdrawal.troops, start, w))
         self.env.process(self._record_hourly())
 
     def _build_aircraft(self) -> list[Aircraft]:
@@ -159,6 +160,8 @@ class World:
             if f.available_until is not None:
                 last = min(last, s.hours(f.available_until))
             first = s.hours(f.available_from) if f.available_from is not None else 0.0
+            if tl.secured_from > 0:  # no aircraft lands before the security start: it leaves its first base to land then
+                first = max(first, tl.secured_from - self.bases[f.bases[0]].flight_hours)
             periods = _service_periods(f.count, [(s.hours(x.from_), x.value) for x in f.count_schedule])
             periods += tl.extra_aircraft[name]  # aircraft a relief adds, numbered after the fleet's own
             for k, (joins, leaves) in enumerate(periods):
@@ -170,7 +173,7 @@ class World:
                         fleet=name,
                         spec=f,
                         cohorts=cohorts,
-                        carries_troops=f.operator in s.retrograde.carriers,
+                        withdrawals=tuple(w for w, r in enumerate(s.withdrawals) if f.operator in r.carriers),
                         available_from=max(first, joins) + rank * f.stagger_hours,
                         last_landing=min(last, leaves),
                         bases=[self.bases[b] for b in f.bases],
@@ -196,10 +199,10 @@ class World:
         carriers = self._carriers[bisect.bisect_right(self._carriers_from, now) - 1]
         return held_back(now, self.perimeter.crowd_people(), gates, waiting, carriers, self._priority)
 
-    def _retrograde(self, troops: int) -> Generator[simpy.Event, Any, None]:
-        """Troops become ready to board, ahead of every evacuee, when the retrograde starts."""
-        yield self.env.timeout(max(0.0, self.timeline.retrograde_start))
-        self.holding.troops_ready(troops)
+    def _retrograde(self, troops: int, start: float, withdrawal: int) -> Generator[simpy.Event, Any, None]:
+        """A withdrawal's troops become ready to board, ahead of every evacuee, when it starts."""
+        yield self.env.timeout(max(0.0, start))
+        self.holding.troops_ready(troops, withdrawal)
 
     def _record_hourly(self) -> Generator[simpy.Event, Any, None]:
         """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``."""
@@ -236,6 +239,11 @@ class World:
                 return
             yield env.timeout(1.0)
 
+    def _withdrawn(self) -> list[tuple[int, int]]:
+        """Per withdrawal, its index and the troops it withdraws (none if they never start)."""
+        starts = self.timeline.withdrawal_starts
+        return [(w, r.troops if starts[w] < math.inf else 0) for w, r in enumerate(self.scenario.withdrawals)]
+
     def run(self) -> None:
         """Run until the airport stops being secured, then settle the perimeter's and the holding area's books."""
         end = self.timeline.end
@@ -253,7 +261,8 @@ class World:
             cohort_names=pop.cohort_names,
             operators=self.scenario.operators,
             people_by_status=pop.people_by_status(),
-            troops_total=self.scenario.retrograde.troops if self.timeline.retrograde_start < math.inf else 0,
+            troops_total=sum(troops for _, troops in self._withdrawn()),
+            withdrawals=dict(zip(self.scenario.withdrawal_names, self._withdrawn(), strict=False)),
         )
         out["metrics"]["aircraft_on_ground_at_end"] = float(self.ramp.on_ground)
         out["metrics"]["holding_peak_people"] = float(self.holding.peak_people)

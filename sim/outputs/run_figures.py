@@ -130,10 +130,15 @@ def _time_axis(ax: Any, s: Scenario, days: Sequence[Any] | None = None) -> None:
 
 
 def _end_line(ax: Any, s: Scenario, label: bool = True) -> None:
-    """The security end as a dashed vertical line, named in the legend (a label written beside the
-    line would cover whatever is drawn at the end, such as the published total)."""
-    x = mdates.date2num(_local(s.at(s.end_hours)))
-    ax.axvline(x, color="black", ls="--", lw=1, label="security end" if label else None)
+    """The security end as a dashed vertical line, and the security start, if it comes after the
+    scenario start, as a dash-dotted one, each named in the legend (a label written beside a line
+    would cover whatever is drawn there, such as the published total at the end)."""
+    lines = [(s.end_hours, "security end", "--")]
+    if s.secured_from_hours > 0:
+        lines.append((s.secured_from_hours, "security start", "-."))
+    for hours, text, style in lines:
+        x = mdates.date2num(_local(s.at(hours)))
+        ax.axvline(x, color="black", ls=style, lw=1, label=text if label else None)
 
 
 def scale_with_line(peak: float, line: float, room: float = 1.1) -> tuple[float, bool]:

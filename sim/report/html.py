@@ -148,7 +148,8 @@ def _what(s: Scenario, raw: Mapping[str, Any], data: Mapping[str, Any]) -> dict[
     return {
         "name": s.name,
         "description": s.description,
-        "window": f"{s.start:%d %b %Y %H:%M} to {end:%d %b %Y %H:%M} local time ({utc_offset(s.start)})",
+        "window": f"{s.at(s.secured_from_hours):%d %b %Y %H:%M} to {end:%d %b %Y %H:%M} local time ({utc_offset(s.start)})"
+        + (f", the scenario from {s.start:%d %b %Y %H:%M}" if s.secured_from_hours > 0 else ""),
         "hash": scenario_hash(raw),
         "version": data.get("version", "unknown"),
         "seed": data.get("seed", "unknown"),
