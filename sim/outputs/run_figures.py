@@ -224,7 +224,12 @@ def cumulative(result: RunResult) -> Figure:
     thousands(ax.yaxis)
     ax.set_ylim(bottom=0)
     ax.set_title(f"{s.name}: cumulative evacuated")
-    legend(ax, loc="upper left", fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    if len(labels) > 7:  # a long key (operators with published figures) beside the axes: inside, it covers the curves
+        fig.set_size_inches(10, 4.5)
+        fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+    else:
+        legend(ax, loc="upper left", fontsize=8)
     _time_axis(ax, s)
     return fig
 
