@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.description.scenario import Scenario
 from sim.statistics import mean_ci
@@ -349,6 +349,7 @@ def crowds(result: RunResult) -> Figure:
     top, shown = scale_with_line(peak, cap)
     axes[1].axhline(cap, color="#0072B2", ls=":", lw=1.2, label=_capacity_label(cap, shown))
     axes[1].set_ylim(0, top)
+    axes[2].yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of aircraft: no 0.5 ticks
     for ax in axes:
         legend(ax, fontsize=7, loc="upper left")
     for ax in axes[:-1]:
