@@ -4,6 +4,8 @@ boarding steps), it validates, runs, keeps to its timetable and window, and acco
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,17 @@ def test_it_keeps_to_its_timetable_and_window(result: sim.RunResult, embassy: si
         assert not flown[hours < first_slot].any()
         assert rep.metrics["evacuated_total"] > 0
     assert result.mean("cohort.local_staff.evacuated") > 0
+
+
+def test_its_report_adds_up_for_registered_cohorts(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """With registered cohorts the report shows who turned back and who did not travel, beside the
+    stranded, so each cohort's row adds up to its people; small means of people keep one decimal."""
+    from sim.report.html import people
+
+    out = tmp_path / "run"
+    assert main(["run", str(EMBASSY), "-n", "2", "--no-plots", "--report", "--out", str(out)]) == 0
+    capsys.readouterr()
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "turned back on the way</th>" in page and "did not travel (not stranded)</th>" in page
+    assert "people who did not travel (not stranded)" in page
+    assert [people(x) for x in (1.2, 8.0, 0.0, 1234.4, 10.5)] == ["1.2", "8", "0", "1,234", "10"]

@@ -45,6 +45,8 @@ _WORDS = {
     "stranded_at_gates_in_crowd": "people stranded waiting outside the entry points",
     "stranded_at_gates_gave_up": "people stranded who gave up at the entry points",
     "stranded_airfield": "people stranded inside the perimeter",
+    "stranded_turned_back": "people stranded who turned back on the way",
+    "did_not_travel_total": "people who did not travel (not stranded)",
     "population_total": "people in the scenario",
     "departures_total": "departures",
     "peak_day_evacuated": "people evacuated on the peak day",
@@ -60,6 +62,7 @@ _WHERE_STRANDED = {
     "never_arrived": "never reached the perimeter",
     "at_gates": "at the entry points",
     "airfield": "inside the perimeter",
+    "turned_back": "turned back on the way",
 }
 """Where a cohort's stranded were (the tail of ``cohort.<cohort>.stranded_<where>``), in words."""
 _PATTERNS = (
