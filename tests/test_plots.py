@@ -329,3 +329,19 @@ def test_titles_fit_in_their_figures(small_path: Any) -> None:
         for name, box in _text_boxes(fig):
             if name.startswith("legend") or name == "axes legend":
                 assert frame.x0 - 1 <= box.x0 and box.x1 <= frame.x1 + 1, f"{stem}: {name} runs off the figure"
+
+
+def test_compare_figure_of_no_difference_is_on_a_scale_of_people() -> None:
+    """When B changes nothing (a demand-bound airlift given one more aircraft), the axis spans a
+    person or so in whole people, not hundredths of one; rows only registered cohorts fill are left
+    out when both sides are empty."""
+    from sim.outputs.compare_figures import compare_differences
+
+    zero = {"a_mean": 10.0, "b_mean": 10.0, "difference_mean": 0.0, "ci95_low": 0.0, "ci95_high": 0.0}
+    empty = {"a_mean": 0.0, "b_mean": 0.0, "difference_mean": 0.0, "ci95_low": 0.0, "ci95_high": 0.0}
+    fig = compare_differences({"evacuated_total": zero, "stranded_turned_back": empty, "cohort.a.stranded": zero})
+    ax = fig.axes[0]
+    _draw(fig)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["evacuated_total", "cohort.a.stranded"]
+    assert ax.get_xlim() == (-1.5, 1.5)
+    assert all(float(t).is_integer() for t in ax.get_xticks())
