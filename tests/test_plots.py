@@ -345,3 +345,24 @@ def test_compare_figure_of_no_difference_is_on_a_scale_of_people() -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == ["evacuated_total", "cohort.a.stranded"]
     assert ax.get_xlim() == (-1.5, 1.5)
     assert all(float(t).is_integer() for t in ax.get_xticks())
+
+
+def test_explain_colours_a_gain_within_the_noise_pale() -> None:
+    """The heat map's colour scale reaches the widest interval, so +2 people with an interval of -1
+    to +6 is drawn pale (a third of the scale), and the colour bar counts whole people."""
+    from sim.outputs.explain_figures import WHOLE, explain_heatmap
+
+    totals = pd.DataFrame(
+        {
+            "resource": ["lanes", "aircraft"] * 2,
+            "day": [WHOLE, WHOLE, "2023-04-24", "2023-04-24"],
+            "gain_mean": [2.0, 0.0, 1.0, 0.0],
+            "ci95_low": [-1.0, 0.0, -1.0, 0.0],
+            "ci95_high": [6.0, 0.0, 2.0, 0.0],
+        }
+    )
+    fig = explain_heatmap(totals, ["lanes", "aircraft"], 0.5, 4)
+    _draw(fig)
+    image = fig.axes[0].images[0]
+    assert image.norm.vmax == pytest.approx(6.0)
+    assert all(float(t).is_integer() for t in fig.axes[-1].get_yticks())
