@@ -366,3 +366,20 @@ def test_explain_colours_a_gain_within_the_noise_pale() -> None:
     image = fig.axes[0].images[0]
     assert image.norm.vmax == pytest.approx(6.0)
     assert all(float(t).is_integer() for t in fig.axes[-1].get_yticks())
+
+
+def test_a_key_of_whole_numbers_gets_whole_ticks() -> None:
+    """Aircraft, lanes and spots are swept in whole numbers: no tick at 1.5 aircraft; a key sampled
+    between whole numbers keeps its fractional ticks."""
+    small_steps = _sweep_df(True).assign(**{"ramp.spots.heavy": lambda d: d["ramp.spots.heavy"] / 7})  # 1, 2, 3, 4
+    for fig in (
+        sweep_plots.stranded_by_cohort_vs(small_steps, "ramp.spots.heavy"),
+        sweep_plots.sweep_metric(small_steps, "ramp.spots.heavy", "evacuated_total"),
+    ):
+        _draw(fig)
+        ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 4]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    sampled = _sweep_df(False).assign(**{"ramp.spots.heavy": lambda d: d["ramp.spots.heavy"] / 7})
+    fig = sweep_plots.sweep_metric(sampled, "ramp.spots.heavy", "evacuated_total")
+    _draw(fig)
+    assert not all(float(t).is_integer() for t in fig.axes[0].get_xticks())

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.outputs.sweep_figures import _day_axis
+from sim.outputs.sweep_figures import _day_axis, whole_steps
 from sim.outputs.sweep_figures import key_label as _label
 
 __all__ = ["capacity_curve_figure", "compare_differences"]
@@ -115,6 +115,7 @@ def capacity_curve_figure(curve: Any, start: datetime | None = None) -> Figure:
     low.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     low.grid(axis="y", alpha=0.3)
     low.set_xlabel(_label(curve.key))
+    whole_steps(low, curve.points)
     _day_axis(low, curve.key, start)
     top.set_title(f"Capacity curve: {curve.metric} against {curve.key}, and what each step adds", fontsize=10)
     return fig

@@ -35,6 +35,7 @@ __all__ = [
     "is_grid",
     "figure_names",
     "capacity_curve_name",
+    "whole_steps",
 ]
 
 _WORDS = {
@@ -110,6 +111,14 @@ def _day_axis(ax: Any, key: str, start: datetime | None, is_time: bool = False) 
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}\n{start + timedelta(days=float(x)):%d %b}"))
 
 
+def whole_steps(ax: Any, values: Any) -> None:
+    """Whole-number ticks on the x axis when every swept value is a whole number (aircraft, lanes,
+    spots): no tick at 1.5 aircraft."""
+    arr = np.asarray(values, dtype=float)
+    if arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _title(text: str, width: int = 60) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
@@ -130,6 +139,7 @@ def sweep_metric(df: Any, key: str, metric: str, start: datetime | None = None, 
     ax.set_title(_title(f"{metric_label(metric).capitalize()} against {key}"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    whole_steps(ax, ps[key])
     _day_axis(ax, key, start, is_time)
     return fig
 
@@ -204,6 +214,7 @@ def stranded_by_cohort_vs(df: Any, key: str, start: datetime | None = None, is_t
         ax.set_ylim(bottom=0)
         thousands(ax.yaxis)
         ax.grid(alpha=0.3)
+        whole_steps(ax, ps[key])
         _day_axis(ax, key, start, is_time)
     for ax in axes[len(cohorts) :]:
         ax.set_visible(False)
