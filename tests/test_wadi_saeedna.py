@@ -93,3 +93,31 @@ def test_the_path_follows_the_dated_counts_it_was_not_fitted_to() -> None:
     assert r.mean("operator.germany.evacuated") >= 0.9 * 600
     assert r.mean("operator.france.evacuated") >= 0.9 * 500
     assert r.mean("troops_stranded") == 0
+
+
+def test_a_dated_count_of_one_operator_is_drawn_beside_its_curve_and_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    """A ``[[reference_cumulative]]`` entry naming an operator is drawn in that operator's colour at its
+    date (with the operator's own mean curve) and printed by ``airlift run`` beside the model's count
+    of that operator at that hour."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.colors import to_rgb
+
+    from sim.cli.run import print_run
+    from sim.outputs import run_figures as plots
+
+    counts = [{"at": 1.0, "evacuated": 500, "operator": "germany", "source": "test"}, {"at": 1.5, "evacuated": 900}]
+    s = sim.load_scenario(ROOT / "tests" / "data" / "small.toml", {"reference_cumulative": counts})
+    r = sim.run(s, 2, 0)
+    ax = plots.cumulative(r).axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "model: germany (mean)" in labels and "model: us (mean)" not in labels
+    germany = ax.get_lines()[labels.index("model: germany (mean)")].get_color()
+    points = {c.get_label(): c for c in ax.collections if isinstance(c, PathCollection)}
+    assert tuple(points["published: germany"].get_facecolor()[0][:3]) == pytest.approx(to_rgb(germany))
+    assert [float(y) for _, y in points["published: germany"].get_offsets()] == [500.0]
+    assert [float(y) for _, y in points["published figures"].get_offsets()] == [900.0]
+    print_run(r, None)
+    out = capsys.readouterr().out
+    model = sum(float(rep.hourly["evacuated_cumulative.germany"][24]) for rep in r.replications) / 2
+    assert f"15 Aug 00:00 germany{model:>25,.0f}{500:>13,}" in out
+    assert "15 Aug 12:00 all" in out
