@@ -243,8 +243,9 @@ def _text_boxes(fig: Figure) -> list[tuple[str, Any]]:
     renderer = _draw(fig)
     boxes = [(f"legend {i}", lg.get_window_extent(renderer)) for i, lg in enumerate(fig.legends)]
     for ax in fig.axes:
-        if ax.get_legend() is not None:
-            boxes.append(("axes legend", ax.get_legend().get_window_extent(renderer)))
+        key = ax.get_legend()
+        if key is not None:
+            boxes.append(("axes legend", key.get_window_extent(renderer)))
         boxes += [(f"text {t.get_text()!r}", t.get_window_extent(renderer)) for t in ax.texts if t.get_text()]
     return boxes
 
@@ -322,7 +323,7 @@ def test_titles_fit_in_their_figures(small_path: Any) -> None:
     for stem, fig in plots.run_figures(result).items():
         renderer = _draw(fig)
         frame = fig.bbox
-        texts = [ax.title for ax in fig.axes] + ([fig._suptitle] if fig._suptitle is not None else [])
+        texts = [ax.title for ax in fig.axes] + [t for t in fig.texts if t.get_text() == fig.get_suptitle()]
         for t in [t for t in texts if t.get_text()]:
             box = t.get_window_extent(renderer)
             assert frame.x0 - 1 <= box.x0 and box.x1 <= frame.x1 + 1, f"{stem}: {t.get_text()!r} runs off the figure"

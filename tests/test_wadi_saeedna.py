@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sim
@@ -113,9 +114,10 @@ def test_a_dated_count_of_one_operator_is_drawn_beside_its_curve_and_printed(cap
     assert "model: germany (mean)" in labels and "model: us (mean)" not in labels
     germany = ax.get_lines()[labels.index("model: germany (mean)")].get_color()
     points = {c.get_label(): c for c in ax.collections if isinstance(c, PathCollection)}
-    assert tuple(points["published: germany"].get_facecolor()[0][:3]) == pytest.approx(to_rgb(germany))
-    assert [float(y) for _, y in points["published: germany"].get_offsets()] == [500.0]
-    assert [float(y) for _, y in points["published figures"].get_offsets()] == [900.0]
+    face = np.asarray(points["published: germany"].get_facecolor(), dtype=float)
+    assert tuple(face[0, :3]) == pytest.approx(to_rgb(germany))
+    assert np.asarray(points["published: germany"].get_offsets(), dtype=float)[:, 1].tolist() == [500.0]
+    assert np.asarray(points["published figures"].get_offsets(), dtype=float)[:, 1].tolist() == [900.0]
     print_run(r, None)
     out = capsys.readouterr().out
     model = sum(float(rep.hourly["evacuated_cumulative.germany"][24]) for rep in r.replications) / 2
