@@ -38,16 +38,26 @@ from sim.model.timeline import Timeline
 __all__ = ["World", "paused_collector", "reuse_freed_memory"]
 
 
-def _service_periods(count: int, schedule: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """When aircraft number k (0, 1, ...) joins and leaves service under a count schedule: it
-    joins the first time the count exceeds k and leaves the first time after that it does not."""
+def _service_periods(count: int, schedule: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
+    """When aircraft number k (0, 1, ...) is in service under a count schedule: entry k lists its
+    periods ``(joins, leaves)`` in time order, one per stretch of time the count exceeds k. A
+    count that only rises gives each aircraft one period; one that falls and rises again
+    (aircraft called away, then back) gives those aircraft a period for each return."""
     steps = [(-math.inf, float(count)), *sorted(schedule)]
     top = int(max(v for _, v in steps))
-    periods = []
+    periods: list[list[tuple[float, float]]] = []
     for k in range(top):
-        joins = next(t for t, v in steps if v > k)
-        leaves = next((t for t, v in steps if t > joins and v <= k), math.inf)
-        periods.append((max(joins, 0.0), leaves))
+        mine: list[tuple[float, float]] = []
+        joins: float | None = None
+        for t, v in steps:
+            if v > k and joins is None:
+                joins = t
+            elif v <= k and joins is not None:
+                mine.append((max(joins, 0.0), t))
+                joins = None
+        if joins is not None:
+            mine.append((max(joins, 0.0), math.inf))
+        periods.append(mine)
     return periods
 
 
@@ -162,14 +172,18 @@ class World:
             first = s.hours(f.available_from) if f.available_from is not None else 0.0
             if tl.secured_from > 0:  # no aircraft lands before the security start: it leaves its first base to land then
                 first = max(first, tl.secured_from - self.bases[f.bases[0]].flight_hours)
-            periods = _service_periods(f.count, [(s.hours(x.from_), x.value) for x in f.count_schedule])
-            periods += tl.extra_aircraft[name]  # aircraft a relief adds, numbered after the fleet's own
-            for k, (joins, leaves) in enumerate(periods):
+            each = _service_periods(f.count, [(s.hours(x.from_), x.value) for x in f.count_schedule])
+            periods = [(mine[0], f"{name}-{k + 1}") for k, mine in enumerate(each)]
+            # then a relief's aircraft, numbered after the fleet's own; then aircraft coming back after a dip in the
+            # count, each return an aircraft of its own (a rested crew), after all the others
+            periods += [(p, f"{name}-{len(each) + i + 1}") for i, p in enumerate(tl.extra_aircraft[name])]
+            periods += [(p, f"{name}-{k + 1}-{n + 2}") for k, mine in enumerate(each) for n, p in enumerate(mine[1:])]
+            for i, ((joins, leaves), ident) in enumerate(periods):
                 # aircraft joining at the same time arrive stagger_hours apart
-                rank = sum(1 for j, _ in periods[:k] if j == joins)
+                rank = sum(1 for (j, _), _ in periods[:i] if j == joins)
                 out.append(
                     Aircraft(
-                        ident=f"{name}-{k + 1}",
+                        ident=ident,
                         fleet=name,
                         spec=f,
                         cohorts=cohorts,
