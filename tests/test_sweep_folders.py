@@ -67,8 +67,9 @@ def test_a_resume_without_plots_or_in_parquet_removes_what_it_does_not_write(swe
     (swept / "my_heatmap.png").write_bytes(b"a user's figure, not airlift's")
     assert _sweep(small_path, swept, "--resume", "--no-plots", "--format", "parquet") == 0
     names = {p.name for p in swept.iterdir()}
-    assert names == {"results.csv", "manifest.json", "points.parquet", "capacity_curve.json", "notes.txt", "my_heatmap.png"}
-    assert set(_files(swept)) == {"results.csv", "points.parquet", "capacity_curve.json"}
+    derived = {"points.parquet", "capacity_curve.json", "security_window_curve.csv"}  # the curve's numbers: CSV in any format
+    assert names == {"results.csv", "manifest.json", "notes.txt", "my_heatmap.png", *derived}
+    assert set(_files(swept)) == {"results.csv", *derived}
 
 
 def test_a_sweep_through_the_python_api_clears_what_the_command_derived(swept: Path, small_path: Path) -> None:

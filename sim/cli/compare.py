@@ -105,8 +105,8 @@ def _print_differences(diffs: pd.DataFrame) -> None:
     for k in keys:
         d = diffs.loc[k]
         means = f"  {k:<{width}}{number(d['a_mean']):>12}{number(d['b_mean']):>12}{number(d['difference_mean']):>12}"
-        if "settings_low" in d:  # an ensemble: the two intervals of sim.experiments.ensemble
-            print(f"{means}   {ensemble_intervals(d)}")
+        if "settings_low" in d:  # an ensemble: the two intervals of sim.experiments.ensemble, and the percentiles
+            print(f"{means}   {ensemble_intervals(d)}{_across_settings(d)}")
             continue
         removed = "n/a" if d["variance_reduction"] != d["variance_reduction"] else f"{d['variance_reduction']:.0%}"
         print(
@@ -117,6 +117,15 @@ def _print_differences(diffs: pd.DataFrame) -> None:
         "  (SE: standard error of B - A; 'unpaired' is what independent runs of the same size would give;"
         " common random numbers remove the rest)"
     )
+
+
+def _across_settings(difference: Any) -> str:
+    """`` (5/50/95%: a / b / c)``, after the range across settings: the percentiles of the per-setting mean differences
+    (:func:`sim.experiments.ensemble.settings_quantiles`), when they were computed."""
+    if "settings_p50" not in difference:
+        return ""
+    cells = " / ".join(number(difference[k]) for k in ("settings_p5", "settings_p50", "settings_p95"))
+    return f" (5/50/95%: {cells})"
 
 
 def _what_differs(args: argparse.Namespace, a: Scenario, b: Scenario) -> list[str]:

@@ -145,6 +145,8 @@ def _derive(args: argparse.Namespace, spec: SweepSpec, out: Path, table: pd.Data
         derived.append("capacity_curve.json")
     if not args.no_plots and len(table):
         derived += _write_plots(out, in_days, keys, metrics, curves, time_keys)
+    if keys == ["security.end"] and len(table) and in_days["security.end"].dtype.kind in "biuf":
+        derived += _security_window(args, spec, out, in_days, start)
     return derived
 
 
@@ -199,6 +201,26 @@ def _with_ensemble_intervals(
             where = ", ".join(f"{k}={row[k]:g}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in keys)
             print(f"  {where}  {metric} {number(row['mean'])}  ({ensemble_intervals(dict(row))})")
     return both_intervals
+
+
+def _security_window(args: argparse.Namespace, spec: SweepSpec, out: Path, table: pd.DataFrame, start: Any) -> list[str]:
+    """The security-window curve of a sweep of ``security.end`` alone: its numbers
+    (``security_window_curve.csv``) and, unless ``--no-plots``, its figure: the names written."""
+    from sim.analysis.security_window import BAND_DEFINITIONS, scenario_end, window_curve, with_end_dates
+    from sim.experiments import sweeps
+    from sim.outputs.files import read_json, save_png, write_table
+    from sim.outputs.window_figures import WINDOW_CURVE, security_window_curve
+
+    curve = window_curve(table, "security.end", len(spec.ensemble) if spec.ensemble is not None else None)
+    names = [write_table(out / WINDOW_CURVE, with_end_dates(curve, "security.end", start), "csv").name]
+    if not args.no_plots:
+        scenario = read_json(out / sweeps.MANIFEST).get("scenario", {})
+        title = f"{scenario['name']}: people evacuated and stranded against the day security ends" if "name" in scenario else None
+        figure = security_window_curve(curve, "security.end", start, title, scenario_end(scenario, start))
+        save_png(out / f"{WINDOW_CURVE}.png", figure)
+        names.append(f"{WINDOW_CURVE}.png")
+    print(f"security-window curve, evacuated and stranded by cohort: {' and '.join(names)} ({BAND_DEFINITIONS})")
+    return names
 
 
 def _capacity_curves(table: pd.DataFrame, keys: list[str], time_keys: list[str], out: Path) -> list[Any]:

@@ -12,6 +12,9 @@ are paired setting by setting. With the per-replication values ``x_r`` and their
   the replications pin the ensemble mean down; it needs a setting run at least twice (``N > K``).
 - *range across settings*: the lowest and highest of the per-setting means: how far the answer
   moves between settings that all match the published record.
+- *5/50/95% across settings* (:func:`settings_quantiles`): the 5th, 50th and 95th percentiles of
+  the per-setting means (linear interpolation between order statistics, numpy's default): the
+  middle of the plausible answers, less driven by the one most extreme setting than the range.
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ from sim.description.errors import ScenarioError
 from sim.description.scenario import Scenario
 from sim.experiments.identity import plain
 
-__all__ = ["Ensemble", "load_ensemble", "ensemble_stats", "aggregate_ensemble", "settings_range", "as_ensemble"]
+__all__ = [
+    "Ensemble",
+    "load_ensemble",
+    "ensemble_stats",
+    "aggregate_ensemble",
+    "settings_range",
+    "settings_quantiles",
+    "as_ensemble",
+]
 
 
 @dataclass(frozen=True)
@@ -233,6 +244,19 @@ def ensemble_stats(values: Sequence[float], settings: Sequence[int]) -> dict[str
         "per_setting": [per[k] for k in used],
         "values": [float(v) for v in x],
     }
+
+
+SETTINGS_QUANTILES = {"settings_p5": 5.0, "settings_p50": 50.0, "settings_p95": 95.0}
+"""The percentiles across settings reported next to the range, by the name of their field."""
+
+
+def settings_quantiles(per_setting: Sequence[float]) -> dict[str, float]:
+    """The 5th, 50th and 95th percentiles of the per-setting means (``settings_p5``, ``settings_p50``,
+    ``settings_p95``; linear interpolation, numpy's default); NaN without a setting."""
+    means = np.asarray(per_setting, dtype=float)
+    if not len(means):
+        return dict.fromkeys(SETTINGS_QUANTILES, math.nan)
+    return {name: float(np.percentile(means, q)) for name, q in SETTINGS_QUANTILES.items()}
 
 
 def aggregate_ensemble(values_by_metric: Mapping[str, list[float]], ensemble: Ensemble) -> dict[str, dict[str, Any]]:

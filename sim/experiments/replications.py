@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.description.lookup import value_at
 from sim.description.scenario import Scenario
-from sim.experiments.ensemble import Ensemble, aggregate_ensemble, as_ensemble, ensemble_stats
+from sim.experiments.ensemble import Ensemble, aggregate_ensemble, as_ensemble, ensemble_stats, settings_quantiles
 from sim.experiments.executors import ExecutorLike, as_executor, make_executor
 from sim.experiments.tasks import Progress, collect
 from sim.statistics import NO_INTERVAL, mean_ci, sem
@@ -438,7 +438,8 @@ class CompareResult:
         standard errors combined) and ``variance_reduction`` (``1 - se_paired² / se_unpaired²``: the
         share of the variance that common random numbers removed). Intervals and standard errors
         are NaN with one replication. With an ensemble, ``ci95_*`` is the stochastic interval and
-        ``settings_low``/``settings_high`` the range across settings (:mod:`sim.experiments.ensemble`)."""
+        ``settings_low``/``settings_high`` the range across settings, ``settings_p5``/``settings_p50``/``settings_p95``
+        the percentiles of the per-setting mean differences (:mod:`sim.experiments.ensemble`)."""
         import pandas as pd
 
         rows = []
@@ -463,6 +464,7 @@ class CompareResult:
                     self.paired_values(n), [self.a.ensemble.setting_of(r) for r in range(len(self.a.replications))]
                 )
                 row |= {k: st[k] for k in ("ci95_low", "ci95_high", "settings_low", "settings_high")}
+                row |= settings_quantiles(st["per_setting"])
             rows.append(row)
         return pd.DataFrame(rows).set_index("metric")
 

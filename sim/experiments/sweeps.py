@@ -59,7 +59,7 @@ MAX_POINTS = 1_000_000
 """Most points of one sweep (grid or Latin hypercube)."""
 RESULTS = "results.csv"
 MANIFEST = "manifest.json"
-DERIVED_TABLES = ("points.csv", "points.parquet", "capacity_curve.json")
+DERIVED_TABLES = ("points.csv", "points.parquet", "capacity_curve.json", "security_window_curve.csv")
 """The tables airlift derives from a sweep's ``results.csv`` (its figures: :func:`sim.outputs.sweep_figures.figure_names`)."""
 REPORT = "report.html"
 
@@ -402,8 +402,9 @@ def derived_files(out: Path, keys: Sequence[str], metrics: Sequence[str]) -> lis
     ``metrics`` (its tables and figures), found by the names airlift gives them: a user's other
     files are never among them."""
     from sim.outputs.sweep_figures import figure_names
+    from sim.outputs.window_figures import WINDOW_CURVE
 
-    names = {*DERIVED_TABLES, *figure_names(keys, metrics)}
+    names = {*DERIVED_TABLES, *figure_names(keys, metrics), f"{WINDOW_CURVE}.png"}
     return sorted(p.name for p in out.iterdir() if p.name in names and p.is_file()) if out.is_dir() else []
 
 

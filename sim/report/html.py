@@ -350,13 +350,36 @@ def _sweep(out: Path) -> dict[str, Any]:
             curve = capacity_curve(df, key, "evacuated_total") if key in df.columns else None
             if curve is not None:
                 curves.append(_curve_rows(curve))
+    window = _window(out)  # a sweep of security.end leads with its curve, shown once
     return {
         "what": what,
+        "window": window,
         "points": points,
         "curves": curves,
         "assumptions": _assumptions(s, raw, spec.get("scenario")),
-        "figures": _figures(out, {}, [], keys[0] if keys else ""),
+        "figures": [f for f in _figures(out, {}, [], keys[0] if keys else "") if not (window and f["stem"] == WINDOW_STEM)],
     }
+
+
+WINDOW_STEM = "security_window_curve"
+"""The files of the security-window curve (``.csv`` and ``.png``), which a sweep of ``security.end`` writes."""
+
+
+def _window(out: Path) -> dict[str, Any] | None:
+    """The security-window lead (:mod:`sim.report.window_section`) when the sweep wrote its curve's numbers."""
+    import pandas as pd
+
+    from sim.analysis.security_window import scenario_end
+    from sim.experiments import sweeps
+    from sim.report.window_section import WINDOW_COLUMNS, window_section
+
+    path = out / f"{WINDOW_STEM}.csv"
+    if not path.is_file():
+        return None
+    curve = _table(path, pd.read_csv, WINDOW_COLUMNS)
+    start = sweeps.read_manifest_start(out)
+    own_end = scenario_end(read_json(out / "manifest.json").get("scenario", {}), start)
+    return window_section(out, curve, start, own_end) if len(curve) else None
 
 
 def _plan(out: Path) -> dict[str, Any]:
