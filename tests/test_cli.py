@@ -112,3 +112,20 @@ def test_run_with_workers_gives_the_same_summary(small_path, tmp_path):
     a, b = (json.loads((tmp_path / d / "summary.json").read_text(encoding="utf-8")) for d in "ab")
     assert a.pop("command") != b.pop("command")  # the command line differs, nothing else
     assert a == b
+
+
+def test_compare_rows_stay_aligned_with_long_cohort_names(capsys):
+    """A cohort name longer than the metric column widens it for every row, so the numbers line up."""
+    import pandas as pd
+
+    from sim.cli.compare import _print_differences
+    from sim.experiments.replications import HEADLINE
+
+    row = {"a_mean": 1.0, "b_mean": 2.0, "difference_mean": 1.0, "ci95_low": 0.5, "ci95_high": 1.5}
+    row |= {"se_paired": 0.1, "se_unpaired": 0.2, "variance_reduction": 0.5}
+    names = [*HEADLINE, "cohort.uk_dependants_and_others_of_all_kinds.stranded"]
+    _print_differences(pd.DataFrame([row] * len(names), index=names))
+    header, *rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ") and "(SE" not in line]
+    column = header.index("B - A") + len("B - A")  # the differences are right-aligned under the heading
+    assert len(rows) == len(names)
+    assert all(row[column - 1 : column + 1] == "1 " for row in rows), "B - A column out of line"

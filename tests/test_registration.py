@@ -262,13 +262,13 @@ def test_registered_outcomes_are_printed_and_drawn(small, capsys):
     result = sim.run(s, replications=2, seed=1)
     print_run(result, None)
     out = capsys.readouterr().out
-    assert "turned back en route" in out and "did not travel" in out and "not stranded" in out
+    assert "turned back on the way" in out and "did not travel" in out and "not stranded" in out
     header = next(line for line in out.splitlines() if "stranded by cohort" in line)
     assert header.rstrip().endswith("turned back  did not travel")
-    labels = [t.get_text() for t in stranded(result).axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in stranded(result).legends[0].get_texts()]
     assert "turned back on the way" in labels and "did not travel (not stranded)" in labels
     plain = sim.run(small, replications=2, seed=1)
     print_run(plain, None)
     assert "turned back" not in capsys.readouterr().out
-    labels = [t.get_text() for t in stranded(plain).axes[0].get_legend().get_texts()]
-    assert labels == ["never reached a gate", "at the gates", "inside the airfield"]
+    labels = [t.get_text() for t in stranded(plain).legends[0].get_texts()]
+    assert labels == ["never reached the perimeter", "at the entry points", "inside the perimeter"]

@@ -119,6 +119,7 @@ def test_the_guide_marks_at_least_one_whole_scenario():
     [
         ("Worked example: Kabul, August 2021", ROOT / "scenarios" / "kabul_2021.toml"),
         ("Worked example: the small test scenario", DATA / "small.toml"),
+        ("Worked example: Wadi Saeedna (Sudan), April 2023", ROOT / "scenarios" / "wadi_saeedna_2023.toml"),
     ],
 )
 def test_the_worked_examples_quote_their_files_verbatim(heading, quoted):
@@ -129,9 +130,10 @@ def test_the_worked_examples_quote_their_files_verbatim(heading, quoted):
         assert block in text, f"the excerpt under '{heading}' is not in {quoted.name}: {block[:80]!r}"
 
 
-def test_the_second_evacuation_is_a_marked_place_without_figures():
-    body = guide_section("Worked example: the second evacuation (not written yet)")
-    assert "To be written" in body and "```" not in body
+def test_the_second_evacuation_is_written_and_its_file_is_bundled():
+    body = guide_section("Worked example: Wadi Saeedna (Sudan), April 2023")
+    assert "To be written" not in body and "wadi_saeedna_2023" in body
+    assert (ROOT / "scenarios" / "wadi_saeedna_2023.toml").is_file()
 
 
 # ---- airlift validate points to the guide ------------------------------------------------------------

@@ -21,7 +21,8 @@ def test_bundled_scenario_runs_and_accounts_for_everyone(path):
     s = sim.load_scenario(path)
     r = sim.run(s, replications=1, seed=0)
     m = r.metrics
-    assert m["evacuated_total"]["mean"] + m["stranded_total"]["mean"] == m["population_total"]["mean"]
+    everyone = m["evacuated_total"]["mean"] + m["stranded_total"]["mean"] + m["did_not_travel_total"]["mean"]
+    assert everyone == m["population_total"]["mean"]
     assert m["population_total"]["mean"] == sum(c.people for c in s.cohorts.values())
     assert m["evacuated_total"]["mean"] > 0
     assert m["aircraft_on_ground_at_end"]["mean"] == 0

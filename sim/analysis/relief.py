@@ -36,7 +36,7 @@ RESOURCES: tuple[str, ...] = get_args(ReliefResource)
 TOTAL = "evacuated_total"
 """The metric a gain is counted in."""
 RESOURCE_TEXT = {
-    "lanes": "screening lanes at every gate",
+    "lanes": "screening lanes at every entry point",
     "aircraft": "aircraft in every fleet",
     "crews": "crews per aircraft in every fleet",
     "holding": "holding room",
@@ -125,7 +125,8 @@ class Explanation:
             tied = same.loc[(same["gain_mean"] - row.gain_mean).abs() < 0.5, "resource"].tolist()
             also = f"; as much: {', '.join(tied)}" if tied else ""
             out.append(
-                f"{when}: {RESOURCE_TEXT[str(row.resource)]} gains most, {row.gain_mean:+,.0f} people "
+                f"{when}: {RESOURCE_TEXT[str(row.resource)]} gains most, {row.gain_mean:+,.0f} "
+                f"{'person' if round(abs(row.gain_mean)) == 1 else 'people'} "
                 f"[{row.ci95_low:+,.0f}, {row.ci95_high:+,.0f}]{sure}{also}"
             )
         return out

@@ -84,18 +84,27 @@ def _write_outputs(args: argparse.Namespace, out: Path, result: CompareResult) -
     return [path.name for path in write_compare(result, out, plots=not args.no_plots, fmt=args.format, extra=extra)]
 
 
+REGISTERED_ROWS = ("stranded_turned_back", "did_not_travel_total")
+"""Rows printed when either side has registered cohorts (someone turned back or did not travel)."""
+
+
 def _print_differences(diffs: pd.DataFrame) -> None:
     """One row per headline metric and per cohort's stranded: A, B, B - A and its intervals."""
     from sim.experiments.replications import HEADLINE
 
-    keys = list(HEADLINE) + [k for k in diffs.index if k.startswith("cohort.") and k.endswith(".stranded")]
+    keys = list(HEADLINE)
+    if any(diffs.loc[k, "a_mean"] or diffs.loc[k, "b_mean"] for k in REGISTERED_ROWS if k in diffs.index):
+        at = keys.index("stranded_airfield") + 1  # beside the other places of the stranded, so they add up
+        keys[at:at] = [k for k in REGISTERED_ROWS if k in diffs.index]
+    keys += [k for k in diffs.index if k.startswith("cohort.") and k.endswith(".stranded")]
+    width = max(34, *(len(k) + 2 for k in keys))  # long cohort names keep the columns aligned
     print(
-        f"  {'metric':<34}{'A':>12}{'B':>12}{'B - A':>12}   {'95% CI of the difference':<26}"
+        f"  {'metric':<{width}}{'A':>12}{'B':>12}{'B - A':>12}   {'95% CI of the difference':<26}"
         f"{'SE paired':>11}{'unpaired':>11}  variance removed by pairing"
     )
     for k in keys:
         d = diffs.loc[k]
-        means = f"  {k:<34}{number(d['a_mean']):>12}{number(d['b_mean']):>12}{number(d['difference_mean']):>12}"
+        means = f"  {k:<{width}}{number(d['a_mean']):>12}{number(d['b_mean']):>12}{number(d['difference_mean']):>12}"
         if "settings_low" in d:  # an ensemble: the two intervals of sim.experiments.ensemble, and the percentiles
             print(f"{means}   {ensemble_intervals(d)}{_across_settings(d)}")
             continue

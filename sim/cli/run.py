@@ -18,8 +18,12 @@ if TYPE_CHECKING:
 __all__ = ["add_parser", "cmd", "print_run"]
 
 COHORT_COLUMNS = ("people", "evacuated", "stranded", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")
+COHORT_WIDTHS = (9, 12, 12, 14, 11, 10)
+"""Printed width of each of :data:`COHORT_COLUMNS` (the headings: never reached the perimeter, at the
+entry points, inside the perimeter)."""
 REGISTRATION_COLUMNS = ("stranded_turned_back", "did_not_travel")
 """Columns of the cohort table added when a cohort is registered (``cohorts.<c>.registration``)."""
+REGISTRATION_WIDTHS = (13, 16)
 
 
 MOST_REPLICATIONS = 200
@@ -115,11 +119,31 @@ def print_run(result: RunResult, out: Path | None, written: Sequence[str] = ()) 
         for key, value in result.scenario.reference.items():
             if key in result.metrics:
                 print(f"    {key:<32}{result.metrics[key]['mean']:>13,.0f}{value:>13,.0f}")
+    if result.scenario.reference_cumulative:
+        _print_published_counts(result)
     if out is not None:
         print("")
         files = [name for name in written if not name.endswith(".png")]
         files.sort(key=lambda name: name != "summary.json")
         print(f"  written to {out}/ ({', '.join([*files, *(['plots'] if len(files) < len(written) else [])])})")
+
+
+def _print_published_counts(result: RunResult) -> None:
+    """Each dated published count (``[[reference_cumulative]]``) beside the model's mean cumulative
+    evacuated at that time, all operators or the one it names."""
+    import numpy as np
+
+    from sim.analysis.target_values import sample_at
+
+    s = result.scenario
+    print("")
+    print("  published counts by date             model (mean)    published")
+    for p in s.reference_cumulative:
+        column = "evacuated_cumulative" + (f".{p.operator}" if p.operator else "")
+        at = s.hours(p.at)
+        values = [sample_at(np.asarray(r.hourly["hours"]), np.asarray(r.hourly[column]), at) for r in result.replications]
+        when = f"{s.at(at):%d %b %H:%M} {p.operator or 'all'}"
+        print(f"    {when:<32}{float(np.mean(values)):>13,.0f}{p.evacuated:>13,.0f}")
 
 
 def _print_heading(result: RunResult) -> None:
@@ -156,11 +180,11 @@ def _print_totals(result: RunResult) -> None:
     print(f"  people in scenario   {number(m['population_total']['mean'])}")
     print(f"  evacuated            {mean_and_interval(m['evacuated_total'])}")
     print(f"  stranded             {mean_and_interval(m['stranded_total'])}")
-    print(f"    never reached a gate  {m['stranded_never_arrived']['mean']:,.0f}")
+    print(f"    never reached the perimeter  {m['stranded_never_arrived']['mean']:,.0f}")
     if registered:
-        print(f"    turned back en route  {m['stranded_turned_back']['mean']:,.0f}")
-    print(f"    at the gates          {m['stranded_at_gates']['mean']:,.0f}")
-    print(f"    inside the airfield   {m['stranded_airfield']['mean']:,.0f}")
+        print(f"    turned back on the way       {m['stranded_turned_back']['mean']:,.0f}")
+    print(f"    at the entry points          {m['stranded_at_gates']['mean']:,.0f}")
+    print(f"    inside the perimeter         {m['stranded_airfield']['mean']:,.0f}")
     if registered:
         not_stranded = "(registered, chose not to set out; not stranded)"
         print(f"  did not travel       {mean_and_interval(m['did_not_travel_total'])}  {not_stranded}")
@@ -178,7 +202,7 @@ def _print_totals(result: RunResult) -> None:
     print(
         f"  peak day             {peak_day:%Y-%m-%d}: {number(peak['evacuated'])} evacuated, {peak['departures']:.0f} departures"
     )
-    print(f"  gate wait            mean {m['gate_wait_mean_hours']['mean']:.1f} h, p95 {m['gate_wait_p95_hours']['mean']:.1f} h")
+    print(f"  wait to be screened  mean {m['gate_wait_mean_hours']['mean']:.1f} h, p95 {m['gate_wait_p95_hours']['mean']:.1f} h")
     if m["troops_flown"]["mean"] or m["troops_stranded"]["mean"]:
         print(f"  retrograde troops    {number(m['troops_flown']['mean'])} flown, {number(m['troops_stranded']['mean'])} left")
         for name in result.scenario.withdrawal_names:
@@ -190,17 +214,13 @@ def _print_totals(result: RunResult) -> None:
 def _print_cohorts_and_operators(result: RunResult) -> None:
     m = result.metrics
     extra = REGISTRATION_COLUMNS if _registered(result) else ()
-    print(
-        "  stranded by cohort        people   evacuated    stranded   never arrived  at gates  airfield"
-        + ("  turned back  did not travel" if extra else "")
-    )
+    keys = (*COHORT_COLUMNS, *extra)
+    widths = (*COHORT_WIDTHS, *(REGISTRATION_WIDTHS if extra else ()))
+    columns = ("people", "evacuated", "stranded", "not reached", "at entry", "inside", "turned back", "did not travel")
+    print(f"  {'stranded by cohort':<24}" + "".join(f"{c:>{w}}" for c, w in zip(columns, widths)))
     for cohort in result.scenario.cohorts:
-        mean = {key: m[f"cohort.{cohort}.{key}"]["mean"] for key in (*COHORT_COLUMNS, *extra)}
-        print(
-            f"    {cohort:<22}{mean['people']:>9,.0f}{mean['evacuated']:>12,.0f}{mean['stranded']:>12,.0f}"
-            f"{mean['stranded_never_arrived']:>16,.0f}{mean['stranded_at_gates']:>10,.0f}{mean['stranded_airfield']:>10,.0f}"
-            + (f"{mean['stranded_turned_back']:>13,.0f}{mean['did_not_travel']:>16,.0f}" if extra else "")
-        )
+        mean = {key: m[f"cohort.{cohort}.{key}"]["mean"] for key in keys}
+        print(f"    {cohort:<22}" + "".join(f"{mean[key]:>{w},.0f}" for key, w in zip(keys, widths)))
     print("")
     print("  by operator               evacuated  departures")
     for op in result.scenario.operators:

@@ -99,13 +99,14 @@ def _print_rankings(result: SensitivityResult) -> None:
     for metric in result.metrics:
         rows = result.ranked(metric)
         print(f"\n{metric}: the {min(TOP, len(rows))} most influential of {len(rows)} (95% bootstrap intervals)")
+        width = max(48, *(len(str(name)) + 2 for name in rows.head(TOP)["parameter"]))  # long keys keep the columns aligned
         if result.design.method == "morris":
-            print(f"  {'parameter':<48}{'mu*':>12}{'± conf':>10}{'sigma':>12}")
+            print(f"  {'parameter':<{width}}{'mu*':>12}{'± conf':>10}{'sigma':>12}")
             for _, r in rows.head(TOP).iterrows():
                 zero = "  ≈ 0" if r["mu_star"] <= r["mu_star_conf"] else ""
                 indices = f"{number(r['mu_star']):>12}{number(r['mu_star_conf']):>10}{number(r['sigma']):>12}"
-                print(f"  {r['parameter']:<48}{indices}{zero}")
+                print(f"  {r['parameter']:<{width}}{indices}{zero}")
         else:
-            print(f"  {'parameter':<48}{'S1':>8}{'± conf':>8}{'ST':>8}{'± conf':>8}")
+            print(f"  {'parameter':<{width}}{'S1':>8}{'± conf':>8}{'ST':>8}{'± conf':>8}")
             for _, r in rows.head(TOP).iterrows():
-                print(f"  {r['parameter']:<48}{r['S1']:>8.3f}{r['S1_conf']:>8.3f}{r['ST']:>8.3f}{r['ST_conf']:>8.3f}")
+                print(f"  {r['parameter']:<{width}}{r['S1']:>8.3f}{r['S1_conf']:>8.3f}{r['ST']:>8.3f}{r['ST_conf']:>8.3f}")

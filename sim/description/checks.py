@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,7 +18,7 @@ from sim.description.disruptions import Disruption, TargetTable
 from sim.description.errors import known_names
 from sim.description.evacuees import Cohort
 from sim.description.fleets import Base, BoardingStep, Fleet
-from sim.description.targets import Target, target_problems
+from sim.description.targets import PublishedCumulative, Target, target_problems
 from sim.description.times import TimeSpec
 
 __all__ = ["Described", "cross_reference_problems"]
@@ -59,6 +59,8 @@ class Described(Protocol):
     def operators(self) -> list[str]: ...
     @property
     def targets(self) -> Mapping[str, Target]: ...
+    @property
+    def reference_cumulative(self) -> Sequence[PublishedCumulative]: ...
     def hours(self, t: TimeSpec | str) -> float: ...
 
 
@@ -74,7 +76,15 @@ def cross_reference_problems(s: Described) -> list[Problem]:
         *_disruption_problems(s),
         *_time_range_problems(s),
         *(p for name, t in s.targets.items() for p in target_problems(name, t, s.operators, s.hours, None)),
+        *_published_problems(s),
     ]
+
+
+def _published_problems(s: Described) -> Iterator[Problem]:
+    """A dated published count names an operator of the fleets, if any."""
+    for i, p in enumerate(s.reference_cumulative):
+        if p.operator is not None and p.operator not in s.operators:
+            yield f"reference_cumulative.{i}.operator", f"unknown operator {p.operator!r} (known: {known_names(s.operators)})"
 
 
 def _window_problems(s: Described) -> Iterator[Problem]:

@@ -135,12 +135,18 @@ def scenarios_dir() -> Path:
 
 
 def resolve_path(path: str | Path | None) -> Path:
-    """A scenario path; ``None`` is the bundled reference scenario."""
+    """A scenario path; ``None`` is the bundled reference scenario. A relative path that is not a
+    file here is looked up among the bundled scenarios, with or without ``.toml``
+    (``wadi_saeedna_2023`` is ``scenarios/wadi_saeedna_2023.toml``)."""
     if path is None:
         return scenarios_dir() / DEFAULT_SCENARIO
     p = Path(path)
-    if not p.exists() and not p.is_absolute() and (scenarios_dir() / p).exists():
+    if p.exists() or p.is_absolute():
+        return p
+    if (scenarios_dir() / p).exists():
         return scenarios_dir() / p
+    if (scenarios_dir() / f"{p}.toml").is_file():
+        return scenarios_dir() / f"{p}.toml"
     return p
 
 

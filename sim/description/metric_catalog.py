@@ -18,8 +18,8 @@ from sim.description.scenario import Scenario
 __all__ = ["LIMIT_CAUSES", "METRICS", "metric_names", "check_metrics", "metrics_markdown", "limit_causes"]
 
 LIMIT_CAUSES: dict[str, str] = {
-    "gates": "people in gate crowds while every screening lane is busy (or the gate closed)",
-    "holding": "people in gate crowds at gates stopped because the holding area was full",
+    "gates": "people waiting outside the perimeter while every screening lane at their entry point is busy (or it is closed)",
+    "holding": "people waiting outside the perimeter at entry points stopped because the holding area inside was full",
     "fleet": "people inside with no aircraft on the ground able to seat them: all flying or turning round",
     "crew": "people inside waiting for aircraft that wait at their base for a rested crew",
     "ramp": "people inside waiting for aircraft that wait at their base for a parking spot",
@@ -40,16 +40,17 @@ METRICS: tuple[tuple[str, str], ...] = (
     ),
     (
         "stranded_never_arrived",
-        "stranded who never reached a gate (first attempt too late, turned back at checkpoints and gave up, "
+        "stranded who never reached the perimeter (first attempt too late, turned back on the way and gave up, "
         "or still on the way when the airport closed)",
     ),
     ("stranded_turned_back", "stranded who set out from a registered cohort and turned back on the way"),
     (
         "stranded_at_gates",
-        "stranded at the gates: in a crowd or a screening lane when the airport closed, or gave up (the next two split it)",
+        "stranded at the entry points: waiting outside or in screening when the airport closed, or gave up "
+        "(the next two split it)",
     ),
-    ("stranded_at_gates_in_crowd", "stranded in a gate crowd or a screening lane when the airport closed"),
-    ("stranded_at_gates_gave_up", "stranded who gave up at the gates and did not come back"),
+    ("stranded_at_gates_in_crowd", "stranded waiting outside an entry point or in screening when the airport closed"),
+    ("stranded_at_gates_gave_up", "stranded who gave up waiting at an entry point and did not come back"),
     ("stranded_airfield", "stranded inside the perimeter: in the holding area, or aboard an aircraft still on the ground"),
     ("departures_total", "take-offs before the end, all operators"),
     ("troops_flown", "retrograde troops flown out"),
@@ -60,7 +61,7 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("mean_evacuees_per_departure", "evacuees per departure"),
     (
         "gate_wait_mean_hours",
-        "time from joining a gate crowd to the start of screening, mean per person, for people who were screened",
+        "time from reaching an entry point to the start of screening, mean per person, for people who were screened",
     ),
     ("gate_wait_p95_hours", "the same, 95th percentile"),
     ("peak_day_evacuated", "most people evacuated on one local calendar day"),
@@ -69,9 +70,9 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("cohort.<cohort>.people", "people in the cohort"),
     ("cohort.<cohort>.evacuated", "people of the cohort evacuated"),
     ("cohort.<cohort>.stranded", "people of the cohort stranded"),
-    ("cohort.<cohort>.stranded_never_arrived", "of them, never reached a gate"),
+    ("cohort.<cohort>.stranded_never_arrived", "of them, never reached the perimeter"),
     ("cohort.<cohort>.stranded_turned_back", "of them, turned back on the way (registered cohorts)"),
-    ("cohort.<cohort>.stranded_at_gates", "of them, stranded at the gates"),
+    ("cohort.<cohort>.stranded_at_gates", "of them, stranded at the entry points"),
     ("cohort.<cohort>.stranded_airfield", "of them, stranded inside the perimeter"),
     ("cohort.<cohort>.did_not_travel", "people of the cohort who chose not to set out (registered cohorts; not stranded)"),
     ("operator.<operator>.evacuated", "evacuees flown by the operator"),
@@ -83,7 +84,7 @@ METRICS: tuple[tuple[str, str], ...] = (
     (
         "limit.<cause>_hours",
         "what limited throughput: people-hours held back, by cause (`airlift metrics` lists the causes): "
-        "people waiting at the gates or inside, each hour, by what kept them waiting",
+        "people waiting at the entry points or inside, each hour, by what kept them waiting",
     ),
 )
 """``(name pattern, meaning)`` of every metric, in report order."""

@@ -156,5 +156,8 @@ class PublishedCumulative(StrictModel):
     """When the count stood at that figure (datetime or days after start)."""
     evacuated: NonNegative
     """People evacuated from the start until then, as published."""
+    operator: str | None = None
+    """Whose flights the count covers (an operator of the fleets); absent: every operator. Drawn
+    beside that operator's own curve."""
     source: str = ""
     """Who published it, and when."""

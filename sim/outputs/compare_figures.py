@@ -11,12 +11,29 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.outputs.sweep_figures import _day_axis
+from sim.outputs.sweep_figures import _day_axis, whole_steps
 from sim.outputs.sweep_figures import key_label as _label
 
 __all__ = ["capacity_curve_figure", "compare_differences"]
+
+PEOPLE_ROWS = (
+    "evacuated_total",
+    "stranded_total",
+    "stranded_never_arrived",
+    "stranded_turned_back",
+    "stranded_at_gates",
+    "stranded_airfield",
+    "did_not_travel_total",
+)
+"""The whole-run rows of people drawn by default (those a scenario without registered cohorts lacks, or
+has at zero, are left out)."""
+
+
+def _nobody(d: Mapping[str, Any], name: str) -> bool:
+    """A row only registered cohorts fill (turned back, did not travel), empty on both sides."""
+    return name in ("stranded_turned_back", "did_not_travel_total") and not (d.get("a_mean") or d.get("b_mean"))
 
 
 def compare_differences(differences: Mapping[str, Mapping[str, Any]], names: Sequence[str] | None = None) -> Figure:
@@ -27,8 +44,7 @@ def compare_differences(differences: Mapping[str, Mapping[str, Any]], names: Seq
         names = [
             n
             for n in differences
-            if n in ("evacuated_total", "stranded_total", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")
-            or (n.startswith("cohort.") and n.endswith(".stranded"))
+            if (n in PEOPLE_ROWS and not _nobody(differences[n], n)) or (n.startswith("cohort.") and n.endswith(".stranded"))
         ]
     rows = [(n, differences[n]) for n in names if n in differences]
     fig = Figure(figsize=(8, 1.3 + 0.45 * max(len(rows), 1)), layout="constrained")
@@ -44,6 +60,11 @@ def compare_differences(differences: Mapping[str, Mapping[str, Any]], names: Seq
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, [n for n, _ in rows], fontsize=8)
     ax.invert_yaxis()
+    span = float(np.nanmax(np.abs(np.concatenate([mean, lo[ok], hi[ok]])), initial=0.0))
+    if span < 1:  # no difference of a whole person: a scale of people, not of hundredths of one
+        ax.set_xlim(-1.5, 1.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 or v == int(v) else f"{v:,.2g}"))
     ax.set_xlabel("difference B - A (people; bars: paired 95% interval)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title("What changes from A to B (blue: the interval excludes zero)", fontsize=10)
@@ -94,6 +115,7 @@ def capacity_curve_figure(curve: Any, start: datetime | None = None) -> Figure:
     low.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     low.grid(axis="y", alpha=0.3)
     low.set_xlabel(_label(curve.key))
+    whole_steps(low, curve.points)
     _day_axis(low, curve.key, start)
     top.set_title(f"Capacity curve: {curve.metric} against {curve.key}, and what each step adds", fontsize=10)
     return fig

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["explain_heatmap", "WHOLE"]
 
@@ -53,7 +54,10 @@ def explain_heatmap(totals: pd.DataFrame, resources: list[str], fraction: float,
     lows, highs = _grid(totals, "ci95_low", resources, days), _grid(totals, "ci95_high", resources, days)
     fig = Figure(figsize=(max(7.0, 1.6 + 0.62 * len(days)), 1.6 + 0.5 * len(resources)), layout="constrained")
     axes = fig.subplots(1, 2, width_ratios=[1, max(1, len(days) - 1)], sharey=True)
-    span = float(np.nanmax(np.abs(gains))) if np.isfinite(gains).any() else 1.0
+    # the colour saturates at the widest interval, not the largest mean: a gain within the noise of a
+    # small airlift (+2 people, interval -1 to +6) stays pale
+    spread = np.concatenate([gains.ravel(), lows.ravel(), highs.ravel()])
+    span = float(np.nanmax(np.abs(spread))) if np.isfinite(spread).any() else 1.0
     norm = TwoSlopeNorm(0.0, -max(span, 1.0), max(span, 1.0))
     image = None
     for ax, cols in zip(axes, (slice(0, 1), slice(1, None)), strict=True):
@@ -64,7 +68,8 @@ def explain_heatmap(totals: pd.DataFrame, resources: list[str], fraction: float,
         ax.set_yticks(range(len(resources)), resources)
     axes[1].set_xlabel("relief on this local day only")
     assert image is not None
-    fig.colorbar(image, ax=axes, label="people gained (mean)", shrink=0.9)
+    bar = fig.colorbar(image, ax=axes, label="people gained (mean)", shrink=0.9)
+    bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole people
     fig.suptitle(
         f"People gained by {fraction:.0%} more of each resource\n"
         f"(mean of {replications} paired replications; bold: its 95% interval excludes 0)",

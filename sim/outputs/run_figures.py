@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.description.scenario import Scenario
 from sim.statistics import mean_ci
@@ -48,13 +48,14 @@ __all__ = [
     "limits_by_day",
     "PALETTE",
     "utc_offset",
+    "scale_with_line",
 ]
 
 WHERE = (
-    ("stranded_never_arrived", "never reached a gate", "#bbbbbb"),
+    ("stranded_never_arrived", "never reached the perimeter", "#bbbbbb"),
     ("stranded_turned_back", "turned back on the way", "#8073ac"),
-    ("stranded_at_gates", "at the gates", "#e08214"),
-    ("stranded_airfield", "inside the airfield", "#b2182b"),
+    ("stranded_at_gates", "at the entry points", "#e08214"),
+    ("stranded_airfield", "inside the perimeter", "#b2182b"),
 )
 """Where the stranded were: per-cohort metric, label, colour (those of OPTIONAL_WHERE drawn only
 when someone is in them)."""
@@ -67,13 +68,13 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 OTHER = "#999999"
 
 CAUSES = {
-    "gates": ("gates: screening lanes busy", "#E69F00"),
-    "holding": ("holding area full: gates stopped", "#0072B2"),
+    "gates": ("gates: every screening lane busy", "#E69F00"),
+    "holding": ("holding: holding area full", "#0072B2"),
     "fleet": ("fleet: every aircraft flying", "#F0E442"),
-    "crew": ("aircraft waiting for a rested crew", "#D55E00"),
-    "ramp": ("aircraft waiting for a spot", "#009E73"),
-    "runway": ("aircraft waiting for the runway", "#555555"),
-    "staging": ("aircraft held by staging room", "#CC79A7"),
+    "crew": ("crew: waiting for a rested crew", "#D55E00"),
+    "ramp": ("ramp: waiting for a parking spot", "#009E73"),
+    "runway": ("runway: waiting for the runway", "#555555"),
+    "staging": ("staging: waiting for staging room", "#CC79A7"),
 }
 """Short labels and colours of the causes of LIMIT_CAUSES (people held back by ...); an unknown cause still gets drawn."""
 CONSTRAINT_COLOURS = {"airlift": "#56B4E9", "gates": "#E69F00", "none": "#999999"}
@@ -129,13 +130,29 @@ def _time_axis(ax: Any, s: Scenario, days: Sequence[Any] | None = None) -> None:
 
 
 def _end_line(ax: Any, s: Scenario, label: bool = True) -> None:
-    """The security end, and the security start if it comes after the scenario start, as dashed lines."""
-    ends = [(s.end_hours, "security end")] + ([(s.secured_from_hours, "security start")] if s.secured_from_hours > 0 else [])
-    for hours, text in ends:
+    """The security end as a dashed vertical line, and the security start, if it comes after the
+    scenario start, as a dash-dotted one, each named in the legend (a label written beside a line
+    would cover whatever is drawn there, such as the published total at the end)."""
+    lines = [(s.end_hours, "security end", "--")]
+    if s.secured_from_hours > 0:
+        lines.append((s.secured_from_hours, "security start", "-."))
+    for hours, text, style in lines:
         x = mdates.date2num(_local(s.at(hours)))
-        ax.axvline(x, color="black", ls="--", lw=1)
-        if label:
-            ax.annotate(text, (x, 0.98), xycoords=("data", "axes fraction"), ha="right", va="top", fontsize=8, rotation=90)
+        ax.axvline(x, color="black", ls=style, lw=1, label=text if label else None)
+
+
+def scale_with_line(peak: float, line: float, room: float = 1.1) -> tuple[float, bool]:
+    """The top of a y axis showing data up to ``peak`` and a reference ``line`` (a capacity): the
+    line is kept in view unless it is more than three times the peak, where it would flatten the data
+    into the bottom of the plot. Returns the top and whether the line is in view."""
+    peak = max(peak, 1.0)
+    if line <= 3 * peak:
+        return max(peak, line) * room, True
+    return peak * 1.25, False
+
+
+def _capacity_label(cap: int, shown: bool) -> str:
+    return f"holding capacity ({cap:,} people)" if shown else f"holding capacity ({cap:,} people, above the axis)"
 
 
 def legend(ax: Any, **kwargs: Any) -> None:
@@ -188,7 +205,7 @@ def cumulative(result: RunResult) -> Figure:
     if len(reps) > 1:
         ax.fill_between(t, lo, hi, color="#0072B2", alpha=0.25, lw=0, label="95% interval of the mean")
     ax.plot(t, mean, color="#0072B2", lw=2, marker="o" if len(t) < 3 else None, label=f"model: mean of {len(reps)} replications")
-    published = [(s.hours(p.at), p.evacuated, p.source) for p in getattr(s, "reference_cumulative", [])]
+    published = [(s.hours(p.at), p.evacuated, p.source) for p in s.reference_cumulative if p.operator is None]
     if "evacuated_total" in s.reference:
         published.append((s.end_hours, s.reference["evacuated_total"], "published total"))
     if published:
@@ -207,7 +224,12 @@ def cumulative(result: RunResult) -> Figure:
     thousands(ax.yaxis)
     ax.set_ylim(bottom=0)
     ax.set_title(f"{s.name}: cumulative evacuated")
-    legend(ax, loc="upper left", fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    if len(labels) > 7:  # a long key (operators with published figures) beside the axes: inside, it covers the curves
+        fig.set_size_inches(10, 4.5)
+        fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+    else:
+        legend(ax, loc="upper left", fontsize=8)
     _time_axis(ax, s)
     return fig
 
@@ -217,18 +239,23 @@ OPERATOR_COLOURS = ("#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 
 
 def _published_operators(ax: Any, s: Scenario, reps: list[dict[str, Any]], t: np.ndarray) -> None:
-    """Each operator with a published total (``reference`` ``operator.<operator>.evacuated``): the
-    mean of its hourly ``evacuated_cumulative.<operator>`` column, dashed, and the published figure
-    as a diamond at the security end in the same colour."""
-    ops = [op for op in s.operators if f"operator.{op}.evacuated" in s.reference]
+    """Each operator with a published total (``reference`` ``operator.<operator>.evacuated``) or
+    dated counts (``[[reference_cumulative]]`` with its ``operator``): the mean of its hourly
+    ``evacuated_cumulative.<operator>`` column, dashed, and the published figures as diamonds in the
+    same colour (the total at the security end)."""
+    dated = {op: [(s.hours(p.at), p.evacuated) for p in s.reference_cumulative if p.operator == op] for op in s.operators}
+    ops = [op for op in s.operators if f"operator.{op}.evacuated" in s.reference or dated[op]]
     ops = [op for op in ops if all(f"evacuated_cumulative.{op}" in h for h in reps)]
     for i, op in enumerate(ops):
         colour = OPERATOR_COLOURS[i % len(OPERATOR_COLOURS)]
         mean = np.mean([np.asarray(h[f"evacuated_cumulative.{op}"], dtype=float) for h in reps], axis=0)
         ax.plot(t, mean, color=colour, lw=1.6, ls="--", label=f"model: {op} (mean)")
+        points = dated[op] + (
+            [(s.end_hours, s.reference[f"operator.{op}.evacuated"])] if f"operator.{op}.evacuated" in s.reference else []
+        )
         ax.scatter(
-            _dates(s.start, [s.end_hours]),
-            [s.reference[f"operator.{op}.evacuated"]],
+            _dates(s.start, [h for h, _ in points]),
+            [v for _, v in points],
             marker="D",
             s=36,
             color=colour,
@@ -286,7 +313,7 @@ def daily_by_operator(result: RunResult) -> Figure:
     n = len(totals)
     ax.set_ylabel("people evacuated per day")
     thousands(ax.yaxis)
-    ax.set_title(f"{s.name}: evacuated per local day by operator (mean of {n}; {_band_note(n).replace('band', 'bars')})")
+    ax.set_title(f"{s.name}: evacuated per local day by operator\n(mean of {n}; {_band_note(n).replace('band', 'bars')})")
     legend(ax, ncol=2, fontsize=7, loc="upper left")
     ax.set_ylim(0, max(finite_max(hi), finite_max(bottom), 1.0) * 1.35)
     _time_axis(ax, s, days=days)
@@ -294,7 +321,8 @@ def daily_by_operator(result: RunResult) -> Figure:
 
 
 def crowds(result: RunResult) -> Figure:
-    """Gate crowds, airfield holding (with its capacity) and aircraft on the ground over time:
+    """People waiting outside the perimeter at the entry points, airfield holding (with its capacity)
+    and aircraft on the ground over time:
     the mean of replications with its 95% band."""
     s = result.scenario
     reps = _hourly(result)
@@ -302,7 +330,7 @@ def crowds(result: RunResult) -> Figure:
     fig = Figure(figsize=(9, 7), layout="constrained")
     axes = fig.subplots(3, 1, sharex=True)
     series = (
-        ("gate_queue_people", "people in gate crowds", "#E69F00"),
+        ("gate_queue_people", "people waiting outside\nthe perimeter", "#E69F00"),
         ("airfield_people", "people in the holding area", "#0072B2"),
         ("aircraft_on_ground", "aircraft on the ground", "#555555"),
     )
@@ -317,14 +345,17 @@ def crowds(result: RunResult) -> Figure:
         _end_line(ax, s, label=ax is axes[0])
         _time_axis(ax, s)
     cap = s.airfield.holding_capacity_people
-    axes[1].axhline(cap, color="#0072B2", ls=":", lw=1.2, label=f"holding capacity ({cap:,} people)")
-    axes[1].set_ylim(0, max(cap, finite_max(band(np.array([h["airfield_people"] for h in reps]))[2])) * 1.1)
+    peak = max(finite_max(band(np.array([h["airfield_people"] for h in reps], dtype=float))[2]), 0.0)
+    top, shown = scale_with_line(peak, cap)
+    axes[1].axhline(cap, color="#0072B2", ls=":", lw=1.2, label=_capacity_label(cap, shown))
+    axes[1].set_ylim(0, top)
+    axes[2].yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of aircraft: no 0.5 ticks
     for ax in axes:
         legend(ax, fontsize=7, loc="upper left")
     for ax in axes[:-1]:
         ax.set_xlabel("")
     n = len(reps)
-    axes[0].set_title(f"{s.name}: crowds, holding area and ramp (mean of {n}; {_band_note(n)})")
+    axes[0].set_title(f"{s.name}: waiting outside, holding area and ramp\n(mean of {n}; {_band_note(n)})")
     return fig
 
 
@@ -362,10 +393,9 @@ def stranded(result: RunResult) -> Figure:
     )
     thousands(ax.xaxis)
     ax.set_title(f"{result.scenario.name}: stranded by cohort and where they were")
-    if away.any():  # the bars are long: the legend beside them
-        legend(ax, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
-    else:
-        legend(ax, loc="lower right", fontsize=8)
+    # below the axes, not inside them: inside, it covers the longest bars and their totals
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 3), fontsize=8, frameon=False)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     return fig
@@ -408,14 +438,13 @@ def limits_by_day(result: RunResult) -> Figure:
     if len(x):
         ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=3, frameon=False)
     if "holding_people" in table.columns:
-        low.bar(x, table["holding_people"].to_numpy(dtype=float), width=0.8, color=CONSTRAINT_COLOURS["airlift"])
-        low.axhline(s.airfield.holding_capacity_people, color="#0072B2", ls=":", lw=1, label="holding capacity")
+        holding = table["holding_people"].to_numpy(dtype=float)
+        cap = s.airfield.holding_capacity_people
+        top, shown = scale_with_line(float(np.max(holding, initial=0)), cap, room=1.25)
+        low.bar(x, holding, width=0.8, color=CONSTRAINT_COLOURS["airlift"])
+        low.axhline(cap, color="#0072B2", ls=":", lw=1, label=_capacity_label(cap, shown))
         low.legend(fontsize=7, loc="upper left")
-        low.set_ylim(
-            0,
-            max(s.airfield.holding_capacity_people, float(np.max(table["holding_people"].to_numpy(dtype=float), initial=0)))
-            * 1.25,
-        )
+        low.set_ylim(0, top)
     low.set_ylabel("people waiting\ninside (mean)", fontsize=9)
     thousands(low.yaxis)
     _time_axis(low, s, days=list(table.index) or [s.start.date()])

@@ -95,6 +95,8 @@ def _morris(rows: Any, metric: str) -> Any:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
+    from sim.outputs.run_figures import thousands
+
     rows = rows.sort_values("mu_star", ascending=False, kind="stable")
     fig, ax = plt.subplots(figsize=(11, 6.5), layout="constrained")
     top = rows.head(LABELLED)
@@ -108,6 +110,8 @@ def _morris(rows: Any, metric: str) -> Any:
     ax.set_ylim(0, hi)
     ax.set_xlabel(f"μ*: mean absolute elementary effect on {metric} (per move across the range)")
     ax.set_ylabel("σ: spread of the elementary effects")
+    thousands(ax.xaxis)
+    thousands(ax.yaxis)
     ax.set_title(f"Morris screening: {metric}")
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)

@@ -35,27 +35,37 @@ __all__ = [
     "is_grid",
     "figure_names",
     "capacity_curve_name",
+    "whole_steps",
 ]
 
 _WORDS = {
     "evacuated_total": "people evacuated",
     "stranded_total": "people stranded",
-    "stranded_never_arrived": "people stranded who never reached a gate",
-    "stranded_at_gates": "people stranded at the gates",
-    "stranded_at_gates_in_crowd": "people stranded in the gate crowds",
-    "stranded_at_gates_gave_up": "people stranded who gave up at the gates",
-    "stranded_airfield": "people stranded inside the airfield",
+    "stranded_never_arrived": "people stranded who never reached the perimeter",
+    "stranded_at_gates": "people stranded at the entry points",
+    "stranded_at_gates_in_crowd": "people stranded waiting outside the entry points",
+    "stranded_at_gates_gave_up": "people stranded who gave up at the entry points",
+    "stranded_airfield": "people stranded inside the perimeter",
+    "stranded_turned_back": "people stranded who turned back on the way",
+    "did_not_travel_total": "people who did not travel (not stranded)",
     "population_total": "people in the scenario",
     "departures_total": "departures",
     "peak_day_evacuated": "people evacuated on the peak day",
     "mean_load_factor": "mean load factor (share of seats)",
     "mean_evacuees_per_departure": "evacuees per departure",
-    "gate_wait_mean_hours": "mean gate wait (hours)",
-    "gate_wait_p95_hours": "95th-percentile gate wait (hours)",
+    "gate_wait_mean_hours": "mean wait to be screened (hours)",
+    "gate_wait_p95_hours": "95th-percentile wait to be screened (hours)",
     "troops_flown": "troops flown out",
     "troops_stranded": "troops left behind",
     "holding_peak_people": "peak people in the holding area",
 }
+_WHERE_STRANDED = {
+    "never_arrived": "never reached the perimeter",
+    "at_gates": "at the entry points",
+    "airfield": "inside the perimeter",
+    "turned_back": "turned back on the way",
+}
+"""Where a cohort's stranded were (the tail of ``cohort.<cohort>.stranded_<where>``), in words."""
 _PATTERNS = (
     (r"cohort\.(.+)\.people", "people in cohort {}"),
     (r"cohort\.(.+)\.evacuated", "{} evacuated (people)"),
@@ -75,7 +85,7 @@ def metric_label(metric: str) -> str:
     for pattern, words in _PATTERNS:
         m = re.fullmatch(pattern, metric)
         if m:
-            return words.format(*(g.replace("_", " ") for g in m.groups()))
+            return words.format(*(_WHERE_STRANDED.get(g, g.replace("_", " ")) for g in m.groups()))
     return metric
 
 
@@ -101,6 +111,14 @@ def _day_axis(ax: Any, key: str, start: datetime | None, is_time: bool = False) 
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}\n{start + timedelta(days=float(x)):%d %b}"))
 
 
+def whole_steps(ax: Any, values: Any) -> None:
+    """Whole-number ticks on the x axis when every swept value is a whole number (aircraft, lanes,
+    spots): no tick at 1.5 aircraft."""
+    arr = np.asarray(values, dtype=float)
+    if arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _title(text: str, width: int = 60) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
@@ -121,6 +139,7 @@ def sweep_metric(df: Any, key: str, metric: str, start: datetime | None = None, 
     ax.set_title(_title(f"{metric_label(metric).capitalize()} against {key}"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    whole_steps(ax, ps[key])
     _day_axis(ax, key, start, is_time)
     return fig
 
@@ -195,6 +214,7 @@ def stranded_by_cohort_vs(df: Any, key: str, start: datetime | None = None, is_t
         ax.set_ylim(bottom=0)
         thousands(ax.yaxis)
         ax.grid(alpha=0.3)
+        whole_steps(ax, ps[key])
         _day_axis(ax, key, start, is_time)
     for ax in axes[len(cohorts) :]:
         ax.set_visible(False)

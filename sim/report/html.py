@@ -42,8 +42,8 @@ CAPTIONS = {
     "counts, and where the curve flattens before the dashed line for the airlift stopping before security did.",
     "daily_by_operator": "Read each bar's height for the people flown out that local day, its colours for who flew "
     "them, and the whisker for how precisely the replications pin the daily total.",
-    "crowds_and_airfield": "Read where the holding-area curve meets the dotted capacity line: there the gates stop "
-    "admitting and the crowds outside grow.",
+    "crowds_and_airfield": "Read where the holding-area curve meets the dotted capacity line: there the entry points stop "
+    "admitting and the numbers waiting outside the perimeter grow.",
     "stranded_by_cohort": "Read each bar's length for the people of that cohort left behind, and its colours for where "
     "they were when the airport closed.",
     "limits_by_day": "Read the word above each day for what bound throughput that day (its tallest bar segment); the "
@@ -188,10 +188,16 @@ def _run(out: Path) -> dict[str, Any]:
     s = _scenario(raw, str(out / "summary.json"))
     n = int(data.get("replications", 1))
     m = data["metrics"]
+    registered = any(c.registration is not None for c in s.cohorts.values())
+    names = list(HEADLINE)
+    if registered:  # beside the other places of the stranded
+        at = names.index("stranded_airfield") + 1 if "stranded_airfield" in names else len(names)
+        names[at:at] = _REGISTERED_HEADLINE
     headline = [
-        {"name": k, "label": _words(k), "mean": fmt(m[k]["mean"]), "interval": interval(m[k], n)} for k in HEADLINE if k in m
+        {"name": k, "label": _words(k), "mean": _value(k, m[k]["mean"]), "interval": interval(m[k], n)} for k in names if k in m
     ]
-    cohorts = [{"name": c, **{f: fmt(m.get(f"cohort.{c}.{f}", {}).get("mean")) for f in _COHORT_FIELDS}} for c in s.cohorts]
+    fields = (*_COHORT_FIELDS, *(_REGISTERED_FIELDS if registered else ()))
+    cohorts = [{"name": c, **{f: people(m.get(f"cohort.{c}.{f}", {}).get("mean")) for f in fields}} for c in s.cohorts]
     published = [
         {"name": k, "published": fmt(v), "model": fmt(m[k]["mean"]), "interval": interval(m[k], n)}
         for k, v in s.reference.items()
@@ -204,6 +210,7 @@ def _run(out: Path) -> dict[str, Any]:
         "what": _what(s, raw, data),
         "headline": headline,
         "cohorts": cohorts,
+        "registered": registered,
         "published": published,
         "binding": _binding(out, s),
         "assumptions": _assumptions(s, raw, data.get("scenario_file")),
@@ -212,6 +219,23 @@ def _run(out: Path) -> dict[str, Any]:
 
 
 _COHORT_FIELDS = ("people", "evacuated", "stranded", "stranded_never_arrived", "stranded_at_gates", "stranded_airfield")
+_REGISTERED_FIELDS = ("stranded_turned_back", "did_not_travel")
+"""Cohort columns shown when a cohort is registered (``cohorts.<c>.registration``)."""
+_REGISTERED_HEADLINE = ("stranded_turned_back", "did_not_travel_total")
+"""Headline rows added when a cohort is registered: without them the rows do not add up to the people."""
+
+
+def people(x: Any) -> str:
+    """A mean number of people: whole from 10 up, one decimal below (a mean of 1.2 people, not 1.20)."""
+    if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) and abs(x) < 10:
+        return f"{x:.1f}".removesuffix(".0")
+    return fmt(x)
+
+
+def _value(metric: str, x: Any) -> str:
+    """A headline value: people as :func:`people`, anything else as :func:`fmt`."""
+    counts_people = metric.startswith(("evacuated", "stranded", "did_not_travel", "peak_day"))
+    return people(x) if counts_people else fmt(x)
 
 
 def _words(metric: str) -> str:
