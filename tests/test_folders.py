@@ -352,7 +352,13 @@ def test_resume_removes_the_temporary_files_a_killed_write_left(tmp_path: Path) 
         path.write_text("{half", encoding="utf-8")
     assert main([*argv, "--resume"]) == 0
     assert not any(p.exists() for p in stale)
-    assert sorted(p.name for p in out.iterdir()) == ["capacity_curve.json", "manifest.json", "points.csv", "results.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "capacity_curve.json",
+        "manifest.json",
+        "points.csv",
+        "results.csv",
+        "security_window_curve.csv",
+    ]
 
 
 @pytest.fixture(scope="module")
