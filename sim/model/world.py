@@ -19,10 +19,9 @@ from typing import Any
 
 import simpy
 
-from sim.description.metric_catalog import LIMIT_CAUSES
 from sim.description.scenario import Scenario
 from sim.model.fleet import Aircraft, FleetContext, sortie_cycle
-from sim.model.held_back import held_back
+from sim.model.held_back import HeldBackAccount
 from sim.model.holding import Holding
 from sim.model.metrics import summarise
 from sim.model.perimeter import Perimeter
@@ -134,8 +133,8 @@ class World:
         self.aircraft = self._build_aircraft()
         for ac in self.aircraft:
             self.env.process(self._in_service(ac, ctx))
-        self._priority = sorted(range(len(pop.cohorts)), key=lambda i: (pop.cohorts[i].priority, i))
-        self._carriers = [[ac for ac in self.aircraft if i in ac.cohorts] for i in range(len(pop.cohorts))]
+        priority = sorted(range(len(pop.cohorts)), key=lambda i: (pop.cohorts[i].priority, i))
+        self._held_back = HeldBackAccount(self.aircraft, [ac.cohorts for ac in self.aircraft], len(pop.cohorts), priority)
         if tl.retrograde_start < math.inf:
             self.env.process(self._retrograde(s.retrograde.troops))
         self.env.process(self._record_hourly())
@@ -178,12 +177,6 @@ class World:
         if ac.doing[1] < math.inf:
             ac.doing = ("retired", math.inf)
 
-    def _held_back_now(self, now: float) -> dict[str, float]:
-        """People held back now by each cause (see :mod:`sim.model.held_back`)."""
-        waiting = self.perimeter.state.inside_by_cohort  # people in the holding area by cohort (status HOLDING)
-        gates = (self.perimeter.blocked_gates(), len(self.scenario.gates))
-        return held_back(now, self.perimeter.crowd_people(), gates, waiting, self._carriers, self._priority)
-
     def _retrograde(self, troops: int) -> Generator[simpy.Event, Any, None]:
         """Troops become ready to board, ahead of every evacuee, when the retrograde starts."""
         yield self.env.timeout(max(0.0, self.timeline.retrograde_start))
@@ -193,31 +186,30 @@ class World:
         """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``."""
         env, perimeter, holding, ramp, rec = self.env, self.perimeter, self.holding, self.ramp, self.records
         bases, departures, end = list(self.bases.values()), rec.departures, self.timeline.end
+        waiting = perimeter.state.inside_by_cohort  # people in the holding area by cohort (status HOLDING)
+        gates, held_back = len(self.scenario.gates), self._held_back
         evac = deps = 0
-        held = dict.fromkeys(LIMIT_CAUSES, 0.0)  # people-hours held back up to now
-        held_last: dict[str, float] = {}  # people held back at the last sample
         while True:
             now = env.now
             perimeter.advance_to(now)
             for d in departures[deps:]:
                 evac += d.evacuees
             deps = len(departures)
-            for cause, people in held_last.items():
-                held[cause] += people  # the hour since the last sample, at the people then held back
-            held_last = self._held_back_now(now)
+            crowd, blocked = perimeter.crowd_people(), perimeter.blocked_gates()
+            held = held_back.sample(now, crowd, (blocked, gates), waiting)  # people-hours held back up to now
             rec.hourly.append(
                 Hourly(
                     now,
                     evac,
                     deps,
-                    perimeter.crowd_people(),
+                    crowd,
                     holding.reserved,
                     holding.people_inside,
                     ramp.on_ground,
                     ramp.waiting(),
                     round(sum([b.level(now) for b in bases])),
-                    perimeter.blocked_gates(),
-                    tuple(held.values()),
+                    blocked,
+                    held,
                 )
             )
             if now + 1.0 > end + 1e-9:
