@@ -12,12 +12,14 @@ left service at the end of the airlift, those still waiting are held back by not
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
 from typing import Protocol
 
 import numpy as np
 
 from sim.description.metric_catalog import LIMIT_CAUSES
+from sim.model.perimeter_core import compiled
 
 __all__ = ["DOINGS", "Carrier", "HeldBackAccount", "doing_at", "held_back"]
 
@@ -103,24 +105,74 @@ def held_back(
 
 
 _CAUSE_INDEX = {cause: i for i, cause in enumerate(LIMIT_CAUSES)}
-_AIRCRAFT_CAUSES = sorted({_CAUSE_INDEX[cause] for cause in ("fleet", "staging", *DOINGS.values())})
-"""The causes an aircraft may stand for (by index in LIMIT_CAUSES)."""
-_GONE, _RETIRED, _OTHER = len(LIMIT_CAUSES), len(LIMIT_CAUSES) + 1, len(LIMIT_CAUSES) + 2
+_CAUSES = len(LIMIT_CAUSES)
+_GONE, _OTHER, _RETIRED = _CAUSES, _CAUSES + 1, _CAUSES + 2
 _CODES = {what: _CAUSE_INDEX[cause] for what, cause in DOINGS.items() if what != "cycling"} | {"gone": _GONE, "retired": _RETIRED}
 """What an aircraft is doing (neither boarding nor cycling) -> its code: a cause's index in
-LIMIT_CAUSES, or not in service yet, out of service for good, or anything else."""
+LIMIT_CAUSES, or not in service yet (_GONE), out of service for good (_RETIRED); anything else
+is _OTHER."""
+
+
+class _Kind:
+    """Aircraft that may carry the same cohorts, counted by what they are doing. Those not in
+    service yet are looked at again only once their joining time has come, and those out of
+    service for good are not looked at again."""
+
+    def __init__(self, cohorts: frozenset[int], aircraft: list[tuple[int, Carrier]]):
+        self.cohorts = cohorts
+        self.looked_at = aircraft  # (number, aircraft)
+        self.joining: list[tuple[float, int, Carrier]] = []  # (when, number, aircraft), the soonest last
+        self.retired = 0
+
+    def count(self, t: float, inside: list[int], boarding: list[int]) -> list[int]:
+        """Its aircraft at ``t`` by code (a cause's index in LIMIT_CAUSES, _GONE, _OTHER, _RETIRED);
+        each aircraft boarding that may carry someone ``inside`` (by cohort) appended to
+        ``boarding`` with its free seats and room."""
+        joining = self.joining
+        while joining and joining[-1][0] <= t:
+            self.looked_at.append(joining.pop()[1:])
+        row = [0] * (_RETIRED + 1)
+        row[_GONE], row[_RETIRED] = len(joining), self.retired
+        codes, cycling, leaving = _CODES, _CAUSE_INDEX, False
+        for a, ac in self.looked_at:
+            what, until = ac.doing  # doing_at, written out
+            if t >= until or what == "cycling":
+                row[cycling[ac.cycling_for]] += 1
+            elif what != "boarding":
+                code = codes.get(what, _OTHER)
+                row[code] += 1
+                leaving = leaving or code == _RETIRED or code == _GONE
+            elif any(inside[c] > 0 for c in self.cohorts):
+                boarding.extend((a, *ac.seats_and_room(t)))
+        if leaving:
+            self._set_aside(t)
+        return row
+
+    def _set_aside(self, t: float) -> None:
+        """Aircraft not in service yet wait until they join; those out of service for good leave."""
+        kept = []
+        for a, ac in self.looked_at:
+            what, until = ac.doing
+            if t < until and what == "gone":
+                self.joining.append((until, a, ac))
+            elif what == "retired" and until == math.inf:
+                self.retired += 1
+            else:
+                kept.append((a, ac))
+        self.looked_at = kept
+        self.joining.sort(key=lambda j: -j[0])
 
 
 class HeldBackAccount:
-    """The rule of :func:`held_back` for one world's aircraft, sampled hour after hour, with the
-    people-hours held back by each cause added up between samples.
+    """The rule of :func:`held_back` for one world's aircraft, sampled hour after hour: the people
+    held back by each cause at every sample, and the people-hours up to it.
 
-    Gives the numbers of :func:`held_back`, float for float, at a fraction of its cost: each
-    aircraft is looked at once a sample (not once for every cohort it may carry), and only when
-    someone is inside; aircraft that may carry the same cohorts (a kind) are counted together;
-    a cohort's share is then added to a cause once for each of its carriers standing for it, as
-    :func:`held_back` adds it (the same additions in the same order for every cause, so the sums
-    round alike; adding a share of nobody, zero, changes no sum and is left out).
+    A sample keeps only what the rule reads then: the people in gate crowds and inside by cohort,
+    the stopped gates, each kind of aircraft (those that may carry the same cohorts) counted by
+    what it is doing, and the seats and room of each aircraft boarding that may carry someone
+    inside. :meth:`people` then applies the rule to every sample at once, compiled
+    (:func:`_account`): the same arithmetic as :func:`held_back` in the same order, so the same
+    floats. Each aircraft is looked at once a sample, and not at all when nobody is inside.
 
     ``cohorts_of[a]``: the cohorts aircraft ``a`` may carry; the carriers of a cohort are the
     aircraft that may carry it, in the order of ``aircraft``."""
@@ -129,81 +181,133 @@ class HeldBackAccount:
         kinds: dict[frozenset[int], list[tuple[int, Carrier]]] = {}  # the cohorts they may carry -> aircraft (numbered)
         for a, (ac, cs) in enumerate(zip(aircraft, cohorts_of, strict=True)):
             kinds.setdefault(frozenset(cs), []).append((a, ac))
-        self._kinds = [(cs, members) for cs, members in kinds.items()]
-        kinds_of = [tuple(k for k, (cs, _) in enumerate(self._kinds) if c in cs) for c in range(cohorts)]
-        # a cohort nothing may carry holds back no one
-        self._cohorts = [(c, kinds_of[c]) for c in priority if kinds_of[c]]
-        self.held = [0.0] * len(LIMIT_CAUSES)
-        """People-hours held back by each cause of LIMIT_CAUSES (in that order) up to the last sample."""
-        self._last: list[float] = []  # people held back at the last sample
+        self._kinds = [_Kind(cs, members) for cs, members in kinds.items()]
+        self._carries = np.zeros((len(aircraft), cohorts), dtype=np.bool_)  # aircraft a may carry cohort c
+        self._kind_carries = np.zeros((len(kinds), cohorts), dtype=np.bool_)
+        for k, (cs, members) in enumerate(kinds.items()):
+            for c in cs:
+                self._kind_carries[k, c] = True
+                self._carries[[a for a, _ in members], c] = True
+        carried = set().union(*kinds)  # nothing may carry the other cohorts: they hold back no one
+        self._priority = np.array([c for c in priority if c in carried], dtype=np.int64)
+        self._cohorts = cohorts
+        self._none_inside = [0] * ((_RETIRED + 1) * len(kinds))
+        self._levels: list[float] = []  # by sample: people in gate crowds, gates stopped, gates
+        self._inside: list[int] = []  # by sample: people inside by cohort
+        self._counts: list[int] = []  # by sample and kind: its aircraft by code (a cause, _GONE, _OTHER, _RETIRED)
+        self._boarding: list[int] = []  # by sample: aircraft boarding, their free seats and room
+        self._boarding_ends: list[int] = []  # by sample: where its aircraft boarding end in _boarding
 
-    def sample(self, t: float, crowd: float, gates_stopped: tuple[int, int], waiting_inside: np.ndarray) -> tuple[float, ...]:
-        """The people-hours held back by each cause up to ``t``, from the people held back at the
-        last sample (for the time since it); then the people held back at ``t`` become the last
-        sample's (the arguments are those of :func:`held_back`)."""
-        held = self.held
-        for i, people in enumerate(self._last):
-            held[i] += people
-        self._last = self.now(t, crowd, gates_stopped, waiting_inside)
-        return tuple(held)
-
-    def _by_kind(self, t: float) -> tuple[list[list[int]], list[tuple[int, Carrier, frozenset[int]]]]:
-        """At ``t``: each kind's aircraft counted by code (a cause's index, or _GONE, _RETIRED,
-        _OTHER), and the aircraft on the ground boarding, numbered, in the order of the aircraft."""
-        counts, boarding = [], []
-        codes, cycling = _CODES, _CAUSE_INDEX
-        for cohorts, members in self._kinds:
-            row = [0] * (_OTHER + 1)
-            for a, ac in members:
-                what, until = ac.doing  # doing_at, written out
-                if t >= until or what == "cycling":
-                    row[cycling[ac.cycling_for]] += 1
-                elif what == "boarding":
-                    boarding.append((a, ac, cohorts))
-                else:
-                    row[codes.get(what, _OTHER)] += 1
-            counts.append(row)
-        if len(self._kinds) > 1:
-            boarding.sort(key=lambda b: b[0])
-        return counts, boarding
-
-    def now(self, t: float, crowd: float, gates_stopped: tuple[int, int], waiting_inside: np.ndarray) -> list[float]:
-        """People held back at ``t`` by each cause of LIMIT_CAUSES, in that order (as :func:`held_back`)."""
-        out = [0.0] * len(LIMIT_CAUSES)
-        out[_CAUSE_INDEX["holding"]], out[_CAUSE_INDEX["gates"]] = _gate_side(crowd, *gates_stopped)
+    def sample(self, t: float, crowd: float, gates_stopped: tuple[int, int], waiting_inside: np.ndarray) -> None:
+        """Keep what :func:`held_back` reads at ``t`` (its arguments, the aircraft as they are now)."""
         inside = waiting_inside.tolist()
-        if not any(inside[c] > 0 for c, _ in self._cohorts):
-            return out
-        counts, boarding = self._by_kind(t)
-        summed: dict[tuple[int, ...], list[int]] = {}  # kinds -> their aircraft counted by code
-        staging, fleet = _CAUSE_INDEX["staging"], _CAUSE_INDEX["fleet"]
-        seats: dict[str, tuple[int, int]] = {}  # free seats and room of aircraft on the ground, as cohorts take them
-        for c, kinds in self._cohorts:
-            waiting = int(inside[c])
+        self._levels.extend((crowd, *gates_stopped))
+        self._inside.extend(inside)
+        if any(inside):
+            for kind in self._kinds:
+                self._counts.extend(kind.count(t, inside, self._boarding))
+        else:
+            self._counts.extend(self._none_inside)
+        self._boarding_ends.append(len(self._boarding))
+
+    def people(self) -> tuple[np.ndarray, np.ndarray]:
+        """The people held back by each cause of LIMIT_CAUSES at each sample, and the people-hours
+        held back from the first sample to each (each sample's people held until the next):
+        two arrays, a row a sample, a column a cause."""
+        n = len(self._boarding_ends)
+        people, hours = np.zeros((n, _CAUSES)), np.zeros((n, _CAUSES))
+        _account(
+            np.array(self._levels, dtype=np.float64).reshape(n, 3),
+            np.array(self._inside, dtype=np.int64).reshape(n, self._cohorts),
+            np.array(self._counts, dtype=np.int64).reshape(n, len(self._kinds), _RETIRED + 1),
+            np.array(self._boarding, dtype=np.int64).reshape(-1, 3),
+            np.array(self._boarding_ends, dtype=np.int64) // 3,
+            self._carries,
+            self._kind_carries,
+            self._priority,
+            np.full((len(self._carries), 3), -1, dtype=np.int64),
+            people,
+            hours,
+        )
+        return people, hours
+
+
+_HOLDING, _GATES, _STAGING, _FLEET = (_CAUSE_INDEX[c] for c in ("holding", "gates", "staging", "fleet"))
+
+
+# long: the rule of held_back over every sample, in one compiled loop (its signature and docstring a third of it)
+@compiled
+def _account(
+    levels: np.ndarray,
+    inside: np.ndarray,
+    counts: np.ndarray,
+    boarding: np.ndarray,
+    ends: np.ndarray,
+    carries: np.ndarray,
+    kind_carries: np.ndarray,
+    priority: np.ndarray,
+    seats: np.ndarray,
+    people: np.ndarray,
+    hours: np.ndarray,
+) -> None:  # pragma: no cover - compiled (the tests run it, and its plain twin with NUMBA_DISABLE_JIT=1)
+    """:func:`held_back` at every sample of a :class:`HeldBackAccount` into ``people`` (the
+    same additions in the same order, so the same floats), and their sums over the samples
+    before each into ``hours``. ``levels[h]``: people in gate crowds, gates stopped, gates;
+    ``inside[h, c]``; ``counts[h, k, code]``: aircraft of kind ``k`` by code; ``boarding[ends[h - 1]:ends[h]]``:
+    the aircraft boarding at sample ``h`` (number, free seats, room; sorted here into the order
+    of the aircraft); ``carries[a, c]``, ``kind_carries[k, c]``: who may carry whom; ``priority``:
+    the cohorts in boarding order; ``seats``: room for each aircraft's (sample, seats, room)."""
+    n, kinds, causes = counts.shape[0], counts.shape[1], people.shape[1]
+    start = 0
+    for h in range(n):
+        end = ends[h]
+        for j in range(start + 1, end):  # a few aircraft: sorted by insertion
+            k = j
+            while k > start and boarding[k - 1, 0] > boarding[k, 0]:
+                for x in range(3):
+                    boarding[k - 1, x], boarding[k, x] = boarding[k, x], boarding[k - 1, x]
+                k -= 1
+        crowd, blocked, gates = levels[h, 0], levels[h, 1], levels[h, 2]
+        stopped = crowd * blocked / gates if gates else 0.0
+        people[h, _HOLDING], people[h, _GATES] = stopped, crowd - stopped
+        for c in priority:
+            waiting = inside[h, c]
             if waiting <= 0:
-                continue  # nobody of this cohort to hold back
+                continue
             any_boarding = False
-            for _, ac, cohorts in boarding:
-                if c in cohorts:
-                    any_boarding = True
-                    free, room = seats.get(ac.ident) or ac.seats_and_room(t)
-                    seated = min(free, room, waiting)
-                    no_room = min(free, waiting) - seated  # seats it cannot fill for want of room at its base
-                    out[staging] += no_room
-                    seats[ac.ident], waiting = (free - seated - no_room, room - seated), waiting - seated - no_room
+            for j in range(start, end):
+                a = boarding[j, 0]
+                if not carries[a, c]:
+                    continue
+                any_boarding = True
+                if seats[a, 0] != h:
+                    seats[a, 0], seats[a, 1], seats[a, 2] = h, boarding[j, 1], boarding[j, 2]
+                free, room = seats[a, 1], seats[a, 2]
+                seated = min(free, room, waiting)
+                no_room = min(free, waiting) - seated  # seats it cannot fill for want of room at its base
+                people[h, _STAGING] += no_room
+                seats[a, 1], seats[a, 2] = free - seated - no_room, room - seated
+                waiting -= seated + no_room
             if waiting <= 0:
                 continue  # all seated or held back by staging: shares of nobody add nothing
-            by_code = summed.get(kinds)
-            if by_code is None:
-                by_code = summed[kinds] = [sum(n) for n in zip(*[counts[k] for k in kinds])]
-            standing = sum(by_code[:_GONE])
+            standing = joining = 0
+            for k in range(kinds):
+                if kind_carries[k, c]:
+                    for i in range(causes):
+                        standing += counts[h, k, i]
+                    joining += counts[h, k, _GONE] + counts[h, k, _OTHER]
             if standing:
                 share = waiting / standing
-                for i in _AIRCRAFT_CAUSES:
-                    v = out[i]
-                    for _ in range(by_code[i]):
-                        v += share  # once for each carrier standing for cause i, as held_back adds it
-                    out[i] = v
-            elif any_boarding or by_code[_GONE] or by_code[_OTHER]:
-                out[fleet] += waiting
-        return out
+                for k in range(kinds):
+                    if kind_carries[k, c]:
+                        for i in range(causes):
+                            for _ in range(counts[h, k, i]):
+                                people[h, i] += share  # once per carrier standing for cause i, as held_back adds it
+            elif any_boarding or joining:
+                people[h, _FLEET] += waiting
+        start = end
+    for i in range(causes):
+        held = 0.0
+        for h in range(n):
+            hours[h, i] = held
+            held += people[h, i]

@@ -183,7 +183,8 @@ class World:
         self.holding.troops_ready(troops)
 
     def _record_hourly(self) -> Generator[simpy.Event, Any, None]:
-        """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``."""
+        """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``,
+        and what the account of people held back reads (computed at the end, :meth:`run`)."""
         env, perimeter, holding, ramp, rec = self.env, self.perimeter, self.holding, self.ramp, self.records
         bases, departures, end = list(self.bases.values()), rec.departures, self.timeline.end
         waiting = perimeter.state.inside_by_cohort  # people in the holding area by cohort (status HOLDING)
@@ -196,7 +197,7 @@ class World:
                 evac += d.evacuees
             deps = len(departures)
             crowd, blocked = perimeter.crowd_people(), perimeter.blocked_gates()
-            held = held_back.sample(now, crowd, (blocked, gates), waiting)  # people-hours held back up to now
+            held_back.sample(now, crowd, (blocked, gates), waiting)  # what the account of people held back reads
             rec.hourly.append(
                 Hourly(
                     now,
@@ -209,7 +210,6 @@ class World:
                     ramp.waiting(),
                     round(sum([b.level(now) for b in bases])),
                     blocked,
-                    held,
                 )
             )
             if now + 1.0 > end + 1e-9:
@@ -217,11 +217,13 @@ class World:
             yield env.timeout(1.0)
 
     def run(self) -> None:
-        """Run until the airport stops being secured, then settle the perimeter's and the holding area's books."""
+        """Run until the airport stops being secured, then settle the perimeter's and the holding
+        area's books, and the account of people held back (see :mod:`sim.model.held_back`)."""
         end = self.timeline.end
         self.env.run(until=end + 1e-9)
         self.perimeter.advance_to(end)
         self.holding.settle(end)
+        self.records.held_back = self._held_back.people()[1]
 
     def summary(self) -> dict[str, Any]:
         """Metrics of the finished replication (see :func:`sim.model.metrics.summarise`)."""
