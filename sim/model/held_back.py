@@ -133,7 +133,7 @@ class _Kind:
             self.looked_at.append(joining.pop()[1:])
         row = [0] * (_RETIRED + 1)
         row[_GONE], row[_RETIRED] = len(joining), self.retired
-        codes, cycling, leaving = _CODES, _CAUSE_INDEX, False
+        codes, cycling, leaving, carries_someone = _CODES, _CAUSE_INDEX, False, None
         for a, ac in self.looked_at:
             what, until = ac.doing  # doing_at, written out
             if t >= until or what == "cycling":
@@ -142,8 +142,11 @@ class _Kind:
                 code = codes.get(what, _OTHER)
                 row[code] += 1
                 leaving = leaving or code == _RETIRED or code == _GONE
-            elif any(inside[c] > 0 for c in self.cohorts):
-                boarding.extend((a, *ac.seats_and_room(t)))
+            else:
+                if carries_someone is None:
+                    carries_someone = any(inside[c] > 0 for c in self.cohorts)
+                if carries_someone:
+                    boarding.extend((a, *ac.seats_and_room(t)))
         if leaving:
             self._set_aside(t)
         return row

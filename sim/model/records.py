@@ -329,9 +329,10 @@ class Records:
         """The hourly samples as columns: ``hours``, every name in HOURLY_COLUMNS and, beside the
         two cumulative totals, one column per operator of ``operators`` (:func:`operator_columns`)."""
         rows = self.hourly
+        columns = zip(*rows, strict=True) if rows else [()] * len(Hourly._fields)
         totals = {
-            name: np.asarray([getattr(r, name) for r in rows], dtype=float if name == "hours" else np.int64)
-            for name in Hourly._fields
+            name: np.asarray(column, dtype=float if name == "hours" else np.int64)
+            for name, column in zip(Hourly._fields, columns, strict=True)
         }
         by_operator = self.operator_cumulative(totals["departures_cumulative"], operators)
         out: dict[str, np.ndarray] = {}
