@@ -143,3 +143,52 @@ def test_nobody_is_held_back_by_aircraft_gone_for_good_but_by_the_fleet_before_t
     retired, coming = Plane("a", ("retired", math.inf)), Plane("b", ("gone", 50.0))
     assert sum(held_back(60.0, 0, (0, 1), _inside(10), [[retired]], [0]).values()) == 0
     assert held_back(20.0, 0, (0, 1), _inside(10), [[retired, coming]], [0])["fleet"] == 10
+
+
+def _random_fleet(rng: np.random.Generator, t: float) -> tuple[list[Plane], list[list[int]]]:
+    """Aircraft doing anything (with activities ending before and after ``t``), each allowed some
+    of three cohorts; boarding ones with a few seats and room, so that seats run out."""
+    planes, cohorts_of = [], []
+    for a in range(int(rng.integers(1, 14))):
+        what = str(rng.choice(["boarding", "crew", "ramp", "runway", "staging", "cycling", "gone", "retired", "unknown"]))
+        until = math.inf if what in ("boarding", "retired") or rng.random() < 0.3 else t + float(rng.choice([-2.0, 0.0, 3.0]))
+        cycling_for = str(rng.choice(["fleet", "staging"]))
+        planes.append(Plane(f"p{a}", (what, until), cycling_for, int(rng.integers(0, 60)), int(rng.integers(0, 60))))
+        cohorts_of.append(sorted(int(c) for c in rng.choice(3, size=int(rng.integers(1, 4)), replace=False)))
+    return planes, cohorts_of
+
+
+def test_the_hourly_account_gives_the_rules_numbers_float_for_float():
+    """HeldBackAccount (the recorder's: it keeps what the rule reads at each sample, then applies
+    it to all samples at once, compiled) against held_back (the rule, carrier by carrier), on
+    random fleets whose aircraft change what they do between samples, join and retire: the same
+    floats, not merely close ones; and its people-hours are the sums, sample after sample, of the
+    people held back at the samples before, added as the recorder of held_back added them."""
+    from sim.model.held_back import HeldBackAccount
+
+    rng = np.random.default_rng(17)
+    for _ in range(150):
+        t = float(rng.integers(0, 10))
+        planes, cohorts_of = _random_fleet(rng, t)
+        priority = [int(c) for c in rng.permutation(3)]
+        account = HeldBackAccount(planes, cohorts_of, 3, priority)
+        carriers = [[p for p, cs in zip(planes, cohorts_of) if c in cs] for c in range(3)]
+        expected, held, hours = [], dict.fromkeys(LIMIT_CAUSES, 0.0), []
+        for hour in range(6):
+            for p in planes:  # some change what they do; a retired one stays retired, a joining one waits
+                if p.doing[0] not in ("retired", "gone") and rng.random() < 0.4:
+                    p.doing = (
+                        str(rng.choice(["boarding", "crew", "runway", "cycling", "retired"])),
+                        t + hour + float(rng.choice([0.0, 2.0])),
+                    )
+                    p.doing = ("retired", math.inf) if p.doing[0] == "retired" else p.doing
+            inside = np.array([int(x) for x in rng.choice([0, 1, 7, 25, 333], size=3)], dtype=np.int64)
+            crowd, stopped = int(rng.integers(0, 1000)), int(rng.integers(0, 4))
+            account.sample(t + hour, crowd, (stopped, 3), inside)
+            expected.append(list(held_back(t + hour, crowd, (stopped, 3), inside, carriers, priority).values()))
+            hours.append(list(held.values()))
+            for cause, people in zip(LIMIT_CAUSES, expected[-1]):
+                held[cause] += people
+        people, people_hours = account.people()
+        assert people.tolist() == expected
+        assert people_hours.tolist() == hours

@@ -186,7 +186,8 @@ def test_withdrawal_starts_and_metric_names(small):
     assert not any(n.startswith("withdrawal.") for n in metric_names(small))
     # a withdrawal is overridden by its index; a bad index is named
     assert s.with_overrides({"retrograde.0.troops": 20}).withdrawals[0].troops == 20
-    with pytest.raises(sim.ScenarioError, match=r"retrograde.2.troops: no withdrawal '2' in retrograde \(indexes 0 to 1; names: later\)"):
+    refusal = r"retrograde.2.troops: no withdrawal '2' in retrograde \(indexes 0 to 1; names: later\)"
+    with pytest.raises(sim.ScenarioError, match=refusal):
         s.with_overrides({"retrograde.2.troops": 20})
     assert small.with_overrides({"retrograde.troops": 20}).withdrawals[0].troops == 20  # the single table as before
 

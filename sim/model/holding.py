@@ -104,7 +104,8 @@ class Holding:
         return self._counters.item(core.CAPACITY)
 
     def fill_fraction(self) -> float:
-        return self.people_inside / self._counters.item(core.CAPACITY)
+        counters = self._counters  # read once a chalk: the counters straight, not the properties
+        return counters.item(core.INSIDE_PEOPLE) / counters.item(core.CAPACITY)
 
     def board(self, t: float, cohorts: Sequence[int] | np.ndarray, seats: int) -> tuple[list[int], int, bool]:
         """Take whole families for up to ``seats`` people from ``cohorts`` (in priority order).

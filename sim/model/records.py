@@ -167,8 +167,8 @@ class GateStop(NamedTuple):
 
 
 class Hourly(NamedTuple):
-    """Levels sampled on the hour; ``held_back`` are the people-hours held back by each cause of
-    LIMIT_CAUSES (in that order) from time 0 to this hour (see :mod:`sim.model.held_back`)."""
+    """Levels sampled on the hour (the people-hours held back up to each are
+    :attr:`Records.held_back`)."""
 
     hours: float
     evacuated_cumulative: int
@@ -180,7 +180,6 @@ class Hourly(NamedTuple):
     aircraft_waiting_for_spot: int
     staging_people: int
     gates_blocked: int
-    held_back: tuple[float, ...]
 
 
 class ScreenedRows:
@@ -280,6 +279,10 @@ class Records:
     hourly: list[Hourly] = field(default_factory=list)
     troops_flown: list[TroopsFlown] = field(default_factory=list)
     """Per take-off with troops, the troops of each withdrawal aboard (a departure's ``troops`` is their sum)."""
+    held_back: np.ndarray = field(default_factory=lambda: np.zeros((0, len(LIMIT_CAUSES))))
+    """People-hours held back by each cause of LIMIT_CAUSES (the columns, in that order) from time 0
+    to each hourly sample (the rows, as ``hourly``): written once, when the run ends, from what the
+    recorder kept (see :mod:`sim.model.held_back`)."""
 
     def wait(self, start: float, cause: str, hours: float, aircraft: str = "") -> None:
         """Record a wait (zero-length waits are not recorded)."""
@@ -333,24 +336,26 @@ class Records:
 
     def held_back_hours(self) -> dict[str, float]:
         """People-hours held back by each cause of LIMIT_CAUSES up to the last hourly sample."""
-        last = self.hourly[-1].held_back if self.hourly else (0.0,) * len(LIMIT_CAUSES)
-        return dict(zip(LIMIT_CAUSES, last))
+        last = self.held_back[-1].tolist() if len(self.held_back) else [0.0] * len(LIMIT_CAUSES)
+        return dict(zip(LIMIT_CAUSES, last, strict=True))
 
     def hourly_columns(self, operators: Sequence[str] = ()) -> dict[str, np.ndarray]:
         """The hourly samples as columns: ``hours``, every name in HOURLY_COLUMNS and, beside the
         two cumulative totals, one column per operator of ``operators`` (:func:`operator_columns`)."""
         rows = self.hourly
-        levels = [name for name in Hourly._fields if name != "held_back"]
+        columns = zip(*rows, strict=True) if rows else [()] * len(Hourly._fields)
         totals = {
-            name: np.asarray([getattr(r, name) for r in rows], dtype=float if name == "hours" else np.int64) for name in levels
+            name: np.asarray(column, dtype=float if name == "hours" else np.int64)
+            for name, column in zip(Hourly._fields, columns, strict=True)
         }
         by_operator = self.operator_cumulative(totals["departures_cumulative"], operators)
         out: dict[str, np.ndarray] = {}
         for name, column in totals.items():
             out[name] = column
             out.update((f"{name}.{op}", v) for op, v in by_operator.get(name, {}).items())
+        held = self.held_back if len(self.held_back) == len(rows) else np.zeros((len(rows), len(LIMIT_CAUSES)))
         for i, cause in enumerate(LIMIT_CAUSES):
-            out[f"limit_{cause}_hours"] = np.asarray([r.held_back[i] for r in rows], dtype=float)
+            out[f"limit_{cause}_hours"] = np.ascontiguousarray(held[:, i])
         return out
 
     def operator_cumulative(self, departed: np.ndarray, operators: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:

@@ -8,7 +8,6 @@ reports; :mod:`sim.experiments.replications` decides when to run.
 
 from __future__ import annotations
 
-import bisect
 import ctypes
 import gc
 import math
@@ -20,10 +19,9 @@ from typing import Any
 
 import simpy
 
-from sim.description.metric_catalog import LIMIT_CAUSES
 from sim.description.scenario import Scenario
 from sim.model.fleet import Aircraft, FleetContext, Timetable, sortie_cycle
-from sim.model.held_back import held_back
+from sim.model.held_back import HeldBackAccount, SteppedHeldBack
 from sim.model.holding import Holding
 from sim.model.metrics import summarise
 from sim.model.perimeter import Perimeter
@@ -144,13 +142,8 @@ class World:
         self.aircraft = self._build_aircraft()
         for ac in self.aircraft:
             self.env.process(self._in_service(ac, ctx))
-        self._priority = sorted(range(len(pop.cohorts)), key=lambda i: (pop.cohorts[i].priority, i))
-        # the aircraft that may carry each cohort, from each time a boarding step changes who may (-inf: at the start)
-        self._carriers_from = [-math.inf, *sorted({at for ac in self.aircraft for at, _ in ac.boarding})]
-        self._carriers = [
-            [[ac for ac in self.aircraft if i in ac.cohorts_at(at)] for i in range(len(pop.cohorts))]
-            for at in self._carriers_from
-        ]
+        priority = sorted(range(len(pop.cohorts)), key=lambda i: (pop.cohorts[i].priority, i))
+        self._held_back = self._held_back_account(priority)
         for w, (withdrawal, start) in enumerate(zip(s.withdrawals, tl.withdrawal_starts, strict=True)):
             if start < math.inf:
                 self.env.process(self._retrograde(withdrawal.troops, start, w))
@@ -206,12 +199,15 @@ class World:
         if ac.doing[1] < math.inf:
             ac.doing = ("retired", math.inf)
 
-    def _held_back_now(self, now: float) -> dict[str, float]:
-        """People held back now by each cause (see :mod:`sim.model.held_back`)."""
-        waiting = self.perimeter.state.inside_by_cohort  # people in the holding area by cohort (status HOLDING)
-        gates = (self.perimeter.blocked_gates(), len(self.scenario.gates))
-        carriers = self._carriers[bisect.bisect_right(self._carriers_from, now) - 1]
-        return held_back(now, self.perimeter.crowd_people(), gates, waiting, carriers, self._priority)
+    def _held_back_account(self, priority: list[int]) -> HeldBackAccount | SteppedHeldBack:
+        """The account of people held back: compiled, unless boarding steps change who may carry whom."""
+        n = len(self.population.cohorts)
+        steps = sorted({at for ac in self.aircraft for at, _ in ac.boarding})
+        if not steps:
+            return HeldBackAccount(self.aircraft, [ac.cohorts for ac in self.aircraft], n, priority)
+        carriers_from = [-math.inf, *steps]  # -inf: at the start
+        carriers = [[[ac for ac in self.aircraft if i in ac.cohorts_at(at)] for i in range(n)] for at in carriers_from]
+        return SteppedHeldBack(carriers_from, carriers, priority)
 
     def _retrograde(self, troops: int, start: float, withdrawal: int) -> Generator[simpy.Event, Any, None]:
         """A withdrawal's troops become ready to board, ahead of every evacuee, when it starts."""
@@ -219,34 +215,33 @@ class World:
         self.holding.troops_ready(troops, withdrawal)
 
     def _record_hourly(self) -> Generator[simpy.Event, Any, None]:
-        """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``."""
+        """Samples levels on the hour (times 0, 1, ... up to the security end) into ``records.hourly``,
+        and what the account of people held back reads (computed at the end, :meth:`run`)."""
         env, perimeter, holding, ramp, rec = self.env, self.perimeter, self.holding, self.ramp, self.records
         bases, departures, end = list(self.bases.values()), rec.departures, self.timeline.end
+        waiting = perimeter.state.inside_by_cohort  # people in the holding area by cohort (status HOLDING)
+        gates, held_back = len(self.scenario.gates), self._held_back
         evac = deps = 0
-        held = dict.fromkeys(LIMIT_CAUSES, 0.0)  # people-hours held back up to now
-        held_last: dict[str, float] = {}  # people held back at the last sample
         while True:
             now = env.now
             perimeter.advance_to(now)
             for d in departures[deps:]:
                 evac += d.evacuees
             deps = len(departures)
-            for cause, people in held_last.items():
-                held[cause] += people  # the hour since the last sample, at the people then held back
-            held_last = self._held_back_now(now)
+            crowd, blocked = perimeter.crowd_people(), perimeter.blocked_gates()
+            held_back.sample(now, crowd, (blocked, gates), waiting)  # what the account of people held back reads
             rec.hourly.append(
                 Hourly(
                     now,
                     evac,
                     deps,
-                    perimeter.crowd_people(),
+                    crowd,
                     holding.reserved,
                     holding.people_inside,
                     ramp.on_ground,
                     ramp.waiting(),
                     round(sum([b.level(now) for b in bases])),
-                    perimeter.blocked_gates(),
-                    tuple(held.values()),
+                    blocked,
                 )
             )
             if now + 1.0 > end + 1e-9:
@@ -259,11 +254,13 @@ class World:
         return [(w, r.troops if starts[w] < math.inf else 0) for w, r in enumerate(self.scenario.withdrawals)]
 
     def run(self) -> None:
-        """Run until the airport stops being secured, then settle the perimeter's and the holding area's books."""
+        """Run until the airport stops being secured, then settle the perimeter's and the holding
+        area's books, and the account of people held back (see :mod:`sim.model.held_back`)."""
         end = self.timeline.end
         self.env.run(until=end + 1e-9)
         self.perimeter.advance_to(end)
         self.holding.settle(end)
+        self.records.held_back = self._held_back.people()[1]
 
     def summary(self) -> dict[str, Any]:
         """Metrics of the finished replication (see :func:`sim.model.metrics.summarise`)."""
