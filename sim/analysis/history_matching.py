@@ -20,10 +20,31 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CUTOFF", "Observation", "Emulator", "fit_emulators", "implausibility", "pooled_variance", "spread_order"]
+__all__ = [
+    "CUTOFF",
+    "Observation",
+    "Emulator",
+    "fit_emulators",
+    "implausibility",
+    "kth_largest",
+    "cut_rank",
+    "not_implausible",
+    "loo_errors",
+    "heldout_errors",
+    "validation",
+    "pooled_variance",
+    "spread_order",
+]
 
 CUTOFF = 3.0
 """Implausibility cut-off: Pukelsheim's 3-sigma rule (at least 95% of any unimodal distribution)."""
+VALIDATION_LIMIT = 0.10
+"""An emulator fails its validation when more than this share of its standardized errors exceed 3
+in absolute value (about 0.3% would for a correct Gaussian emulator; 10% leaves room for heavy
+tails but not for an emulator that is wrong or overconfident)."""
+MAX_TRAINING = 400
+"""Most points an emulator is fitted to (the latest ones: they lie where the search now is); a
+Gaussian process costs the cube of its points, and this keeps a wave's fits to minutes on Kabul."""
 
 Array = NDArray[np.float64]
 
@@ -86,20 +107,30 @@ def active_variables(u: Array, y: Array, k: int = ACTIVE) -> tuple[int, ...]:
     return tuple(sorted(int(i) for i in np.argsort(-r, kind="stable")[:k]))
 
 
-def fit_emulators(u: Array, y: Array, noise_of_mean: Array, names: Sequence[str], seed: int) -> list[Emulator]:
+def fit_emulators(
+    u: Array,
+    y: Array,
+    noise_of_mean: Array,
+    names: Sequence[str],
+    seed: int,
+    active_sets: Sequence[Sequence[int]] | None = None,
+) -> list[Emulator]:
     """One Gaussian process per column of ``y`` (replication means at the points ``u``).
 
-    Inputs: the target's active variables (:func:`active_variables`). Kernel: a constant times an
-    anisotropic Matérn 5/2 (one length scale per input, so an input that does not matter gets a
-    long one), plus a white-noise term for the inactive inputs and for roughness the smooth kernel
-    cannot follow. ``noise_of_mean`` (the variance of each column's replication
-    mean) enters as the known noise ``alpha``; hyperparameters by maximum likelihood with restarts.
+    Inputs: the target's active variables, ``active_sets[j]`` (from the screening), else the most
+    correlated ones (:func:`active_variables`). Kernel: a constant times an anisotropic Matérn 5/2
+    (one length scale per input, so an input that does not matter gets a long one), plus a
+    white-noise term for the inactive inputs and for roughness the smooth kernel cannot follow.
+    ``noise_of_mean`` (the variance of each column's replication mean) enters as the known noise
+    ``alpha``; hyperparameters by maximum likelihood with restarts. At most :data:`MAX_TRAINING`
+    points, the last ones.
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
     from threadpoolctl import threadpool_limits
 
+    u, y = u[-MAX_TRAINING:], y[-MAX_TRAINING:]
     out = []
     for j, name in enumerate(names):
         col = y[:, j]
@@ -108,7 +139,7 @@ def fit_emulators(u: Array, y: Array, noise_of_mean: Array, names: Sequence[str]
         if scale <= 1e-9 * max(1.0, abs(centre)):
             out.append(Emulator(name, None, centre, 1.0))
             continue
-        active = active_variables(u, col)
+        active = tuple(sorted(int(i) for i in active_sets[j])) if active_sets is not None else active_variables(u, col)
         kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(
             length_scale=np.full(len(active), 0.5), length_scale_bounds=(0.05, 50.0), nu=2.5
         ) + WhiteKernel(1e-3, (1e-8, 1.0))
@@ -123,6 +154,45 @@ def fit_emulators(u: Array, y: Array, noise_of_mean: Array, names: Sequence[str]
     return out
 
 
+def loo_errors(emulator: Emulator) -> Array:
+    """Standardized leave-one-out errors of an emulator on its own training points: for each point,
+    (its value - the prediction from all the others) / the sd of that prediction, from the fitted
+    Gaussian process in closed form (Rasmussen and Williams 2006, eq. 5.12; hyperparameters as
+    fitted). A sound emulator gives errors like a standard normal's; empty for a constant one."""
+    from scipy.linalg import cho_solve
+
+    if emulator.gp is None:
+        return np.zeros(0)
+    lower = emulator.gp.L_  # type: ignore[attr-defined]
+    k_inv = cho_solve((lower, True), np.eye(len(lower)))
+    weights = k_inv @ emulator.gp.y_train_  # type: ignore[attr-defined]
+    diagonal = np.diag(k_inv)
+    return np.asarray(weights / np.sqrt(diagonal), dtype=float)
+
+
+def heldout_errors(emulator: Emulator, u: Array, y: Array, noise_of_y: Array | float) -> Array:
+    """Standardized errors of an emulator on points it was not fitted to: (simulated - predicted) /
+    sqrt(emulator variance + the noise of the simulated value)."""
+    mean, var = emulator.predict(u)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (np.asarray(y, dtype=float) - mean) / np.sqrt(var + noise_of_y)
+    return np.nan_to_num(z, nan=0.0, posinf=np.inf, neginf=-np.inf)
+
+
+def validation(errors: Array, limit: float = VALIDATION_LIMIT) -> dict[str, float | int | bool]:
+    """An emulator's verdict from its standardized errors: how many, the share beyond 3 in absolute
+    value, the largest, and whether it passed (a share at most ``limit``). Fewer than 5 errors, or
+    none (a target that never varied), pass: there is nothing to judge the emulator by."""
+    e = np.abs(np.asarray(errors, dtype=float))
+    share = float(np.mean(e > CUTOFF)) if len(e) else 0.0
+    return {
+        "points": int(len(e)),
+        "share_beyond_3": round(share, 4),
+        "largest": round(float(e.max()), 3) if len(e) else 0.0,
+        "passed": bool(len(e) < 5 or share <= limit),
+    }
+
+
 def implausibility(mean: Array, var_emulator: Array, observations: Sequence[Observation], var_stoch: Array) -> Array:
     """``I[i, j]`` for predicted (or simulated) means ``mean[i, j]`` of target ``j`` at point ``i``:
     the distance from the observation (0 inside a one-sided target's bounds) over the square root of
@@ -133,6 +203,41 @@ def implausibility(mean: Array, var_emulator: Array, observations: Sequence[Obse
     with np.errstate(divide="ignore", invalid="ignore"):
         imp = distance / np.sqrt(v_obs + var_stoch + var_emulator)
     return np.where(distance == 0, 0.0, imp)
+
+
+def cut_rank(requested: int, targets: int) -> int:
+    """Which largest implausibility an early wave cuts on: ``requested`` (2: the second largest, as in
+    Vernon et al. 2010), but the largest while there are fewer than ``2 * requested`` targets (with
+    few targets, ignoring one's misfit would ignore too much)."""
+    return requested if targets >= 2 * requested else 1
+
+
+def kth_largest(imp: Array, k: int) -> Array:
+    """Each row's ``k``-th largest implausibility (1: the largest); 0 for a row with fewer than ``k``."""
+    imp = np.asarray(imp, dtype=float)
+    if imp.shape[1] < k:
+        return np.zeros(len(imp))
+    return np.sort(imp, axis=1)[:, -k]
+
+
+def not_implausible(
+    u: Array, emulators: Sequence[Emulator | None], observations: Sequence[Observation], var_stoch: Array, rank: int
+) -> Array:
+    """Which rows of ``u`` pass one wave's emulators: fewer than ``rank`` targets with an emulated
+    implausibility at or above :data:`CUTOFF` (``rank`` 1: none). ``emulators[j]`` of ``None``
+    (one that failed its validation) does not cut. Target by target, predicting only for the
+    rows still in, so a wave's screening costs what its survivors do."""
+    misses = np.zeros(len(u), dtype=int)
+    alive = np.ones(len(u), dtype=bool)
+    for j, (em, obs) in enumerate(zip(emulators, observations, strict=True)):
+        if em is None or not alive.any():
+            continue
+        idx = np.flatnonzero(alive)
+        mean, var = em.predict(u[idx])
+        imp = implausibility(mean[:, None], var[:, None], [obs], var_stoch[j : j + 1])[:, 0]
+        misses[idx] += imp >= CUTOFF
+        alive[idx] = misses[idx] < rank
+    return alive
 
 
 def pooled_variance(values: Array, groups: Array) -> Array:
