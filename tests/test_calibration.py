@@ -141,7 +141,20 @@ def test_conflicting_targets_are_named_and_exit_1(tmp_path: Path, capsys: pytest
     # evacuated + stranded = 9,500 always: each target alone is reachable, never both
     tfile = _write_targets(tmp_path / "t.toml", {"evacuated_total": (1900.0, 50.0), "stranded_total": (6200.0, 50.0)})
     out = tmp_path / "cal"
-    args = ["calibrate", SMALL, "--targets", str(tfile), "--budget", "32", "--waves", "1", "--out", str(out)]
+    args = [
+        "calibrate",
+        SMALL,
+        "--targets",
+        str(tfile),
+        "--budget",
+        "32",
+        "--waves",
+        "1",
+        "--discrepancy",
+        "0",
+        "--out",
+        str(out),
+    ]
     assert main([*args, "--vary", VARY[0], "--vary", VARY[1]]) == 1
     text = capsys.readouterr().out
     assert "NO SETTING" in text
