@@ -189,3 +189,18 @@ def test_the_ensemble_covers_truths_drawn_from_the_prior(tmp_path: Path) -> None
     coverage = float(inside.mean())
     print(f"coverage of the central 90% range: {coverage:.1%} ({inside.sum()} of {inside.size})")
     assert coverage >= 0.8  # 90% less two binomial sds of 60 cases (with integer ties, often more)
+
+
+def test_emulators_fitted_on_a_process_pool_are_those_fitted_serially() -> None:
+    from sim.experiments.executors import make_executor
+
+    rng = np.random.default_rng(0)
+    u = rng.random((60, 4))
+    y = np.column_stack([np.sin(3 * u[:, 0]), u[:, 1] ** 2, u[:, 2] + u[:, 3]])
+    active = [(0, 1), (1, 2), (2, 3)]
+    serial = hm.fit_emulators(u, y, np.full(3, 1e-4), ["a", "b", "c"], 3, active)
+    with make_executor(2) as pool:
+        pooled = hm.fit_emulators(u, y, np.full(3, 1e-4), ["a", "b", "c"], 3, active, pool)
+    test = rng.random((20, 4))
+    for one, other in zip(serial, pooled, strict=True):
+        assert one.active == other.active and np.array_equal(one.predict(test)[0], other.predict(test)[0]), one.name

@@ -477,7 +477,8 @@ class _Stages:
         for k in range(len(self.sets), no - STAGES_BEFORE):
             runs, u_done, means = _gather(self.out, self.stages[: k + 1 + STAGES_BEFORE], self.names, d)
             v_stoch = _v_stoch(runs, self.names)
-            ems = _emulators(u_done, means, v_stoch, self.replications, self.names, self.seed + 1000 * k, self.active_by_target)
+            seed = self.seed + 1000 * k
+            ems = _emulators(u_done, means, v_stoch, self.replications, self.names, seed, self.active_by_target, self.executor)
             checks = [hm.validation(hm.loo_errors(e)) for e in ems]
             self.sets.append([e if c["passed"] else None for e, c in zip(ems, checks, strict=True)])
             self.validations = dict(zip(self.names, checks, strict=True))
@@ -496,9 +497,16 @@ def _same_plan(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def _emulators(
-    u: np.ndarray, means: Any, v_stoch: np.ndarray, n: int, names: list[str], seed: int, active: list[tuple[int, ...]] | None
+    u: np.ndarray,
+    means: Any,
+    v_stoch: np.ndarray,
+    n: int,
+    names: list[str],
+    seed: int,
+    active: list[tuple[int, ...]] | None,
+    executor: Executor | None = None,
 ) -> list[hm.Emulator]:
-    return hm.fit_emulators(u, means[names].to_numpy(dtype=float), v_stoch / n, names, seed, active)
+    return hm.fit_emulators(u, means[names].to_numpy(dtype=float), v_stoch / n, names, seed, active, executor)
 
 
 def _screen(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "Observation",
     "Emulator",
     "fit_emulators",
+    "fit_emulator",
     "implausibility",
     "kth_largest",
     "cut_rank",
@@ -114,44 +116,60 @@ def fit_emulators(
     names: Sequence[str],
     seed: int,
     active_sets: Sequence[Sequence[int]] | None = None,
+    executor: Executor | None = None,
 ) -> list[Emulator]:
-    """One Gaussian process per column of ``y`` (replication means at the points ``u``).
+    """One Gaussian process per column of ``y`` (replication means at the points ``u``), each by
+    :func:`fit_emulator`, on ``executor`` if given (the same emulators on any executor: each fit
+    has its own seed). At most :data:`MAX_TRAINING` points, the last ones."""
+    from sim.experiments.tasks import run_tasks
 
-    Inputs: the target's active variables, ``active_sets[j]`` (from the screening), else the most
-    correlated ones (:func:`active_variables`). Kernel: a constant times an anisotropic Matérn 5/2
-    (one length scale per input, so an input that does not matter gets a long one), plus a
-    white-noise term for the inactive inputs and for roughness the smooth kernel cannot follow.
-    ``noise_of_mean`` (the variance of each column's replication mean) enters as the known noise
-    ``alpha``; hyperparameters by maximum likelihood with restarts. At most :data:`MAX_TRAINING`
-    points, the last ones.
+    u, y = u[-MAX_TRAINING:], y[-MAX_TRAINING:]
+    tasks = [
+        (j, (u, y[:, j], float(noise_of_mean[j]), name, seed + j, None if active_sets is None else tuple(active_sets[j])))
+        for j, name in enumerate(names)
+    ]
+    fitted: dict[int, Emulator] = {}
+    failures = run_tasks(_fit_task, tasks, on_result=fitted.__setitem__, executor=executor)
+    if failures:
+        raise RuntimeError(f"fitting the emulator of {names[failures[0].task]} failed: {failures[0].error}")
+    return [fitted[j] for j in range(len(names))]
+
+
+def _fit_task(args: tuple[Array, Array, float, str, int, tuple[int, ...] | None]) -> Emulator:
+    return fit_emulator(*args)
+
+
+def fit_emulator(u: Array, col: Array, noise_of_mean: float, name: str, seed: int, active: Sequence[int] | None) -> Emulator:
+    """A Gaussian process of one target's replication means ``col`` at the points ``u``.
+
+    Inputs: the target's ``active`` inputs (from the screening), else the most correlated ones
+    (:func:`active_variables`). Kernel: a constant times an anisotropic Matérn 5/2 (one length
+    scale per input, so an input that does not matter gets a long one), plus a white-noise term
+    for the inactive inputs and for roughness the smooth kernel cannot follow. ``noise_of_mean``
+    (the variance of a replication mean) enters as the known noise ``alpha``; hyperparameters by
+    maximum likelihood with one restart.
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
     from threadpoolctl import threadpool_limits
 
-    u, y = u[-MAX_TRAINING:], y[-MAX_TRAINING:]
-    out = []
-    for j, name in enumerate(names):
-        col = y[:, j]
-        scale = float(np.std(col))
-        centre = float(np.mean(col))
-        if scale <= 1e-9 * max(1.0, abs(centre)):
-            out.append(Emulator(name, None, centre, 1.0))
-            continue
-        active = tuple(sorted(int(i) for i in active_sets[j])) if active_sets is not None else active_variables(u, col)
-        kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(
-            length_scale=np.full(len(active), 0.5), length_scale_bounds=(0.05, 50.0), nu=2.5
-        ) + WhiteKernel(1e-3, (1e-8, 1.0))
-        alpha = float(noise_of_mean[j]) / scale**2 + 1e-8
-        gp = GaussianProcessRegressor(kernel, alpha=alpha, n_restarts_optimizer=1, random_state=seed + j)
-        with warnings.catch_warnings(), threadpool_limits(1):
-            # a length scale at its bound (a parameter with no effect) is an answer, not a failure;
-            # one BLAS thread: these matrices are small and threads only fight over shared cores
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            gp.fit(u[:, list(active)], (col - centre) / scale)
-        out.append(Emulator(name, gp, centre, scale, active))
-    return out
+    scale = float(np.std(col))
+    centre = float(np.mean(col))
+    if scale <= 1e-9 * max(1.0, abs(centre)):
+        return Emulator(name, None, centre, 1.0)
+    chosen = tuple(sorted(int(i) for i in active)) if active is not None else active_variables(u, col)
+    kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(
+        length_scale=np.full(len(chosen), 0.5), length_scale_bounds=(0.05, 50.0), nu=2.5
+    ) + WhiteKernel(1e-3, (1e-8, 1.0))
+    alpha = noise_of_mean / scale**2 + 1e-8
+    gp = GaussianProcessRegressor(kernel, alpha=alpha, n_restarts_optimizer=1, random_state=seed)
+    with warnings.catch_warnings(), threadpool_limits(1):
+        # a length scale at its bound (a parameter with no effect) is an answer, not a failure;
+        # one BLAS thread: these matrices are small and threads only fight over shared cores
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gp.fit(u[:, list(chosen)], (col - centre) / scale)
+    return Emulator(name, gp, centre, scale, chosen)
 
 
 def loo_errors(emulator: Emulator) -> Array:
