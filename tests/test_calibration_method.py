@@ -204,3 +204,20 @@ def test_emulators_fitted_on_a_process_pool_are_those_fitted_serially() -> None:
     test = rng.random((20, 4))
     for one, other in zip(serial, pooled, strict=True):
         assert one.active == other.active and np.array_equal(one.predict(test)[0], other.predict(test)[0]), one.name
+
+
+def test_random_walks_draw_uniformly_from_a_small_region() -> None:
+    """A disc of radius 0.1 (3% of the square, a hundredth of a cube with a third free input):
+    2,000 walks from its centre end inside it, spread as a uniform draw (mean squared distance
+    r^2 / 2), with the input no emulator reads uniform over 0..1."""
+    centre, r = np.array([0.3, 0.7]), 0.1
+
+    def inside(u: np.ndarray) -> np.ndarray:
+        return np.asarray(np.linalg.norm(u[:, :2] - centre, axis=1) < r)
+
+    draws = hm.walk(np.array([[0.3, 0.7, 0.5]]), inside, [0, 1], 2000, np.random.default_rng(4))
+    assert inside(draws).all() and draws.shape == (2000, 3)
+    assert np.abs(draws[:, :2].mean(axis=0) - centre).max() < 0.01
+    squared = np.sum((draws[:, :2] - centre) ** 2, axis=1) / r**2  # uniform on the disc: uniform on 0..1
+    assert squared.mean() == pytest.approx(0.5, abs=0.04)
+    assert draws[:, 2].mean() == pytest.approx(0.5, abs=0.03) and draws[:, 2].min() < 0.05 and draws[:, 2].max() > 0.95

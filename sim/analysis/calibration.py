@@ -454,8 +454,9 @@ class _Stages:
         if no == STAGES_BEFORE:
             return qmc.LatinHypercube(d, rng=rng).random(want), {"candidates": 0, "non_implausible": None}
         validations = self._fit_sets(no)
-        runs, _, _ = _gather(self.out, self.stages[:no], self.names, d)
-        kept, seen = _screen(self.sets, self.obs, _v_stoch(runs, self.names), d, rng, want, rank)
+        runs, u_done, _ = _gather(self.out, self.stages[:no], self.names, d)
+        v_stoch = _v_stoch(runs, self.names)
+        kept, seen = _screen(self.sets, self.obs, v_stoch, d, rng, want, rank)
         how = {
             "candidates": seen,
             "non_implausible": len(kept),
@@ -463,12 +464,34 @@ class _Stages:
             "cut_on": "largest" if rank == 1 else f"largest number {rank}",
             "emulators": validations,
         }
+        if len(kept) < (want if sample else 5 * want):  # a small space: more draws from it by random walks
+            kept, how["walked"] = self._walked(kept, u_done, v_stoch, rank, rng, want if sample else 5 * want)
         if len(kept) == 0:
             return np.zeros((0, d)), how
         if sample:
             return kept[np.sort(rng.choice(len(kept), size=min(want, len(kept)), replace=False))], how
         columns = list(self.active) or list(range(d))
         return kept[hm.spread_order(kept[:, columns], want, rng)], how
+
+    def _walked(
+        self, kept: np.ndarray, u_done: np.ndarray, v_stoch: np.ndarray, rank: int, rng: np.random.Generator, want: int
+    ) -> tuple[np.ndarray, int]:
+        """``kept`` and enough more draws from the non-implausible space (:func:`history_matching.walk`)
+        to make ``want``, from ``kept`` and the points run so far the emulators keep; the draws made."""
+
+        def inside(u: np.ndarray) -> np.ndarray:
+            ok = np.ones(len(u), dtype=bool)
+            for ems in self.sets:
+                idx = np.flatnonzero(ok)
+                ok[idx] = hm.not_implausible(u[idx], ems, self.obs, v_stoch, rank)
+            return ok
+
+        seeds = np.vstack([kept, u_done[inside(u_done)]]) if len(u_done) else kept
+        if not len(seeds):
+            return kept, 0
+        used = sorted({i for ems in self.sets for e in ems if e is not None for i in e.active})
+        more = hm.walk(seeds, inside, used, want - len(kept), rng)
+        return np.vstack([kept, more]), len(more)
 
     def _fit_sets(self, no: int) -> dict[str, Any]:
         """Fit the emulators of every finished wave before stage ``no`` not fitted yet; the

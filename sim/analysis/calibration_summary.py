@@ -71,6 +71,7 @@ def summarise(
         rng = np.random.default_rng(np.random.SeedSequence([seed, 0xE45]))
         idx = np.flatnonzero(plausible)
         order, source = idx[hm.spread_order(u_all[idx], len(idx), rng)], "waves (no setting of the final sample passed)"
+    source = source if len(order) else "none: no setting run passes every target"
     ensemble = [{k: plain(table.iloc[i][k]) for k in keys} for i in order]
     atomic_write(out / "ensemble.csv", lambda fh: pd.DataFrame(ensemble, columns=keys).to_csv(fh, index=False))
     checks = emulator_checks(extra["stages_run"])

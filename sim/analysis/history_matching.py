@@ -14,7 +14,7 @@ figure is one realisation of the real, stochastic airlift.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -36,6 +36,7 @@ __all__ = [
     "validation",
     "pooled_variance",
     "spread_order",
+    "walk",
 ]
 
 CUTOFF = 3.0
@@ -290,3 +291,36 @@ def spread_order(u: Array, k: int, rng: np.random.Generator) -> list[int]:
         chosen.append(nxt)
         dist = np.minimum(dist, np.linalg.norm(u - u[nxt], axis=1))
     return chosen
+
+
+WALK_STEPS = 60
+"""Steps of each random walk of :func:`walk` (the first half adapts the step size)."""
+
+
+def walk(
+    seeds: Array, inside: Callable[[Array], Array], used: Sequence[int], n: int, rng: np.random.Generator, steps: int = WALK_STEPS
+) -> Array:
+    """``n`` draws from the uniform distribution on a region of the unit cube known only through
+    ``inside`` (rows -> which are in it), starting from ``seeds`` (rows in it): one random-walk
+    Metropolis chain per draw, with a symmetric Gaussian proposal reflected at the cube's faces, so
+    a proposal is accepted exactly when it is inside. Only the ``used`` inputs (those some emulator
+    reads) move; the region does not depend on the others, which are drawn uniformly. The step of
+    each input starts at the seeds' spread (at least 0.02) and is halved or doubled over the first
+    half of the walk to keep about a quarter of the proposals."""
+    chains = seeds[rng.integers(len(seeds), size=n)].copy()
+    cols = np.asarray(sorted(used), dtype=int)
+    if len(cols):
+        step = np.maximum(seeds[:, cols].std(axis=0) if len(seeds) > 1 else 0.1, 0.02)
+        for t in range(steps):
+            proposal = chains.copy()
+            proposal[:, cols] = chains[:, cols] + rng.normal(size=(n, len(cols))) * step
+            proposal[:, cols] = 1 - np.abs(1 - np.abs(proposal[:, cols]) % 2)  # reflected into 0..1
+            ok = inside(proposal)
+            chains[ok] = proposal[ok]
+            if t < steps // 2:
+                rate = float(ok.mean())
+                step = step * (2.0 if rate > 0.4 else 0.5 if rate < 0.1 else 1.0)
+                step = np.clip(step, 1e-4, 1.0)
+    free = np.setdiff1d(np.arange(seeds.shape[1]), cols)
+    chains[:, free] = rng.random((n, len(free)))
+    return chains
