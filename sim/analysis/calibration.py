@@ -461,7 +461,7 @@ class _Stages:
             "candidates": seen,
             "non_implausible": len(kept),
             "non_implausible_fraction": len(kept) / seen,
-            "cut_on": "largest" if rank == 1 else f"largest number {rank}",
+            "cut_on": "largest" if rank == 1 else f"{rank}{ {2: 'nd', 3: 'rd'}.get(rank, 'th') } largest",
             "emulators": validations,
         }
         if len(kept) < (want if sample else 5 * want):  # a small space: more draws from it by random walks
