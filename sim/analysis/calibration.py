@@ -379,6 +379,7 @@ class _Stages:
     active: tuple[int, ...] = ()
     validations: dict[str, Any] = field(default_factory=dict)
     """The validation of the newest emulator set, by target."""
+    screening_points: int = 0
 
     def _sweep(self, no: int, u: np.ndarray) -> None:
         label, folder = self.stages[no]
@@ -416,8 +417,14 @@ class _Stages:
         if budget.trajectories == 0:  # every input is active; each emulator picks its most correlated ones
             self.active = tuple(range(d))
             return Screening([], self.active, np.zeros((d, len(self.names))))
-        design = screening_design(self.params, budget.trajectories, self.seed)
-        u, _ = self._saved(0, lambda: (design.unit, {"trajectories": budget.trajectories}))
+        planned = screening_design(self.params, budget.trajectories, self.seed)
+        u, how = self._saved(0, lambda: (planned.unit, {"trajectories": budget.trajectories}))
+        design = (
+            screening_design(self.params, int(how.get("trajectories", 0)), self.seed) if len(u) != len(planned.unit) else planned
+        )
+        if not np.allclose(design.unit, u):
+            raise ScenarioError(str(self.out / "screening" / "plan.json"), [("unit", "not the screening design airlift wrote")])
+        self.screening_points = len(u)
         self._sweep(0, u)
         runs, _, means = _gather(self.out, self.stages[:1], self.names, d)
         v_stoch = _v_stoch(runs, self.names)
@@ -430,7 +437,7 @@ class _Stages:
         first = budget.first_wave(len(screening.active))
         log: list[dict[str, Any]] = []
         if budget.trajectories:
-            log.append({"stage": "screening", "points": budget.screening_points, "trajectories": budget.trajectories})
+            log.append({"stage": "screening", "points": self.screening_points})
         for k in range(budget.waves):
             want = first if k == 0 else budget.later_wave(first)
             last = k == budget.waves - 1
@@ -464,8 +471,8 @@ class _Stages:
             "cut_on": "largest" if rank == 1 else f"{rank}{ {2: 'nd', 3: 'rd'}.get(rank, 'th') } largest",
             "emulators": validations,
         }
-        if len(kept) < (want if sample else 5 * want):  # a small space: more draws from it by random walks
-            kept, how["walked"] = self._walked(kept, u_done, v_stoch, rank, rng, want if sample else 5 * want)
+        if len(kept) < want:  # a small space: more draws from it by random walks
+            kept, how["walked"] = self._walked(kept, u_done, v_stoch, rank, rng, want)
         if len(kept) == 0:
             return np.zeros((0, d)), how
         if sample:
