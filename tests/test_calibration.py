@@ -100,6 +100,23 @@ def test_resume_completes_an_interrupted_calibration(planted: tuple[Path, dict],
     assert (copy / "ensemble.csv").read_text(encoding="utf-8") == (out / "ensemble.csv").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
+def test_resume_with_one_more_wave_adds_it_and_a_new_final_sample(planted: tuple[Path, dict], tmp_path: Path) -> None:
+    out, info = planted
+    copy = tmp_path / "cal"
+    shutil.copytree(out, copy)
+    at = info["args"].index("--out")
+    args = [*info["args"][:at], "--out", str(copy), *info["args"][at + 2 :]]
+    args[args.index("--budget") + 1] = "200"
+    assert main(["calibrate", *args, "--waves", "4", "--resume"]) in (0, 1)
+    report = json.loads((copy / "calibration.json").read_text(encoding="utf-8"))
+    sizes = {w["stage"]: w["points"] for w in report["stages_run"]}
+    first = sizes["wave 0"]  # as run before: the new budget shares only what is left
+    assert sizes["wave 1"] == sizes["wave 2"] == (80 - 16 - 26 - first) // 2
+    assert sizes["wave 3"] == (100 - 16 - 33 - first) // 3 and report["final_sample_settings"] <= 33
+    assert (copy / "final_4" / "results.csv").exists() and (copy / "final_3" / "results.csv").exists()
+
+
 MANY = {  # the small scenario's values: the truth, each inside a range around it
     "fleets.us_c17.count": ("1:8", 4),
     "fleets.us_c17.seats": ("200:400", 300),

@@ -443,6 +443,7 @@ class _Stages:
             last = k == budget.waves - 1
             make = partial(self._plan, k + STAGES_BEFORE, want, 1 if last else rank, False)
             u, how = self._saved(k + STAGES_BEFORE, make)
+            first = len(u) if k == 0 else first  # as run (a resumed calibration may have another budget)
             log.append({"stage": f"wave {k}", **how, "points": len(u)})
             self._sweep(k + STAGES_BEFORE, u)
         final_no = len(self.stages) - 1
