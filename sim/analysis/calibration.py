@@ -380,6 +380,8 @@ class _Stages:
     validations: dict[str, Any] = field(default_factory=dict)
     """The validation of the newest emulator set, by target."""
     screening_points: int = 0
+    raw_sets: list[list[hm.Emulator]] = field(default_factory=list)
+    """Every set as fitted, failing emulators included (for the held-out check of the next wave)."""
 
     def _sweep(self, no: int, u: np.ndarray) -> None:
         label, folder = self.stages[no]
@@ -470,7 +472,7 @@ class _Stages:
             "non_implausible": len(kept),
             "non_implausible_fraction": len(kept) / seen,
             "cut_on": "largest" if rank == 1 else f"{rank}{ {2: 'nd', 3: 'rd'}.get(rank, 'th') } largest",
-            "emulators": validations,
+            **validations,
         }
         if len(kept) < want:  # a small space: more draws from it by random walks
             kept, how["walked"] = self._walked(kept, u_done, v_stoch, rank, rng, want)
@@ -503,7 +505,9 @@ class _Stages:
 
     def _fit_sets(self, no: int) -> dict[str, Any]:
         """Fit the emulators of every finished wave before stage ``no`` not fitted yet; the
-        validation of the newest set (the one fitted after the wave just before ``no``)."""
+        validation of the newest set (the one fitted after the wave just before ``no``): its
+        leave-one-out errors, and the errors of the set before it on that wave's runs (points it
+        chose, held out from it). An emulator failing either no longer cuts."""
         d = len(self.params)
         for k in range(len(self.sets), no - STAGES_BEFORE):
             runs, u_done, means = _gather(self.out, self.stages[: k + 1 + STAGES_BEFORE], self.names, d)
@@ -512,8 +516,23 @@ class _Stages:
             ems = _emulators(u_done, means, v_stoch, self.replications, self.names, seed, self.active_by_target, self.executor)
             checks = [hm.validation(hm.loo_errors(e)) for e in ems]
             self.sets.append([e if c["passed"] else None for e, c in zip(ems, checks, strict=True)])
-            self.validations = dict(zip(self.names, checks, strict=True))
+            self.validations = {"emulators": dict(zip(self.names, checks, strict=True))}
+            if k > 0:
+                wave = np.asarray(means.index.get_level_values(0) == k + STAGES_BEFORE)
+                self.validations["emulators_held_out"] = self._held_out(k - 1, u_done[wave], means[wave], v_stoch)
+            self.raw_sets.append(ems)
         return self.validations
+
+    def _held_out(self, k: int, u: np.ndarray, means: Any, v_stoch: np.ndarray) -> dict[str, Any]:
+        """Set ``k``'s emulators against the next wave's replication means (points they did not
+        see); an emulator that fails no longer cuts."""
+        verdicts = {}
+        for j, (name, em) in enumerate(zip(self.names, self.raw_sets[k], strict=True)):
+            z = hm.heldout_errors(em, u, means[name].to_numpy(dtype=float), v_stoch[j] / self.replications)
+            verdicts[name] = hm.validation(z)
+            if not verdicts[name]["passed"]:
+                self.sets[k][j] = None
+        return verdicts
 
 
 def _dated_values(targets: dict[str, Target], scenario: Scenario, result: ReplicationResult) -> dict[str, float]:

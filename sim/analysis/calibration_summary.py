@@ -111,10 +111,17 @@ def summarise(
     return Calibration(bool(len(ensemble)), ensemble, report, table)
 
 
+CHECKS = {"emulators": "leave-one-out", "emulators_held_out": "previous wave's set on this wave's runs"}
+"""The validations a stage records, and what each checks."""
+
+
 def emulator_checks(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per emulator validated: the stage it screened, its target, and its verdict."""
+    """One row per emulator check: the stage planned after it, the check, the target, the verdict."""
     return [
-        {"screened": s["stage"], "target": name, **verdict} for s in stages for name, verdict in s.get("emulators", {}).items()
+        {"stage": s["stage"], "check": what, "target": name, **verdict}
+        for s in stages
+        for key, what in CHECKS.items()
+        for name, verdict in s.get(key, {}).items()
     ]
 
 

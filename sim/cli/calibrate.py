@@ -184,9 +184,11 @@ def print_calibration(r: dict[str, Any]) -> None:
         frac = w.get("non_implausible_fraction")
         how = f"; {frac:.2%} of {w['candidates']:,} candidates not implausible ({w['cut_on']})" if frac is not None else ""
         failed = [n for n, v in w.get("emulators", {}).items() if not v["passed"]]
+        failed += [f"{n} (held out)" for n, v in w.get("emulators_held_out", {}).items() if not v["passed"]]
         bad = f"; emulators failing validation (not cutting): {', '.join(failed)}" if failed else ""
         p(f"    {w['stage']}: {w['points']} points{how}{bad}")
-    p(f"  emulators validated (leave-one-out): {r['emulators_validated']}, failed: {r['emulators_failed']}")
+    checks, failures = r["emulators_validated"], r["emulators_failed"]
+    p(f"  emulator checks (leave-one-out, and on the next wave's runs): {checks}, failed: {failures}")
     diag = r["diagnostics"]
     p("")
     p(f"  {'target':<34}{'observed':>12}{'sd':>9}   {'plausible settings predict':<28}{'all runs':<22}")
