@@ -1,8 +1,10 @@
 """Calibration by history matching, and ensembles of plausible settings in run, compare and sweep.
 
-The recovery test plants a truth: targets are the model's own means at a known setting of the
-small scenario, and the calibration must find a plausible set that contains the planted values,
-narrows the parameter the targets depend on, and does not narrow one that cannot affect them.
+The recovery tests plant a truth: targets are the model's own means (or one run) at a known setting
+of the small scenario, and the calibration must find a plausible set that contains the planted
+values, narrows the parameter the targets depend on, and does not narrow one that cannot affect
+them (the screening finds it inactive); with many inputs, every true value stays inside the
+ensemble's range. The pieces of the method are tested in test_calibration_method.py.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         targets[m] = (float(np.mean(values)), max(float(np.std(values, ddof=1)), 0.03 * float(np.mean(values))))
     tfile = _write_targets(tmp / "targets.toml", targets)
     out = tmp / "cal"
-    args = [SMALL, "--targets", str(tfile), "--budget", "96", "-n", "2", "--seed", "3", "--out", str(out)]
+    args = [SMALL, "--targets", str(tfile), "--budget", "160", "-n", "2", "--seed", "3", "--out", str(out)]
     args += [x for v in VARY for x in ("--vary", v)]
     assert main(["calibrate", *args]) == 0
     return out, {"args": args, "targets": targets}
@@ -64,7 +66,13 @@ def test_planted_truth_is_recovered(planted: tuple[Path, dict]) -> None:
     out, _ = planted
     report = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
     ens = load_ensemble(out / "ensemble.csv")
-    assert report["consistent"] and len(ens) == report["plausible_settings"] >= 3
+    assert report["consistent"] and len(ens) == report["plausible_settings"] >= 10
+    assert report["ensemble_source"] == "final sample" and report["final_sample_settings"] == 26  # a sixth of 160 runs
+    assert report["final_sample_share_passed"] == pytest.approx(len(ens) / 26, abs=1e-4)
+    assert INERT in report["screening"]["inactive_inputs"] and "fleets.us_c17.count" in report["screening"]["active_inputs"]
+    # leave-one-out after each of the 3 waves, and each set but the last on the next wave's runs
+    assert report["emulators_validated"] == (3 + 2) * len(TARGET_METRICS)
+    assert (out / "emulator_validation.csv").read_text(encoding="utf-8").startswith("stage,check,target,points")
     params = report["diagnostics"]["parameters"]
     for key, value in {**TRUTH, INERT: 100}.items():
         assert params[key]["plausible_low"] <= value <= params[key]["plausible_high"], key
@@ -84,7 +92,7 @@ def test_resume_completes_an_interrupted_calibration(planted: tuple[Path, dict],
     shutil.copytree(out, copy)
     for name in ("ensemble.csv", "calibration.json", "runs.csv"):
         (copy / name).unlink()
-    last = copy / "wave_2" / "results.csv"
+    last = copy / "final_3" / "results.csv"
     lines = last.read_text(encoding="utf-8").splitlines(keepends=True)
     last.write_text("".join(lines[:5]) + lines[5][:7], encoding="utf-8")  # killed mid-line
     args = [*info["args"][: info["args"].index("--out")], "--out", str(copy), *info["args"][info["args"].index("--out") + 2 :]]
@@ -93,11 +101,78 @@ def test_resume_completes_an_interrupted_calibration(planted: tuple[Path, dict],
     assert (copy / "ensemble.csv").read_text(encoding="utf-8") == (out / "ensemble.csv").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
+def test_resume_with_one_more_wave_adds_it_and_a_new_final_sample(planted: tuple[Path, dict], tmp_path: Path) -> None:
+    out, info = planted
+    copy = tmp_path / "cal"
+    shutil.copytree(out, copy)
+    at = info["args"].index("--out")
+    args = [*info["args"][:at], "--out", str(copy), *info["args"][at + 2 :]]
+    args[args.index("--budget") + 1] = "200"
+    assert main(["calibrate", *args, "--waves", "4", "--resume"]) in (0, 1)
+    report = json.loads((copy / "calibration.json").read_text(encoding="utf-8"))
+    sizes = {w["stage"]: w["points"] for w in report["stages_run"]}
+    first = sizes["wave 0"]  # as run before: the new budget shares only what is left
+    assert sizes["wave 1"] == sizes["wave 2"] == (80 - 16 - 26 - first) // 2
+    assert sizes["wave 3"] == (100 - 16 - 33 - first) // 3 and report["final_sample_settings"] <= 33
+    assert (copy / "final_4" / "results.csv").exists() and (copy / "final_3" / "results.csv").exists()
+
+
+MANY = {  # the small scenario's values: the truth, each inside a range around it
+    "fleets.us_c17.count": ("1:8", 4),
+    "fleets.us_c17.seats": ("200:400", 300),
+    "fleets.de_a400m.count": ("1:4", 2),
+    "fleets.de_a400m.seats": ("100:200", 150),
+    "gates.abbey.lanes": ("1:8", 3),
+    "gates.north.lanes": ("1:6", 2),
+    "bases.qatar.outflow_per_day": ("500:3000", 1500),
+    "bases.qatar.capacity_people": ("1000:6000", 3000),
+    "bases.tashkent.outflow_per_day": ("1000:4000", 2000),
+    "airfield.holding_capacity_people": ("400:1600", 800),
+    "ramp.spots.heavy": ("2:6", 3),
+    INERT: ("0:200", 100),
+}
+
+
+@pytest.mark.slow
+def test_a_planted_truth_among_many_inputs_stays_inside_the_ensemble(tmp_path: Path) -> None:
+    """Twelve inputs, targets from one run of the small scenario as it is (but for the inert input;
+    sd 2%, and the default discrepancy): every true value lies within the range of the ensemble."""
+    small = sim.load_scenario(SMALL)
+    one = run_replication(small.with_overrides({INERT: 100}), 77, 0).metrics
+    metrics = [*TARGET_METRICS, "stranded_total", "operator.us.departures"]
+    targets = {m: (float(one[m]), max(0.02 * float(one[m]), 1.0)) for m in dict.fromkeys(metrics)}
+    tfile = _write_targets(tmp_path / "t.toml", targets)
+    out = tmp_path / "cal"
+    args = [SMALL, "--targets", str(tfile), "--budget", "600", "--vary-only", "--seed", "5", "--out", str(out)]
+    args += [x for key, (span, _) in MANY.items() for x in ("--vary", f"{key}={span}")]
+    assert main(["calibrate", *args]) == 0
+    report = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    ens = load_ensemble(out / "ensemble.csv")
+    assert len(ens) >= 50 and report["screening"]["inactive_inputs"], "a sample of the plausible space, after screening"
+    for key, (_, truth) in MANY.items():
+        values = [s[key] for s in ens.settings]
+        assert min(values) <= truth <= max(values), key
+
+
 def test_conflicting_targets_are_named_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # evacuated + stranded = 9,500 always: each target alone is reachable, never both
     tfile = _write_targets(tmp_path / "t.toml", {"evacuated_total": (1900.0, 50.0), "stranded_total": (6200.0, 50.0)})
     out = tmp_path / "cal"
-    args = ["calibrate", SMALL, "--targets", str(tfile), "--budget", "32", "--waves", "1", "--out", str(out)]
+    args = [
+        "calibrate",
+        SMALL,
+        "--targets",
+        str(tfile),
+        "--budget",
+        "32",
+        "--waves",
+        "1",
+        "--discrepancy",
+        "0",
+        "--out",
+        str(out),
+    ]
     assert main([*args, "--vary", VARY[0], "--vary", VARY[1]]) == 1
     text = capsys.readouterr().out
     assert "NO SETTING" in text

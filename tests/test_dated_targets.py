@@ -57,7 +57,7 @@ def test_one_sided_implausibility_is_zero_inside_and_standardized_outside() -> N
     ceiling = _target(value=None, max=50, source="y")
     point = _target(value=10, sd=2, discrepancy=1)
     assert floor.variance == 9 + 16 and ceiling.variance == 0 and point.variance == 4 + 1
-    obs = _observations({"floor": floor, "ceiling": ceiling, "point": point})
+    obs = _observations({"floor": floor, "ceiling": ceiling, "point": point}, discrepancy=0.0)  # no default discrepancy
     mean = np.array([[120.0, 40.0, 10.0], [90.0, 56.0, 13.0]])
     v_em = np.array([[0.0, 0.0, 0.0], [11.0, 0.0, 3.0]])
     v_stoch = np.array([0.0, 4.0, 1.0])
@@ -148,5 +148,6 @@ def test_a_calibration_matches_dated_and_one_sided_targets(tmp_path: Path) -> No
     runs = read_results(out / "wave_0")
     assert {"noon", "window", "evacuated_total"} <= set(runs.columns)
     diagnostics = read_json(out / "calibration.json")["diagnostics"]["targets"]
-    assert diagnostics["noon"]["min"] == 300 and diagnostics["window"]["max"] == 40 and diagnostics["window"]["sd"] == 0
+    assert diagnostics["noon"]["min"] == 300 and diagnostics["window"]["max"] == 40
+    assert diagnostics["window"]["sd"] == pytest.approx(0.05 * 40)  # no sd: the default discrepancy, 5% of the bound
     assert (out / "targets.png").exists()

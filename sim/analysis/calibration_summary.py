@@ -1,9 +1,11 @@
 """The outcome of a calibration: which simulated settings are plausible, why not when none is,
-and the files ``ensemble.csv``, ``runs.csv``, ``calibration.json`` and the two plots.
+and the files ``ensemble.csv``, ``runs.csv``, ``emulator_validation.csv``, ``calibration.json``
+and the two plots.
 
 A setting is plausible when its replication means are within the cut-off of every target, with
-the variance of the observation, of one replication (the published figure is one realisation) and
-of the estimated mean. Plots are matplotlib figures built without pyplot.
+the variance of the observation (and the model discrepancy), of one replication (the published
+figure is one realisation) and of the estimated mean. Plots are matplotlib figures built without
+pyplot.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Calibration:
     runs: Any  # pandas.DataFrame: one row per simulated point (means, implausibility)
 
 
+# long: every output file of a calibration, in the order they depend on each other
 def summarise(
     out: Path,
     definition: dict[str, Any],
@@ -43,14 +46,16 @@ def summarise(
     means: Any,
     v_stoch: np.ndarray,
     emulators: Callable[[], list[hm.Emulator]],
-    wave_log: list[dict[str, Any]],
+    extra: dict[str, Any],
     seed: int,
     command: str | None,
 ) -> Calibration:
     """Find the plausible settings among the simulated points and write every output file.
 
+    The ensemble is the settings of the final sample (stage ``extra["ensemble_from"]``) whose
+    simulated means pass every target; if none does, the plausible points of the waves (said so).
     ``emulators()`` fits the final emulators over all runs; it is called only when no setting is
-    plausible, to explain the conflicts (with a thousand points that fit takes minutes)."""
+    plausible, to explain the conflicts."""
     import pandas as pd
 
     from sim.outputs.files import atomic_write, save_png, write_json
@@ -60,18 +65,35 @@ def summarise(
     imp, table = _judged(runs, keys, names, y, obs, v_stoch)
     plausible = table["plausible"].to_numpy(dtype=bool)
     atomic_write(out / "runs.csv", lambda fh: table.to_csv(fh, index=False))
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xE45]))
-    idx = np.flatnonzero(plausible)
-    order = idx[hm.spread_order(u_all[idx], len(idx), rng)] if len(idx) else idx
+    final = (table["stage"] == extra["ensemble_from"]).to_numpy(dtype=bool)
+    order, source = np.flatnonzero(plausible & final), "final sample"
+    if not len(order) and plausible.any():  # no confirmed sample: the waves' plausible points, spread out
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0xE45]))
+        idx = np.flatnonzero(plausible)
+        order, source = idx[hm.spread_order(u_all[idx], len(idx), rng)], "waves (no setting of the final sample passed)"
+    source = source if len(order) else "none: no setting run passes every target"
     ensemble = [{k: plain(table.iloc[i][k]) for k in keys} for i in order]
     atomic_write(out / "ensemble.csv", lambda fh: pd.DataFrame(ensemble, columns=keys).to_csv(fh, index=False))
+    checks = emulator_checks(extra["stages_run"])
+    atomic_write(out / "emulator_validation.csv", lambda fh: pd.DataFrame(checks).to_csv(fh, index=False))
+    sampled = int(final.sum())
+    warnings = prior_limit_warnings(params, ensemble)
     report: dict[str, Any] = definition | {
         "command": command,
         "consistent": bool(len(ensemble)),
         "plausible_settings": len(ensemble),
+        "ensemble_source": source,
+        "final_sample_settings": sampled,
+        "final_sample_passed": int((plausible & final).sum()),
+        "final_sample_share_passed": round(float((plausible & final).sum()) / sampled, 4) if sampled else None,
+        "emulators_validated": len(checks),
+        "emulators_failed": sum(not c["passed"] for c in checks),
         "runs": int(len(runs)),
         "points": int(len(table)),
-        "waves_run": wave_log,
+        "screening": extra["screening"],
+        "stages_run": extra["stages_run"],
+        "emulator_validation": checks,
+        "prior_limit_warnings": warnings,
         "replication_variance": "pooled within-point variance of the replications (one replication around its mean)",
         "diagnostics": {
             "targets": _target_diagnostics(obs, y, imp, order, v_stoch),
@@ -79,21 +101,72 @@ def summarise(
         },
     }
     if not len(ensemble):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC0F]))
         report["conflicts"] = conflicts(imp, emulators(), obs, v_stoch, len(params), rng)
     write_json(out / "calibration.json", report)
-    save_png(out / "parameters.png", parameter_figure(params, table, plausible))
-    save_png(out / "targets.png", target_figure(obs, y, plausible, v_stoch))
+    in_ensemble = np.zeros(len(table), dtype=bool)
+    in_ensemble[order] = True
+    save_png(out / "parameters.png", parameter_figure(params, table, in_ensemble))
+    save_png(out / "targets.png", target_figure(obs, y, in_ensemble, v_stoch))
     return Calibration(bool(len(ensemble)), ensemble, report, table)
+
+
+CHECKS = {"emulators": "leave-one-out", "emulators_held_out": "previous wave's set on this wave's runs"}
+"""The validations a stage records, and what each checks."""
+
+
+def emulator_checks(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per emulator check: the stage planned after it, the check, the target, the verdict."""
+    return [
+        {"stage": s["stage"], "check": what, "target": name, **verdict}
+        for s in stages
+        for key, what in CHECKS.items()
+        for name, verdict in s.get(key, {}).items()
+    ]
+
+
+LIMIT_ZONE = 0.05
+"""The part of a prior range, at either end, where a pile of settings is a warning."""
+
+
+def prior_limit_warnings(params: Sequence[Parameter], ensemble: list[dict[str, Any]]) -> list[str]:
+    """A sentence for each parameter whose ensemble piles at a prior limit: at least 10 settings,
+    and the share in the lowest (highest) 5% of the range (for an integer, at least its lowest
+    value) at least twice the prior's share there plus 0.05, so the targets push it past the range."""
+    out: list[str] = []
+    if len(ensemble) < 10:
+        return out
+    for p in params:
+        values = np.array([float(e[p.name]) for e in ensemble])
+        span = p.high - p.low
+        if span <= 0:
+            continue
+        for side, edge in (("low", p.low + LIMIT_ZONE * span), ("high", p.high - LIMIT_ZONE * span)):
+            pad = 0.5 if p.integer else 0.0
+            if side == "low":
+                edge = max(edge, p.low) if not p.integer else max(np.floor(edge), p.low)
+                share, prior = float(np.mean(values <= edge)), float(p.dist().cdf(edge + pad))
+            else:
+                edge = min(edge, p.high) if not p.integer else min(np.ceil(edge), p.high)
+                share, prior = float(np.mean(values >= edge)), float(p.dist().sf(edge - pad))
+            if share >= 2 * prior + 0.05:
+                limit = p.low if side == "low" else p.high
+                out.append(
+                    f"{p.name}: {share:.0%} of the ensemble at its {side} prior limit ({limit:g}; "
+                    f"{prior:.0%} of the prior): the targets may want it beyond the declared range"
+                )
+    return out
 
 
 def _judged(
     runs: Any, keys: list[str], names: list[str], y: np.ndarray, obs: Sequence[hm.Observation], v_stoch: np.ndarray
 ) -> tuple[np.ndarray, Any]:
     """The implausibility of every simulated point on every target (the variance of its mean
-    shrinks with its replications), and ``runs.csv``: one row per point, its parameters, its
-    replication means, its largest implausibility and whether it is plausible."""
-    counts = runs.groupby(["wave", "point"], sort=True).size().to_numpy(dtype=float)
-    table = runs.groupby(["wave", "point"], sort=True)[keys].first().reset_index()
+    shrinks with its replications), and ``runs.csv``: one row per point, its stage, parameters,
+    replication means, largest implausibility and whether it is plausible."""
+    grouped = runs.groupby(["stage_no", "point"], sort=True)
+    counts = grouped.size().to_numpy(dtype=float)
+    table = grouped[["stage", *keys]].first().reset_index().drop(columns="stage_no")
     imp = hm.implausibility(y, v_stoch[None, :] / counts[:, None], obs, v_stoch)
     imax = imp.max(axis=1)
     for j, n in enumerate(names):

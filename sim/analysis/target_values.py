@@ -11,7 +11,7 @@ from sim.description.scenario import Scenario
 from sim.description.targets import Target
 from sim.experiments.replications import ReplicationResult
 
-__all__ = ["sample_at", "target_value", "dated_values"]
+__all__ = ["sample_at", "target_value", "dated_values", "target_hours"]
 
 _ROUNDING = 1e-9
 """Hours a time may lie before a sample and still read it (the rounding of a datetime into hours)."""
@@ -40,3 +40,13 @@ def dated_values(targets: Mapping[str, Target], scenario: Scenario, result: Repl
     """Every dated target's value in one replication, by target name (a sweep task's extra columns
     beside the metrics: :attr:`sim.experiments.sweeps.SweepSpec.outputs`)."""
     return {name: target_value(t, scenario, result.hourly) for name, t in targets.items() if t.dated}
+
+
+def target_hours(target: Target, scenario: Scenario) -> float:
+    """When a target is dated, in hours after the start of ``scenario``: a series read at a time
+    then, a window at its end, an end-of-run metric at the end of the security window."""
+    if target.at is not None:
+        return scenario.hours(target.at)
+    if target.to is not None:
+        return scenario.hours(target.to)
+    return scenario.end_hours

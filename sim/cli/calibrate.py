@@ -47,6 +47,32 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
     parser.add_argument(
         "--vary-only", action="store_true", help="search only the --vary parameters (the [uncertain] table is ignored)"
     )
+    parser.add_argument(
+        "--ensemble-size",
+        type=arguments.at_least_one,
+        default=200,
+        metavar="M",
+        help="settings drawn from the non-implausible space and run at the end (default 200, at most a third of the budget)",
+    )
+    parser.add_argument(
+        "--cut-rank",
+        type=arguments.at_least_one,
+        default=2,
+        metavar="K",
+        help="early waves cut on the K-th largest implausibility (default 2; the last wave on the largest)",
+    )
+    parser.add_argument(
+        "--discrepancy",
+        type=float,
+        default=0.05,
+        metavar="R",
+        help="model discrepancy of a target without its own, as a share of its value (default 0.05)",
+    )
+    parser.add_argument(
+        "--until",
+        metavar="DATETIME",
+        help="only targets dated at or before this time (ISO datetime or days after start; end-of-run metrics: at the end)",
+    )
     parser.set_defaults(func=cmd)
 
 
@@ -56,6 +82,8 @@ def _command(args: argparse.Namespace) -> str:
     if args.targets:
         parts.append(f"--targets {args.targets}")
     parts += [f"--budget {args.budget}", f"-n {args.replications}", f"--waves {args.waves}", f"--seed {args.seed}"]
+    parts += [f"--ensemble-size {args.ensemble_size}", f"--cut-rank {args.cut_rank}", f"--discrepancy {args.discrepancy:g}"]
+    parts += [f"--until {args.until}"] if args.until else []
     parts += [f"--set {x}" for x in args.set or []] + (["--vary-only"] if args.vary_only else [])
     parts += [f"--vary {x}" for x in args.vary or []]
     return " ".join(parts)
@@ -85,6 +113,7 @@ def cmd(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, arguments.overrides_of(args.set))
     targets = load_targets(args.targets) if args.targets else dict(scenario.targets)
     params = _parameters(args, scenario)
+    until = _until(args.until)
     out = arguments.output_folder(args.out, Path("out") / f"calibrate-{scenario.name}")
     with claim_folder(out, args.command_line, resumable=True, kind="calibration"):
         with Progress("wave", "run", leave=False, delay=1.0) as bar:
@@ -98,15 +127,39 @@ def cmd(args: argparse.Namespace) -> int:
                     replications=args.replications,
                     seed=args.seed,
                     waves=args.waves,
+                    ensemble_size=args.ensemble_size,
+                    cut_rank=args.cut_rank,
+                    discrepancy=args.discrepancy,
+                    until=until,
                     executor=executor,
                     resume=args.resume,
                     progress=bar.update,
-                    on_wave=lambda wave, tasks: bar.start(tasks, f"wave {wave}"),
+                    on_wave=lambda stage, tasks: bar.start(tasks, stage),
                     command=_command(args),
                 )
         print_calibration(c.report)
-        print(f"\n  written to {out}/ (ensemble.csv, calibration.json, runs.csv, parameters.png, targets.png, wave_*/)")
+        files = "ensemble.csv, calibration.json, runs.csv, emulator_validation.csv, parameters.png, targets.png"
+        print(f"\n  written to {out}/ ({files}, screening/, wave_*/, final_*/)")
         return 0 if c.consistent else 1
+
+
+def _until(text: str | None) -> Any:
+    """``--until``: a datetime (ISO) or days after the start, as a scenario writes a time."""
+    if text is None:
+        return None
+    from pydantic import TypeAdapter, ValidationError
+
+    from sim.description.times import TimeSpec
+
+    value: float | str = text
+    try:
+        value = float(text)
+    except ValueError:
+        pass
+    try:
+        return TypeAdapter(TimeSpec).validate_python(value)
+    except ValidationError:
+        raise ScenarioError("--until", [(text, "expected an ISO datetime or a number of days after start")]) from None
 
 
 def _n(x: float | None) -> str:
@@ -115,15 +168,27 @@ def _n(x: float | None) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:.3g}"
 
 
+# long: the printed summary, section by section as calibration.json holds them
 def print_calibration(r: dict[str, Any]) -> None:
     """The printed summary of ``calibration.json``."""
     p = print
     p(f"{r['scenario']}: {r['method']}")
     p(f"  {r['runs']} runs ({r['points']} points x {r['replications']} replications), seed {r['seed']}, cut-off {r['cutoff']:g}")
-    for w in r["waves_run"]:
+    if r.get("until"):
+        p(f"  targets dated at or before {r['until']} only: {len(r['targets'])} of them")
+    scr = r["screening"]
+    p(f"  screening: {len(scr['active_inputs'])} active inputs, {len(scr['inactive_inputs'])} inactive (drawn over their ranges)")
+    if scr["capped_inputs"]:
+        p(f"    {len(scr['capped_inputs'])} more found active but left out: the budget affords 10 wave-0 points per active input")
+    for w in r["stages_run"]:
         frac = w.get("non_implausible_fraction")
-        screen = f"; {frac:.1%} of {w['candidates']:,} candidates not implausible" if frac is not None else " (Latin hypercube)"
-        p(f"    wave {w['wave']}: {w['points']} points{screen}")
+        how = f"; {frac:.2%} of {w['candidates']:,} candidates not implausible ({w['cut_on']})" if frac is not None else ""
+        failed = [n for n, v in w.get("emulators", {}).items() if not v["passed"]]
+        failed += [f"{n} (held out)" for n, v in w.get("emulators_held_out", {}).items() if not v["passed"]]
+        bad = f"; emulators failing validation (not cutting): {', '.join(failed)}" if failed else ""
+        p(f"    {w['stage']}: {w['points']} points{how}{bad}")
+    checks, failures = r["emulators_validated"], r["emulators_failed"]
+    p(f"  emulator checks (leave-one-out, and on the next wave's runs): {checks}, failed: {failures}")
     diag = r["diagnostics"]
     p("")
     p(f"  {'target':<34}{'observed':>12}{'sd':>9}   {'plausible settings predict':<28}{'all runs':<22}")
@@ -138,8 +203,12 @@ def print_calibration(r: dict[str, Any]) -> None:
         plaus = f"{_n(q['plausible_low'])} to {_n(q['plausible_high'])}" if q["plausible_low"] is not None else "none"
         p(f"  {name:<44}{prior:>20}{plaus:>20}")
     p("")
+    for warning in r["prior_limit_warnings"]:
+        p(f"  WARNING: {warning}")
     if r["consistent"]:
-        p(f"  {r['plausible_settings']} plausible settings of {r['points']} points run")
+        share = r["final_sample_share_passed"]
+        passed = f" ({share:.0%} of the {r['final_sample_settings']} settings of the final sample)" if share is not None else ""
+        p(f"  {r['plausible_settings']} plausible settings{passed}, from the {r['ensemble_source']}")
         return
     c = r["conflicts"]
     p(f"  NO SETTING in the declared ranges is consistent with all {len(diag['targets'])} targets.")
