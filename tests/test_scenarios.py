@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import sim
@@ -55,14 +56,22 @@ def reference():
 
 @pytest.mark.slow
 def test_reference_calibration(reference):
-    """Means over 20 replications land in the ranges of the published figures."""
-    mean = reference.mean
-    assert 118_000 <= mean("evacuated_total") <= 130_000
-    assert 74_000 <= mean("operator.us.evacuated") <= 84_000
-    assert 350 <= mean("operator.us.departures") <= 420
-    assert 700 <= mean("departures_total") <= 860
-    assert mean("stranded_airfield") < 1_000
-    assert mean("troops_stranded") == 0
+    """The reference's hand-set values are consistent with the published whole-operation figures
+    (evacuated and departures, in all and on US aircraft) by the rule `airlift calibrate` keeps
+    settings by: each mean over 20 replications lies within the cut-off (3) of the figure, counting
+    its uncertainty and the model discrepancy (its own, else 5% of the figure). The national figures
+    are the calibrated ensemble's to meet (the hand-set values miss the Netherlands' and NATO's). And
+    the airlift ends as it did: nobody inside, every soldier out."""
+    from sim.analysis.calibration import _observations
+    from sim.analysis.history_matching import CUTOFF
+
+    s = sim.load_scenario()
+    headline = ("evacuated_total", "operator.us.evacuated", "departures_total", "operator.us.departures")
+    for o in _observations({name: s.targets[name] for name in headline}):
+        mean = reference.mean(o.name)
+        assert o.distance(np.array([mean]))[0] <= CUTOFF * o.variance**0.5, (o.name, mean, o.value)
+    assert reference.mean("stranded_airfield") < 1_000
+    assert reference.mean("troops_stranded") == 0
 
 
 @pytest.mark.slow
