@@ -1,7 +1,7 @@
 """The Kabul path, day by day, against the published 24-hour figures (issue 19).
 
     airlift run scenarios/kabul_2021.toml -n 6 --no-plots --out out/kabul_path
-    python benchmarks/kabul_path.py out/kabul_path [out/another_run ...]
+    python benchmarks/kabul_path.py out/kabul_path [out/another_run ...] [--bands 21:30]
 
 Reads each run's ``timeseries.csv`` (the mean over its replications, read between hours by linear
 interpolation) and prints, per run: the people flown in each 24 hours to 11:30 Kabul from 21 to
@@ -10,7 +10,9 @@ figures of the same 24 hours; the mean absolute relative error over those ten da
 of the 24 Aug peak (the goal of issue 19: within 20% on average, the peak within 15%); the
 running totals "since 14 Aug" on the model's own basis and on the record's (coalition flights
 counted only from about 21 Aug); and the people waiting on the airfield at noon on the days the
-record names. What each published figure is, and where it was published, is in docs/kabul-path.md.
+record names. With ``--bands 21:30``, also each day's 5-95% band across the replications (with
+``airlift run --ensemble``, one replication per plausible setting) and how many days hold the record.
+What each published figure is, and where it was published, is in docs/kabul-path.md.
 """
 
 from __future__ import annotations
@@ -109,13 +111,56 @@ def totals(at: Reader) -> list[str]:
     return out
 
 
+def daily_by_replication(folder: Path) -> pd.DataFrame:
+    """People flown in each published 24 hours (rows: days of August), one column per replication;
+    21 Aug on its published basis (US military and charters, the fleet 'others')."""
+    table = pd.read_csv(folder / "timeseries.csv")
+    out = {}
+    for r, run in table.groupby("replication"):
+        hours = run["hours"].to_numpy()
+
+        def at(day: int, column: str, hours: np.ndarray = hours, run: pd.DataFrame = run) -> float:
+            h = (pd.Timestamp(f"2021-08-{day:02d}T11:30:00+04:30") - START).total_seconds() / 3600
+            return float(np.interp(h, hours, run[column].to_numpy()))
+
+        flown = {day: at(day, "evacuated_cumulative") - at(day - 1, "evacuated_cumulative") for day in DAILY}
+        flown[21] = sum(at(21, f"evacuated_cumulative.{op}") - at(20, f"evacuated_cumulative.{op}") for op in ("us", "others"))
+        out[r] = flown
+    return pd.DataFrame(out)
+
+
+def bands(folder: Path, days: range) -> list[str]:
+    """Across replications (with ``--ensemble``, across plausible settings): each day's mean and
+    5-95% band beside the record, whether the record is inside, the mean error and the peak's."""
+    flown = daily_by_replication(folder).loc[list(days)]
+    mean, low, high = flown.mean(axis=1), flown.quantile(0.05, axis=1), flown.quantile(0.95, axis=1)
+    out = [f"24 h to 11:30   mean   5-95% of {flown.shape[1]} replications   published   inside"]
+    inside = 0
+    for day in days:
+        record = DAILY[day][0]
+        hit = low[day] <= record <= high[day]
+        inside += hit
+        band = f"{low[day]:7,.0f} to {high[day]:7,.0f}"
+        out.append(f"  {day} Aug   {mean[day]:7,.0f}   {band}   {record:9,}   {'yes' if hit else 'no'}")
+    errors = [abs(mean[d] - DAILY[d][0]) / DAILY[d][0] for d in days]
+    out.append(f"  record inside the band on {inside} of {len(days)} days; mean |error| of the mean {np.mean(errors):.0%}")
+    if 24 in days:
+        out.append(f"  24 Aug peak: mean {mean[24] / DAILY[24][0] - 1:+.0%}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path, help="folders written by `airlift run` on the Kabul scenario")
-    for folder in ap.parse_args().runs:
+    ap.add_argument("--bands", metavar="FIRST:LAST", help="also the band across replications, days FIRST to LAST of August")
+    args = ap.parse_args()
+    for folder in args.runs:
         at = reader(folder)
         print(f"== {folder}")
         print("\n".join(daily(at) + totals(at)))
+        if args.bands:
+            first, last = (int(x) for x in args.bands.split(":"))
+            print("\n".join(bands(folder, range(first, last + 1))))
 
 
 if __name__ == "__main__":
