@@ -123,3 +123,21 @@ def test_a_dated_count_of_one_operator_is_drawn_beside_its_curve_and_printed(cap
     model = sum(float(rep.hourly["evacuated_cumulative.germany"][24]) for rep in r.replications) / 2
     assert f"15 Aug 00:00 germany{model:>25,.0f}{500:>13,}" in out
     assert "15 Aug 12:00 all" in out
+
+
+@pytest.mark.slow
+def test_the_shipped_ensemble_fits_the_scenario_and_the_uk_total() -> None:
+    """The calibrated ensemble shipped beside the scenario: its settings lie in the declared ranges,
+    it carries its provenance, and across its settings the UK total is within 15% of 1,888."""
+    from sim.experiments.ensemble import load_ensemble
+
+    scenario = sim.load_scenario("wadi_saeedna_2023")
+    ens = load_ensemble(ROOT / "scenarios" / "wadi_saeedna_2023_ensemble.csv")
+    ens.check(scenario)
+    assert ens.provenance and {"command", "budget", "seed", "version"} <= set(ens.provenance)
+    assert ens.provenance["plausible_settings"] == len(ens) >= 2
+    for setting in ens.settings:
+        for key, value in setting.items():
+            assert scenario.uncertain[key].low <= value <= scenario.uncertain[key].high, key
+    result = sim.run(scenario, replications=len(ens), seed=0, ensemble=ens)
+    assert abs(result.mean("operator.uk.evacuated") - 1888) <= 0.15 * 1888
