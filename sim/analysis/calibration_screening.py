@@ -60,7 +60,7 @@ class Screening:
             "method": "Morris elementary effects (SALib); active: mu* >= "
             f"{THRESHOLD:g} x the target's tolerance and > {NOISE_FLOOR:g} x the replication noise of a difference",
             "active_inputs": [params[i].name for i in self.active],
-            "inactive_inputs": [p.name for i, p in enumerate(params) if i not in self.active],
+            "inactive_inputs": [p.name for i, p in enumerate(params) if i not in self.active and i not in self.capped],
             "capped_inputs": [params[i].name for i in self.capped],
             "active_by_target": {n: [params[i].name for i in a] for n, a in zip(names, self.active_by_target, strict=True)},
         }

@@ -179,7 +179,8 @@ def print_calibration(r: dict[str, Any]) -> None:
     scr = r["screening"]
     p(f"  screening: {len(scr['active_inputs'])} active inputs, {len(scr['inactive_inputs'])} inactive (drawn over their ranges)")
     if scr["capped_inputs"]:
-        p(f"    {len(scr['capped_inputs'])} more found active but left out: the budget affords 10 wave-0 points per active input")
+        left_out = len(scr["capped_inputs"])
+        p(f"    {left_out} more found active but left out (drawn over their ranges): no budget for 10 wave-0 points each")
     for w in r["stages_run"]:
         frac = w.get("non_implausible_fraction")
         how = f"; {frac:.2%} of {w['candidates']:,} candidates not implausible ({w['cut_on']})" if frac is not None else ""
