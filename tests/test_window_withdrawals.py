@@ -19,6 +19,7 @@ from sim.model.world import World
 
 from .record_checks import check_all
 from .test_invariants import SMALL, scenario_overrides
+from .test_runway_ramp_fleet import scripted
 
 TWO_WITHDRAWALS = [
     {"name": "germans", "troops": 200, "start": 1.0, "carriers": ["germany"]},
@@ -31,31 +32,6 @@ def run(scenario: sim.Scenario, seed: int = 1) -> World:
     w = World(scenario, seed=seed, replication=0)
     w.run()
     return w
-
-
-def one_aircraft(small: sim.Scenario, **extra: object) -> World:
-    """One C-17, no evacuees, a 1 h flight: a fully deterministic sortie cycle."""
-    o: dict[str, object] = {
-        "cohorts.us_citizens.people": 0,
-        "cohorts.afghans.people": 0,
-        "fleets.de_a400m.count": 0,
-        "fleets.us_c17.count": 1,
-        "fleets.us_c17.ground_fixed_min": 60,
-        "fleets.us_c17.turnaround_hours": 3,
-        "fleets.us_c17.crew_duty_hours": 24,
-        "fleets.us_c17.crew_rest_hours": 12,
-        "bases.qatar.flight_hours": 1.0,
-        "departure.max_ground_hours": 3.0,
-        "retrograde.troops": 0,
-        "disruptions": [],
-        "security.end": 3.0,
-        "security.last_landing_lead_hours": 3,
-        "security.last_takeoff_lead_hours": 0.5,
-        "runway.separation_day_min": 6,
-        "runway.separation_night_min": 6,
-    }
-    o.update(extra)
-    return run(small.with_overrides(o))
 
 
 # ---- the security start ------------------------------------------------------------------------
@@ -74,7 +50,7 @@ def test_no_aircraft_lands_before_the_security_start(small):
     # fixed, 2 more waiting for passengers, takes off at 15; base at 16, turned round at 19, lands 20, 28.
     # At 35 the next 6 h sortie would end 30 h into the duty day begun at 11: rest until 47; lands 48, 56,
     # 64; at 71 no landing before the last (69) is possible.
-    w = one_aircraft(small, **{"security.start": 0.5})
+    w = scripted(small, **{"security.start": 0.5})
     landings = [m.start for m in w.records.movements_flown() if m.kind == "landing"]
     takeoffs = [m.start for m in w.records.movements_flown() if m.kind == "takeoff"]
     assert landings == pytest.approx([12, 20, 28, 48, 56, 64])

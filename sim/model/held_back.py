@@ -338,9 +338,5 @@ class SteppedHeldBack:
         :meth:`HeldBackAccount.people`)."""
         people = np.array(self._people, dtype=np.float64).reshape(-1, len(LIMIT_CAUSES))
         hours = np.zeros_like(people)
-        for i in range(people.shape[1]):
-            held = 0.0
-            for h in range(people.shape[0]):
-                hours[h, i] = held
-                held += people[h, i]
+        hours[1:] = np.cumsum(people, axis=0)[:-1]  # sample by sample, the order _account adds in
         return people, hours
