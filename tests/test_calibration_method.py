@@ -6,6 +6,7 @@ a prior limit; then, by simulation, that the ensemble covers the truth as often 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 import sim
 from sim.analysis import history_matching as hm
-from sim.analysis.calibration import _observations, calibrate, plan_budget, targets_until
+from sim.analysis.calibration import _observations, calibrate, next_round, plan_budget, targets_until
 from sim.analysis.calibration_screening import screen, screening_design
 from sim.analysis.calibration_summary import prior_limit_warnings
 from sim.cli.main import main
@@ -105,13 +106,27 @@ def test_screening_finds_the_inputs_a_target_depends_on() -> None:
 
 def test_the_budget_is_shared_between_screening_waves_and_the_final_sample() -> None:
     b = plan_budget(6000, 2, 93, 4, 200)
-    assert (b.trajectories, b.screening_points, b.ensemble_size) == (4, 376, 200)
-    assert b.wave_points == 3000 - 376 - 200
-    assert b.first_wave(80) == 800 and b.later_wave(800) == (2424 - 800) // 3  # 10 points per active input
-    assert b.first_wave(2) == 2424 // 4  # else an equal share
-    assert b.first_wave(500) == 2424 - 3 * 4  # at most what leaves 4 points for each later wave
+    assert (b.trajectories, b.screening_points, b.ensemble_size, b.points) == (4, 376, 200, 3000)
+    final = (3000 - 376) // 4  # a quarter of what the screening leaves, for the final sample's rounds
+    assert b.wave_points == 3000 - 376 - final
+    assert b.describe(2)["final_sample_runs"] == 2 * final and b.describe(2)["final_sample_first_round_runs"] == 400
+    waves = 3000 - 376 - final
+    assert b.first_wave(80) == 800 and b.later_wave(800) == (waves - 800) // 3  # 10 points per active input
+    assert b.first_wave(2) == waves // 4  # else an equal share
+    assert b.first_wave(500) == waves - 3 * 4  # at most what leaves 4 points for each later wave
     small = plan_budget(96, 2, 93, 3, 200)
     assert small.trajectories == 0 and small.ensemble_size == 16  # too few runs to screen 93 inputs
+    assert small.wave_points == 48 - 16  # the first round is more than a quarter of the rest: no more is kept
+
+
+def test_the_final_sample_runs_more_rounds_only_while_settings_are_wanted_and_points_left() -> None:
+    assert next_round(200, 200, 50, 200, 5000) == 0  # enough passed
+    assert next_round(200, 6, 6, 200, 49) == 0  # fewer points left than a quarter round
+    # 194 wanted at the last round's share (7/202): 1.2 * 194 / (7/202) = 6718, capped at 4 rounds' worth
+    assert next_round(200, 6, 6, 200, 10_000) == 800
+    assert next_round(200, 6, 6, 200, 300) == 300  # within the points left
+    assert next_round(200, 150, 100, 200, 5000) == math.ceil(1.2 * 50 / (101 / 202))  # 120
+    assert next_round(200, 199, 199, 200, 5000) == 50  # at least a quarter round
     with pytest.raises(ScenarioError, match="--budget"):
         plan_budget(20, 2, 3, 3, 200)
 

@@ -13,6 +13,7 @@ ensemble. The numerics (emulators, their validation, implausibility) are in
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -25,7 +26,7 @@ import numpy as np
 
 from sim.analysis import history_matching as hm
 from sim.analysis.calibration_screening import TRAJECTORIES, Screening, screen, screening_design
-from sim.analysis.calibration_summary import Calibration, summarise
+from sim.analysis.calibration_summary import Calibration, simulated_implausibility, summarise
 from sim.analysis.target_values import dated_values, target_hours
 from sim.description.errors import ScenarioError
 from sim.description.scenario import Scenario
@@ -35,7 +36,9 @@ from sim.experiments.identity import scenario_hash
 from sim.experiments.replications import ReplicationResult
 from sim.experiments.sweeps import SweepSpec, read_results, run_sweep
 
-__all__ = ["load_targets", "check_targets", "targets_until", "calibrate", "Calibration", "PLAN", "Budget", "plan_budget"]
+__all__ = [
+    "load_targets", "check_targets", "targets_until", "calibrate", "Calibration", "PLAN", "Budget", "plan_budget", "next_round",
+]  # fmt: skip
 
 PLAN = "calibration_plan.json"
 CANDIDATE_BATCH = 16_384  # Halton candidates per screening batch
@@ -46,6 +49,14 @@ ENSEMBLE_SIZE = 200
 """Settings drawn from the non-implausible space and run for the final ensemble."""
 CUT_RANK = 2
 """Early waves cut on the 2nd largest implausibility (see :func:`history_matching.cut_rank`)."""
+FINAL_SHARE = 0.25
+"""The least share of the points left after the screening kept for the final sample's rounds."""
+MAX_ROUND = 4
+"""A later round of the final sample runs at most this many times ``--ensemble-size`` settings."""
+MAX_ROUNDS = 20
+"""Most rounds of the final sample (each refits the emulators)."""
+FINAL = "final sample"
+"""The label of every round of the final sample."""
 POINTS_PER_ACTIVE = 10
 """Wave 0 runs at least this many points per active input (the "10 d" rule of Loeppky et al. 2009)."""
 
@@ -134,10 +145,13 @@ class Budget:
     """Morris trajectories of the screening (0: no screening, every input is active)."""
     screening_points: int
     ensemble_size: int
-    """Settings of the final sample (the ensemble is those that simulation confirms)."""
+    """Settings of the final sample's first round (the ensemble is those that simulation confirms)."""
     wave_points: int
     """Points of all the waves together."""
     waves: int
+    points: int = 0
+    """Every point the budget affords (``budget // replications``): the final sample's rounds may
+    use whatever the screening and the waves leave (:data:`FINAL_SHARE` of it at least)."""
 
     def most_active(self) -> int:
         """Active inputs wave 0 can afford :data:`POINTS_PER_ACTIVE` points each for."""
@@ -157,28 +171,32 @@ class Budget:
             "screening_trajectories": self.trajectories,
             "screening_runs": self.screening_points * replications,
             "wave_runs": self.wave_points * replications,
-            "final_sample_runs": self.ensemble_size * replications,
+            "final_sample_runs": (self.points - self.screening_points - self.wave_points) * replications,
+            "final_sample_first_round_runs": self.ensemble_size * replications,
         }
 
 
 def plan_budget(budget: int, replications: int, inputs: int, waves: int, ensemble_size: int) -> Budget:
     """Share ``budget`` runs: the screening (Morris, :data:`TRAJECTORIES` trajectories, fewer if
     they would take more than a third of the budget, none below 2 or with fewer than 3 inputs),
-    the final sample (``ensemble_size`` settings, at most a third of the budget) and the waves."""
+    the final sample (a first round of ``ensemble_size`` settings, at most a third of the budget;
+    with its later rounds, at least :data:`FINAL_SHARE` of what the screening leaves) and the waves."""
     trajectories = 0
     if inputs >= 3:
         trajectories = min(TRAJECTORIES, budget // 3 // ((inputs + 1) * replications))
         trajectories = trajectories if trajectories >= 2 else 0
     screening = trajectories * (inputs + 1)
+    points = budget // replications
     size = max(1, min(ensemble_size, budget // (3 * replications)))
-    left = budget // replications - screening - size
+    final = max(size, int((points - screening) * FINAL_SHARE))
+    left = points - screening - final
     if left < 4 * waves:
         why = (
             f"{budget} runs leave {max(left, 0)} points for {waves} waves (at least 4 each) after the screening "
-            f"({screening} points) and the final sample ({size} settings) at -n {replications}: give a larger --budget"
+            f"({screening} points) and the final sample ({final} settings) at -n {replications}: give a larger --budget"
         )
         raise ScenarioError("--budget", [("", why)])
-    return Budget(trajectories, screening, size, left, waves)
+    return Budget(trajectories, screening, size, left, waves, points)
 
 
 def _definition(scenario: Scenario, targets: Mapping[str, Target], params: Sequence[Parameter], **kw: Any) -> dict[str, Any]:
@@ -205,7 +223,7 @@ STAGES_BEFORE = 1
 
 def _stages(waves: int) -> list[tuple[str, str]]:
     """Every stage of a calibration with ``waves`` waves: its label and its folder."""
-    return [("screening", "screening"), *((f"wave {k}", f"wave_{k}") for k in range(waves)), ("final sample", f"final_{waves}")]
+    return [("screening", "screening"), *((f"wave {k}", f"wave_{k}") for k in range(waves)), (FINAL, f"final_{waves}")]
 
 
 def _gather(out: Path, stages: Sequence[tuple[str, str]], names: list[str], n_params: int):  # -> (runs, u, means)
@@ -448,11 +466,37 @@ class _Stages:
             first = len(u) if k == 0 else first  # as run (a resumed calibration may have another budget)
             log.append({"stage": f"wave {k}", **how, "points": len(u)})
             self._sweep(k + STAGES_BEFORE, u)
-        final_no = len(self.stages) - 1
-        u, how = self._saved(final_no, lambda: self._plan(final_no, budget.ensemble_size, 1, True))
-        log.append({"stage": "final sample", **how, "points": len(u)})
-        self._sweep(final_no, u)
+        self._final_rounds(budget, budget.points - sum(entry["points"] for entry in log), log)
         return log
+
+    def _final_rounds(self, budget: Budget, left: int, log: list[dict[str, Any]]) -> None:
+        """The final sample, in rounds (folders ``final_<W>``, ``final_<W>_r2``, ...): the first runs
+        ``ensemble_size`` settings drawn at random from the non-implausible space; while fewer than
+        that many settings of the final sample pass and ``left`` points remain, another round draws
+        from the space as the emulators refitted on every round so far see it (:func:`next_round`)."""
+        size, first_folder = min(budget.ensemble_size, left), self.stages[-1][1]
+        for r in range(1, MAX_ROUNDS + 1):
+            if r > 1:
+                self.stages.append((FINAL, f"{first_folder}_r{r}"))
+            no = len(self.stages) - 1
+            u, how = self._saved(no, partial(self._plan, no, size, 1, True))
+            log.append({"stage": FINAL, "round": r, **how, "points": len(u)})
+            self._sweep(no, u)
+            left -= len(u)
+            passed, passed_last = self._confirmed(no)
+            size = next_round(budget.ensemble_size, passed, passed_last, len(u), left) if len(u) else 0
+            if not size:
+                return
+
+    def _confirmed(self, last: int) -> tuple[int, int]:
+        """Settings of the final sample whose simulated means pass every target: in every round so
+        far, and in round ``last`` (a stage number)."""
+        runs, _, means = _gather(self.out, self.stages, self.names, len(self.params))
+        ok = simulated_implausibility(runs, means[self.names].to_numpy(dtype=float), self.obs, _v_stoch(runs, self.names))
+        ok = ok.max(axis=1) < hm.CUTOFF
+        stage = means.index.get_level_values(0).to_numpy()
+        final = np.isin(stage, [no for no, (label, _) in enumerate(self.stages) if label == FINAL])
+        return int(ok[final].sum()), int(ok[stage == last].sum())
 
     def _plan(self, no: int, want: int, rank: int, sample: bool) -> tuple[np.ndarray, dict[str, Any]]:
         """Stage ``no``'s points: a Latin hypercube (wave 0), a spread-out subset of the candidates
@@ -533,6 +577,19 @@ class _Stages:
             if not verdicts[name]["passed"]:
                 self.sets[k][j] = None
         return verdicts
+
+
+def next_round(wanted: int, passed: int, passed_last: int, size_last: int, left: int) -> int:
+    """Settings the next round of the final sample runs: none once ``wanted`` have passed or no
+    point is ``left``; else enough for the settings still wanted at the last round's share passed
+    (``passed_last`` of ``size_last``, a Laplace estimate) with a fifth more, at least a quarter of
+    ``wanted`` and at most :data:`MAX_ROUND` times ``wanted``, within the points left (none if
+    they are fewer than a quarter of ``wanted``: a round refits every emulator)."""
+    need, least = wanted - passed, -(-wanted // 4)
+    if need <= 0 or left < least:
+        return 0
+    share = (passed_last + 1) / (size_last + 2)
+    return int(min(left, MAX_ROUND * wanted, max(need, least, math.ceil(1.2 * need / share))))
 
 
 def _dated_values(targets: dict[str, Target], scenario: Scenario, result: ReplicationResult) -> dict[str, float]:

@@ -22,7 +22,7 @@ from sim.analysis import history_matching as hm
 from sim.description.uncertainty import Parameter
 from sim.experiments.identity import plain
 
-__all__ = ["Calibration", "summarise", "parameter_figure", "target_figure"]
+__all__ = ["Calibration", "summarise", "simulated_implausibility", "parameter_figure", "target_figure"]
 
 
 @dataclass
@@ -86,6 +86,7 @@ def summarise(
         "final_sample_settings": sampled,
         "final_sample_passed": int((plausible & final).sum()),
         "final_sample_share_passed": round(float((plausible & final).sum()) / sampled, 4) if sampled else None,
+        "final_sample_rounds": sum(1 for s in extra["stages_run"] if s["stage"] == extra["ensemble_from"]),
         "emulators_validated": len(checks),
         "emulators_failed": sum(not c["passed"] for c in checks),
         "runs": int(len(runs)),
@@ -158,6 +159,14 @@ def prior_limit_warnings(params: Sequence[Parameter], ensemble: list[dict[str, A
     return out
 
 
+def simulated_implausibility(runs: Any, y: np.ndarray, obs: Sequence[hm.Observation], v_stoch: np.ndarray) -> np.ndarray:
+    """The implausibility of every simulated point (rows of ``y``: replication means, in the order
+    of ``runs`` grouped by stage and point) on every target; the variance of a mean shrinks with
+    its replications."""
+    counts = runs.groupby(["stage_no", "point"], sort=True).size().to_numpy(dtype=float)
+    return hm.implausibility(y, v_stoch[None, :] / counts[:, None], obs, v_stoch)
+
+
 def _judged(
     runs: Any, keys: list[str], names: list[str], y: np.ndarray, obs: Sequence[hm.Observation], v_stoch: np.ndarray
 ) -> tuple[np.ndarray, Any]:
@@ -165,9 +174,8 @@ def _judged(
     shrinks with its replications), and ``runs.csv``: one row per point, its stage, parameters,
     replication means, largest implausibility and whether it is plausible."""
     grouped = runs.groupby(["stage_no", "point"], sort=True)
-    counts = grouped.size().to_numpy(dtype=float)
     table = grouped[["stage", *keys]].first().reset_index().drop(columns="stage_no")
-    imp = hm.implausibility(y, v_stoch[None, :] / counts[:, None], obs, v_stoch)
+    imp = simulated_implausibility(runs, y, obs, v_stoch)
     imax = imp.max(axis=1)
     for j, n in enumerate(names):
         table[n] = y[:, j]

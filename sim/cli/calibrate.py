@@ -208,7 +208,10 @@ def print_calibration(r: dict[str, Any]) -> None:
         p(f"  WARNING: {warning}")
     if r["consistent"]:
         share = r["final_sample_share_passed"]
-        passed = f" ({share:.0%} of the {r['final_sample_settings']} settings of the final sample)" if share is not None else ""
+        rounds = r.get("final_sample_rounds", 1)
+        in_rounds = f" in {rounds} rounds" if rounds > 1 else ""
+        sampled = f"{r['final_sample_settings']} settings of the final sample{in_rounds}"
+        passed = f" ({share:.0%} of the {sampled})" if share is not None else ""
         p(f"  {r['plausible_settings']} plausible settings{passed}, from the {r['ensemble_source']}")
         return
     c = r["conflicts"]
