@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 import sim  # noqa: E402
 from sim.analysis.target_values import dated_values  # noqa: E402
 from sim.description.overrides import ABSENT, raw_value  # noqa: E402
-from sim.description.uncertainty import parameters  # noqa: E402
+from sim.description.uncertainty import Parameter, parameters  # noqa: E402
 from sim.experiments.ensemble import load_ensemble  # noqa: E402
 from sim.experiments.replications import run_replication  # noqa: E402
 
@@ -90,15 +90,20 @@ def write_targets(path: Path, targets: dict[str, dict[str, Any]]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def coverage(truth: dict[str, float], ensemble: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per parameter: the truth, the ensemble's range and central 90%, and whether each holds it."""
+def coverage(
+    params: Sequence[Parameter], truth: dict[str, float], ensemble: Sequence[Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Per parameter: the truth, its prior range, the ensemble's range and central 90%, and whether
+    each holds the truth."""
     out = {}
-    for name, value in truth.items():
+    for p in params:
+        name, value = p.name, truth[p.name]
         xs = np.array([float(s[name]) for s in ensemble])
         lo, hi = float(xs.min()), float(xs.max())
         p5, p95 = (float(q) for q in np.percentile(xs, [5, 95]))
         out[name] = {
             "truth": value,
+            "prior_width": p.high - p.low,
             "low": lo,
             "high": hi,
             "p5": p5,
@@ -134,7 +139,7 @@ def main() -> int:
     if code not in (0, 1):
         return code
     ensemble = load_ensemble(out / "cal" / "ensemble.csv").settings
-    table = coverage(truth, ensemble)
+    table = coverage(parameters(scenario), truth, ensemble)
     in_range = sum(c["in_range"] for c in table.values())
     in_90 = sum(c["in_90"] for c in table.values())
     report = {
@@ -146,7 +151,8 @@ def main() -> int:
     }
     (out / "planted.json").write_text(json.dumps({**report, "command": command, "coverage": table}, indent=1), encoding="utf-8")
     for name, c in table.items():
-        flag = "" if c["in_range"] else "   OUTSIDE"
+        miss = max(c["low"] - c["truth"], c["truth"] - c["high"])
+        flag = "" if c["in_range"] else f"   OUTSIDE by {miss:g} ({miss / c['prior_width']:.1%} of the prior range)"
         print(f"{name:<55}{c['truth']:>12g}  {c['low']:>12g} to {c['high']:<12g}{flag}")
     print(f"\n{len(ensemble)} settings; the truth inside the ensemble's range for {in_range} of {len(table)} parameters, "
           f"inside its central 90% for {in_90}")  # fmt: skip
