@@ -342,7 +342,7 @@ def test_calibrate_and_sensitivity_refuse_a_folder_another_process_writes(tmp_pa
 def test_the_final_sample_runs_in_rounds_until_enough_settings_pass(planted: tuple[Path, dict], tmp_path: Path) -> None:
     """A budget that keeps more for the final sample than its first round, and targets tight enough
     (the replication sd, at least 1%, no discrepancy) that not every setting of it passes: later rounds, each
-    sized by :func:`next_round` from what the rounds before it confirmed, until 8 settings pass or
+    sized by :func:`next_round` from what the rounds before it confirmed, until 20 settings pass or
     the points run out; the ensemble is every setting of every round that simulation confirms."""
     from sim.analysis.calibration import next_round
 
@@ -351,28 +351,28 @@ def test_the_final_sample_runs_in_rounds_until_enough_settings_pass(planted: tup
     values = {m: np.asarray(r.metrics[m]["values"], dtype=float) for m in TARGET_METRICS}
     tight = {m: (float(v.mean()), max(float(v.std(ddof=1)), 0.01 * float(v.mean()))) for m, v in values.items()}
     at = info["args"].index("--out")
-    args = [*info["args"][:at], "--out", str(tmp_path / "cal"), *info["args"][at + 2 :], "--ensemble-size", "8"]
-    args[args.index("--budget") + 1] = "240"
+    args = [*info["args"][:at], "--out", str(tmp_path / "cal"), *info["args"][at + 2 :], "--ensemble-size", "20"]
+    args[args.index("--budget") + 1] = "400"
     args[args.index("--targets") + 1] = str(_write_targets(tmp_path / "tight.toml", tight))
     args += ["--discrepancy", "0"]
     assert main(["calibrate", *args]) == 0
     report = json.loads((tmp_path / "cal" / "calibration.json").read_text(encoding="utf-8"))
     rounds = [s for s in report["stages_run"] if s["stage"] == "final sample"]
     assert [s["round"] for s in rounds] == list(range(1, len(rounds) + 1)) == list(range(1, report["final_sample_rounds"] + 1))
-    assert rounds[0]["points"] == 8 and sum(s["points"] for s in rounds) == report["final_sample_settings"]
+    assert rounds[0]["points"] == 20 and sum(s["points"] for s in rounds) == report["final_sample_settings"]
     table = list(csv.DictReader((tmp_path / "cal" / "runs.csv").read_text(encoding="utf-8").splitlines()))
     final = [row for row in table if row["stage"] == "final sample"]
-    assert len(final) == report["final_sample_settings"] and report["runs"] <= 240
+    assert len(final) == report["final_sample_settings"] and report["runs"] <= 400
     passed = [row["plausible"] == "True" for row in final]
     assert report["plausible_settings"] == sum(passed) == report["final_sample_passed"]
-    left = 120 - sum(s["points"] for s in report["stages_run"] if s["stage"] != "final sample")
+    left = 200 - sum(s["points"] for s in report["stages_run"] if s["stage"] != "final sample")
     start = 0
     for before, after in zip(rounds, rounds[1:], strict=False):  # each later round as next_round sized it
         left -= before["points"]
         start += before["points"]
         in_last = sum(passed[start - before["points"] : start])
-        assert after["points"] == next_round(8, sum(passed[:start]), in_last, before["points"], left)
-    assert sum(passed[:8]) < 8 and len(rounds) >= 2  # the first round fell short: a later one ran
-    assert sum(passed) >= 8 or left < 2  # it stops with enough settings, or too few points for a round
+        assert after["points"] == next_round(20, sum(passed[:start]), in_last, before["points"], left)
+    assert sum(passed[:20]) < 20 and len(rounds) >= 2  # the first round fell short: a later one ran
+    assert sum(passed) >= 20 or left < 5  # it stops with enough settings, or too few points for a round
     for k in range(2, len(rounds) + 1):
         assert (tmp_path / "cal" / f"final_3_r{k}" / "results.csv").exists()

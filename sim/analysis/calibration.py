@@ -543,7 +543,7 @@ class _Stages:
         seeds = np.vstack([kept, u_done[inside(u_done)]]) if len(u_done) else kept
         if not len(seeds):
             return kept, 0
-        used = sorted({i for ems in self.sets for e in ems if e is not None for i in e.active})
+        used = sorted({i for ems in self.sets for e in ems if e is not None for i in e.reads(len(self.params))})
         more = hm.walk(seeds, inside, used, want - len(kept), rng)
         return np.vstack([kept, more]), len(more)
 

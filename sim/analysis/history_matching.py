@@ -73,6 +73,8 @@ class Observation:
         return below + above
 
 
+TREND_PENALTIES = np.logspace(-3, 3, 13)
+"""Ridge penalties the trend of an emulator chooses among (by generalised cross-validation)."""
 ACTIVE = 8
 """Most inputs an emulator uses (its *active variables*, Vernon et al. 2010); the others' effect is
 left to the white-noise term, which widens the emulator's variance instead of being ignored."""
@@ -80,13 +82,16 @@ left to the white-noise term, which widens the emulator's variance instead of be
 
 @dataclass
 class Emulator:
-    """A Gaussian process of one target over the unit cube (``None``: the target never varied)."""
+    """One target over the unit cube: a linear trend in every input plus a Gaussian process of what
+    the trend leaves, over the active inputs (``gp`` ``None``: the target never varied)."""
 
     name: str
     gp: object | None
     y_mean: float
     y_scale: float
     active: tuple[int, ...] = ()
+    trend: object | None = None
+    """A fitted ridge regression on every input (``None``: no trend)."""
 
     def predict(self, u: Array) -> tuple[Array, Array]:
         """Mean and variance of the target's replication mean at points ``u`` (rows in the unit cube)."""
@@ -96,7 +101,15 @@ class Emulator:
 
         with threadpool_limits(1):
             mean, std = self.gp.predict(u[:, list(self.active)], return_std=True)  # type: ignore[attr-defined]
+            if self.trend is not None:
+                mean = mean + self.trend.predict(u)  # type: ignore[attr-defined]
         return self.y_mean + self.y_scale * mean, (self.y_scale * std) ** 2
+
+    def reads(self, inputs: int) -> tuple[int, ...]:
+        """The inputs (of ``inputs``) whose value changes the prediction."""
+        if self.gp is None:
+            return ()
+        return tuple(range(inputs)) if self.trend is not None else self.active
 
 
 def active_variables(u: Array, y: Array, k: int = ACTIVE) -> tuple[int, ...]:
@@ -143,16 +156,23 @@ def _fit_task(args: tuple[Array, Array, float, str, int, tuple[int, ...] | None]
 def fit_emulator(u: Array, col: Array, noise_of_mean: float, name: str, seed: int, active: Sequence[int] | None) -> Emulator:
     """A Gaussian process of one target's replication means ``col`` at the points ``u``.
 
-    Inputs: the target's ``active`` inputs (from the screening), else the most correlated ones
-    (:func:`active_variables`). Kernel: a constant times an anisotropic Matérn 5/2 (one length
-    scale per input, so an input that does not matter gets a long one), plus a white-noise term
-    for the inactive inputs and for roughness the smooth kernel cannot follow. ``noise_of_mean``
-    (the variance of a replication mean) enters as the known noise ``alpha``; hyperparameters by
-    maximum likelihood with one restart.
+    First a linear trend in every input (ridge regression, its penalty by generalised
+    cross-validation) when there are inputs the process will not read and at least twice as many
+    points as inputs: the first-order effect of the many inputs that each matter a little
+    (Vernon et al. 2010 put a regression on the inputs under the process for the same reason),
+    which would otherwise all land in the white-noise term and keep the emulator too unsure to
+    rule anything out. Then the process, of what the trend leaves, over the target's ``active``
+    inputs (from the screening), else the most correlated ones (:func:`active_variables`).
+    Kernel: a constant times an anisotropic Matérn 5/2 (one length scale per input, so an input that
+    does not matter gets a long one), plus a white-noise term for the inactive inputs and for
+    roughness the smooth kernel cannot follow. ``noise_of_mean`` (the variance of a replication
+    mean) enters as the known noise ``alpha``; hyperparameters by maximum likelihood with one
+    restart.
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+    from sklearn.linear_model import RidgeCV
     from threadpoolctl import threadpool_limits
 
     scale = float(np.std(col))
@@ -160,6 +180,11 @@ def fit_emulator(u: Array, col: Array, noise_of_mean: float, name: str, seed: in
     if scale <= 1e-9 * max(1.0, abs(centre)):
         return Emulator(name, None, centre, 1.0)
     chosen = tuple(sorted(int(i) for i in active)) if active is not None else active_variables(u, col)
+    z = (col - centre) / scale
+    trend = None
+    if u.shape[1] > len(chosen) and len(u) > 2 * u.shape[1]:  # inputs the process does not read, and points to fit them
+        trend = RidgeCV(alphas=TREND_PENALTIES).fit(u, z)
+        z = z - trend.predict(u)
     kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(
         length_scale=np.full(len(chosen), 0.5), length_scale_bounds=(0.05, 50.0), nu=2.5
     ) + WhiteKernel(1e-3, (1e-8, 1.0))
@@ -169,8 +194,8 @@ def fit_emulator(u: Array, col: Array, noise_of_mean: float, name: str, seed: in
         # a length scale at its bound (a parameter with no effect) is an answer, not a failure;
         # one BLAS thread: these matrices are small and threads only fight over shared cores
         warnings.simplefilter("ignore", ConvergenceWarning)
-        gp.fit(u[:, list(chosen)], (col - centre) / scale)
-    return Emulator(name, gp, centre, scale, chosen)
+        gp.fit(u[:, list(chosen)], z)
+    return Emulator(name, gp, centre, scale, chosen, trend)
 
 
 def loo_errors(emulator: Emulator) -> Array:
