@@ -376,3 +376,10 @@ def test_the_final_sample_runs_in_rounds_until_enough_settings_pass(planted: tup
     assert sum(passed) >= 20 or left < 5  # it stops with enough settings, or too few points for a round
     for k in range(2, len(rounds) + 1):
         assert (tmp_path / "cal" / f"final_3_r{k}" / "results.csv").exists()
+    # resumed with a budget too small for a second round, it still completes the rounds it saved
+    (tmp_path / "cal" / "ensemble.csv").rename(tmp_path / "ensemble_before.csv")
+    args[args.index("--budget") + 1] = "300"
+    assert main(["calibrate", *args, "--resume"]) == 0
+    assert (tmp_path / "cal" / "ensemble.csv").read_text(encoding="utf-8") == (tmp_path / "ensemble_before.csv").read_text(
+        encoding="utf-8"
+    )

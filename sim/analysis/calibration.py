@@ -485,8 +485,8 @@ class _Stages:
             left -= len(u)
             passed, passed_last = self._confirmed(no)
             size = next_round(budget.ensemble_size, passed, passed_last, len(u), left) if len(u) else 0
-            if not size:
-                return
+            if not size and not (self.out / f"{first_folder}_r{r + 1}" / "plan.json").exists():
+                return  # (a round planned before, by a resumed calibration with another budget, is completed)
 
     def _confirmed(self, last: int) -> tuple[int, int]:
         """Settings of the final sample whose simulated means pass every target: in every round so
