@@ -212,4 +212,7 @@ def test_a_sweep_on_a_scheduler_without_workers_ends_in_one_line(
     argv = ["sweep", SMALL, "--vary", "security.end=1.5,2", "-n", "1", "--no-plots", "--out", str(tmp_path / "o")]
     assert main([*argv, "--dask", scheduler[1]]) == 1
     lines = [line for line in re.split(r"[\r\n]", capsys.readouterr().err) if line.strip() and "%|" not in line]
-    assert len(lines) == 1 and lines[0].startswith(f"airlift: error: DaskUnavailable: the Dask scheduler at {scheduler[1]} has")
+    # "has had no workers", or, on a loaded machine, "stopped answering" (its reply took over the 1 s
+    # deadline): either way one line naming the scheduler, not one failure a task
+    assert len(lines) == 1 and lines[0].startswith(f"airlift: error: DaskUnavailable: the Dask scheduler at {scheduler[1]} ")
+    assert " has had no workers " in lines[0] or " stopped answering " in lines[0]
