@@ -39,12 +39,6 @@ class Runway:
         self._ends: list[float] = []
         self._night = (spec.night_start_hour, spec.night_end_hour)
         self._hours = (spec.separation_day_min / 60.0, spec.separation_night_min / 60.0)
-        # read at every booking: the local hour's offset and the night window, looked up once
-        self._start_hour = timeline.start_hour_of_day
-        night_from, night_to = self._night
-        self._day, self._night_hours = self._hours
-        if night_from == night_to:
-            self._night_hours = self._day  # no night
 
         speedup = timeline.runway_speedup
         if speedup.times:  # a relief: separation divided by 1 + its fraction while in force
@@ -52,11 +46,7 @@ class Runway:
 
     def separation(self, t: float) -> float:
         """Hours a movement starting at ``t`` occupies the runway."""
-        hour = (self._start_hour + t) % 24.0  # Timeline.hour_of_day and in_hours_window, written out
-        night_from, night_to = self._night
-        if night_from < night_to:
-            return self._night_hours if night_from <= hour < night_to else self._day
-        return self._night_hours if hour >= night_from or hour < night_to else self._day
+        return self._hours[in_hours_window(self.tl.hour_of_day(t), *self._night)]
 
     def _relieved_separation(self, t: float) -> float:
         return self._hours[in_hours_window(self.tl.hour_of_day(t), *self._night)] / self.tl.runway_speedup(t)

@@ -67,11 +67,8 @@ class StagingBase:
         """People it can still accept (none before it opens)."""
         if t < self.opens:
             return 0
-        if t > self._t:
-            self._update(t)
-        capacity = self.capacity
-        level = capacity.values[bisect.bisect_right(capacity.times, t)] if capacity.times else capacity.values[0]
-        return max(0, math.floor(level - self.people - self.committed))
+        self._update(t)
+        return max(0, math.floor(self.capacity(t) - self.people - self.committed))
 
     def commit(self, n: int) -> None:
         self.committed += n
