@@ -52,7 +52,7 @@ def add_parser(subparsers: Any, parents: Parents) -> None:
         type=arguments.at_least_one,
         default=200,
         metavar="M",
-        help="settings drawn from the non-implausible space and run at the end (default 200, at most a third of the budget)",
+        help="settings wanted in the ensemble: the final sample draws this many, and more rounds while fewer pass (default 200)",
     )
     parser.add_argument(
         "--cut-rank",
